@@ -1,0 +1,70 @@
+use crate::graph;
+use crate::progress::Progress;
+use crate::runtime::{DeviceChoice, device_name};
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use std::time::Instant;
+use tch::{Kind, Tensor};
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Exact k-NN graph on random Gaussian features: time and peak memory.
+    Knn(KnnBench),
+}
+
+#[derive(Debug, Args)]
+pub struct KnnBench {
+    #[arg(long, default_value_t = 60000)]
+    pub n: usize,
+    #[arg(long, default_value_t = 512)]
+    pub dim: usize,
+    #[arg(long, default_value_t = 10)]
+    pub k: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: i64,
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
+    pub device: DeviceChoice,
+}
+
+pub fn run(b: &BenchCommand) -> Result<()> {
+    match b {
+        BenchCommand::Knn(a) => knn(a),
+    }
+}
+
+fn proc_status_kb(field: &str) -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    s.lines()
+        .find(|l| l.starts_with(field))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+fn knn(a: &KnnBench) -> Result<()> {
+    let device = a.device.resolve()?;
+    tch::manual_seed(a.seed);
+    let x = Tensor::randn([a.n as i64, a.dim as i64], (Kind::Float, device));
+    // Reset the peak-RSS counter so the peak is the k-NN's own, over the input already in memory.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let base = proc_status_kb("VmRSS:").unwrap_or(0);
+    let start = Instant::now();
+    let g = graph::knn(&x, a.k, &Progress::none())?;
+    let secs = start.elapsed().as_secs_f64();
+    let peak = proc_status_kb("VmHWM:").unwrap_or(0);
+    println!(
+        "knn n={} dim={} k={} device={} threads={}: {:.2} s, peak memory {:.0} MB above the {:.0} MB baseline (block {} rows), {} edges",
+        a.n,
+        a.dim,
+        a.k,
+        device_name(device),
+        tch::get_num_threads(),
+        secs,
+        peak.saturating_sub(base) as f64 / 1024.0,
+        base as f64 / 1024.0,
+        graph::knn::block_rows(a.n),
+        g.neighbors.len()
+    );
+    Ok(())
+}

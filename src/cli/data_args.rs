@@ -1,0 +1,87 @@
+//! `--dataset NAME | --folder PATH` and friends, shared by every command that reads images.
+use super::progress_bar;
+use crate::data::{self, Dataset, FolderLayout, LoadOptions, Registry};
+use anyhow::{Result, bail};
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Args)]
+pub struct DataArgs {
+    /// A dataset from the registry (see `icicle datasets`); the registry's default if neither
+    /// --dataset nor --folder is given.
+    #[arg(long, conflicts_with = "folder")]
+    pub dataset: Option<String>,
+    /// Any folder of images; class subfolders give ground-truth labels.
+    #[arg(long)]
+    pub folder: Option<PathBuf>,
+    /// Image side (pixels) that --folder images are resized to.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(4..=512))]
+    pub size: u32,
+    /// Channels for --folder images: auto (colour if any image has colour), 1 or 3.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "1", "3"])]
+    pub channels: String,
+    /// Dataset registry to read instead of ./datasets.toml or the built-in one.
+    #[arg(long, value_name = "FILE")]
+    pub registry: Option<PathBuf>,
+    /// Decode folders afresh instead of using the decoded-image cache.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+impl DataArgs {
+    pub fn load(&self) -> Result<Dataset> {
+        let opts = if self.no_cache {
+            LoadOptions::default()
+        } else {
+            LoadOptions::with_default_cache()
+        };
+        let progress = progress_bar::loader();
+        let ds = if let Some(folder) = &self.folder {
+            let channels = match self.channels.as_str() {
+                "1" => Some(1),
+                "3" => Some(3),
+                _ => None,
+            };
+            let layout = FolderLayout {
+                height: self.size as usize,
+                width: self.size as usize,
+                channels,
+            };
+            let name = folder
+                .canonicalize()
+                .ok()
+                .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .unwrap_or_else(|| "folder".into());
+            data::load_folder(folder, &name, layout, &opts, &progress.progress)?
+        } else {
+            let registry = Registry::discover(self.registry.as_deref())?;
+            let entry = match &self.dataset {
+                Some(name) => registry.get(name)?,
+                None => registry.default_entry(),
+            };
+            data::load_entry(entry, &opts, &progress.progress)?
+        };
+        progress.finish();
+        if ds.is_empty() {
+            bail!("dataset {} has no images", ds.name);
+        }
+        report_skipped(&ds);
+        Ok(ds)
+    }
+}
+
+fn report_skipped(ds: &Dataset) {
+    if ds.skipped.is_empty() {
+        return;
+    }
+    eprintln!(
+        "skipped {} file(s) that are not readable images:",
+        ds.skipped.len()
+    );
+    for s in ds.skipped.iter().take(10) {
+        eprintln!("  {}: {}", s.path, s.reason);
+    }
+    if ds.skipped.len() > 10 {
+        eprintln!("  … and {} more", ds.skipped.len() - 10);
+    }
+}

@@ -1,0 +1,67 @@
+//! The `icicle` command line: the same engine as the app, headless.
+mod baseline;
+mod bench;
+mod data_args;
+mod datasets;
+mod progress_bar;
+
+use anyhow::Result;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "icicle",
+    about = "Cluster images with IcicleGCN and inspect the result"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// libtorch version, CUDA availability and the device that will be used.
+    Info,
+    /// The dataset registry, and which datasets are available on this machine.
+    Datasets(datasets::DatasetsArgs),
+    /// K-means on raw pixels: the baseline every learned clustering should beat.
+    Baseline(baseline::BaselineArgs),
+    /// Speed benchmarks.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+/// `--version` also names the libtorch in use and whether CUDA is there.
+fn version() -> String {
+    format!(
+        "{} (libtorch {}, CUDA {})",
+        env!("CARGO_PKG_VERSION"),
+        crate::runtime::libtorch_version(),
+        if tch::Cuda::is_available() {
+            "available"
+        } else {
+            "not available"
+        }
+    )
+}
+
+pub fn parse() -> Cli {
+    let version: &'static str = Box::leak(version().into_boxed_str());
+    let matches = Cli::command().version(version).get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Some(Command::Info) => {
+            println!("icicle {}", env!("CARGO_PKG_VERSION"));
+            println!("{}", crate::runtime::summary());
+            Ok(())
+        }
+        Some(Command::Datasets(a)) => datasets::run(&a),
+        Some(Command::Baseline(a)) => baseline::run(&a),
+        Some(Command::Bench(b)) => bench::run(&b),
+        // With no command: the main job on the default dataset (the app will open here).
+        None => baseline::run(&baseline::BaselineArgs::default_job()),
+    }
+}

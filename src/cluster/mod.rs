@@ -1,0 +1,4 @@
+//! Classical clustering used by the baseline and by stage 2's initialisation.
+pub mod kmeans;
+
+pub use kmeans::{KMeans, KMeansConfig, kmeans};

@@ -1,0 +1,45 @@
+//! Turning any decoded image into the dataset's layout: C×H×W u8 at the configured size.
+use image::DynamicImage;
+use image::imageops::{FilterType, resize};
+
+/// Converts (gray, RGBA, 16-bit and palette images alike) to `channels` (1 or 3) and resizes to
+/// h×w with a bilinear filter, as torchvision's Resize does. Alpha is dropped.
+pub fn to_chw(img: &DynamicImage, h: usize, w: usize, channels: usize) -> Vec<u8> {
+    let (h32, w32) = (h as u32, w as u32);
+    if channels == 1 {
+        let g = img.to_luma8();
+        let g = if g.dimensions() == (w32, h32) {
+            g
+        } else {
+            resize(&g, w32, h32, FilterType::Triangle)
+        };
+        g.into_raw()
+    } else {
+        let rgb = img.to_rgb8();
+        let rgb = if rgb.dimensions() == (w32, h32) {
+            rgb
+        } else {
+            resize(&rgb, w32, h32, FilterType::Triangle)
+        };
+        let hw = h * w;
+        let mut out = vec![0u8; 3 * hw];
+        for (i, px) in rgb.pixels().enumerate() {
+            out[i] = px[0];
+            out[hw + i] = px[1];
+            out[2 * hw + i] = px[2];
+        }
+        out
+    }
+}
+
+/// C×H×W gray planes → the same image as an 8-bit `DynamicImage` (for resizing IDX data).
+pub fn gray_image(pixels: &[u8], h: usize, w: usize) -> DynamicImage {
+    DynamicImage::ImageLuma8(
+        image::GrayImage::from_raw(w as u32, h as u32, pixels.to_vec()).expect("h·w pixels"),
+    )
+}
+
+/// Collapses C×H×W RGB planes to one gray plane, for folders whose images all were gray.
+pub fn rgb_planes_to_gray(rgb: &[u8]) -> Vec<u8> {
+    rgb[..rgb.len() / 3].to_vec()
+}

@@ -1,0 +1,205 @@
+//! Any folder of images. Class subfolders give ground-truth labels (sorted names → ids); a flat
+//! folder, or one with images beside its subfolders, is unlabelled. Files that are not readable
+//! images are skipped and listed, never fatal unless nothing is left.
+use super::convert;
+use super::dataset::{Dataset, Skipped};
+use crate::progress::Progress;
+use anyhow::{Context, Result, bail};
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// One file found under the root.
+#[derive(Debug, Clone)]
+pub struct FoundFile {
+    pub rel: String,
+    pub abs: PathBuf,
+    pub class: Option<String>,
+    pub len: u64,
+    pub modified_ns: u128,
+}
+
+/// The files of a folder, in a stable (sorted) order, and whether they carry labels.
+#[derive(Debug, Clone)]
+pub struct Scan {
+    pub root: PathBuf,
+    pub files: Vec<FoundFile>,
+    pub labelled: bool,
+}
+
+fn hidden(name: &std::ffi::OsStr) -> bool {
+    name.to_string_lossy().starts_with('.')
+}
+
+pub fn scan(root: &Path) -> Result<Scan> {
+    if !root.exists() {
+        bail!("folder {} does not exist", root.display());
+    }
+    if !root.is_dir() {
+        bail!("{} is not a folder", root.display());
+    }
+    let mut files = Vec::new();
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !hidden(e.file_name()));
+    for entry in walker {
+        let entry = entry.with_context(|| format!("cannot list {}", root.display()))?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel_path = entry.path().strip_prefix(root).unwrap_or(entry.path());
+        let comps: Vec<String> = rel_path
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        let meta = entry.metadata().ok();
+        files.push(FoundFile {
+            rel: comps.join("/"),
+            abs: entry.path().to_path_buf(),
+            class: (comps.len() >= 2).then(|| comps[0].clone()),
+            len: meta.as_ref().map_or(0, |m| m.len()),
+            modified_ns: meta
+                .and_then(|m| m.modified().ok())
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos()),
+        });
+    }
+    if files.is_empty() {
+        bail!("folder {} contains no files", root.display());
+    }
+    let labelled = files.iter().all(|f| f.class.is_some());
+    Ok(Scan {
+        root: root.to_path_buf(),
+        files,
+        labelled,
+    })
+}
+
+/// How to lay out a folder's images.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FolderLayout {
+    pub height: usize,
+    pub width: usize,
+    /// 1 or 3; `None` picks 3 when any image has colour, else 1.
+    pub channels: Option<usize>,
+}
+
+/// Decodes every file of `scan` in parallel (never on a UI thread: callers run this on a worker).
+pub fn decode(
+    scan: &Scan,
+    name: &str,
+    layout: FolderLayout,
+    progress: &Progress,
+) -> Result<Dataset> {
+    let (h, w) = (layout.height, layout.width);
+    // Decode to RGB unless gray was asked for; colour is collapsed later if no image had any.
+    let decode_channels = layout.channels.unwrap_or(3);
+    let total = scan.files.len();
+    let done = AtomicUsize::new(0);
+    progress.report("decoding images", 0, total);
+    let results: Vec<std::result::Result<(Vec<u8>, bool), String>> = scan
+        .files
+        .par_iter()
+        .map(|f| {
+            let r = decode_one(&f.abs, f.len).map(|img| {
+                (
+                    convert::to_chw(&img, h, w, decode_channels),
+                    img.color().has_color(),
+                )
+            });
+            let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+            if d.is_multiple_of(64) || d == total {
+                progress.report("decoding images", d, total);
+            }
+            r
+        })
+        .collect();
+
+    let mut skipped = Vec::new();
+    let mut kept: Vec<(usize, Vec<u8>)> = Vec::with_capacity(total);
+    let mut any_colour = false;
+    for (i, r) in results.into_iter().enumerate() {
+        match r {
+            Ok((px, colour)) => {
+                any_colour |= colour;
+                kept.push((i, px));
+            }
+            Err(reason) => skipped.push(Skipped {
+                path: scan.files[i].rel.clone(),
+                reason,
+            }),
+        }
+    }
+    if kept.is_empty() {
+        let first = skipped
+            .first()
+            .map(|s| format!(" (first: {}: {})", s.path, s.reason))
+            .unwrap_or_default();
+        bail!(
+            "no readable images in {}: all {} files were skipped{first}",
+            scan.root.display(),
+            total
+        );
+    }
+    let channels = layout.channels.unwrap_or(if any_colour { 3 } else { 1 });
+    let mut pixels = Vec::with_capacity(kept.len() * channels * h * w);
+    for (_, px) in &kept {
+        if channels == decode_channels {
+            pixels.extend_from_slice(px);
+        } else {
+            pixels.extend_from_slice(&convert::rgb_planes_to_gray(px));
+        }
+    }
+    let items: Vec<String> = kept
+        .iter()
+        .map(|(i, _)| scan.files[*i].rel.clone())
+        .collect();
+    let (labels, class_names) = if scan.labelled {
+        let mut names: Vec<String> = kept
+            .iter()
+            .filter_map(|(i, _)| scan.files[*i].class.clone())
+            .collect();
+        names.sort();
+        names.dedup();
+        let labels = kept
+            .iter()
+            .map(|(i, _)| {
+                let c = scan.files[*i].class.as_ref().expect("labelled scan");
+                names.binary_search(c).expect("name collected above") as i64
+            })
+            .collect();
+        (Some(labels), names)
+    } else {
+        (None, Vec::new())
+    };
+    let ds = Dataset {
+        name: name.to_string(),
+        root: Some(scan.root.clone()),
+        items,
+        height: h,
+        width: w,
+        channels,
+        pixels,
+        labels,
+        class_names,
+        skipped,
+    };
+    ds.check()?;
+    Ok(ds)
+}
+
+fn decode_one(path: &Path, len: u64) -> std::result::Result<image::DynamicImage, String> {
+    if len == 0 {
+        return Err("empty file (0 bytes)".into());
+    }
+    let reader = image::ImageReader::open(path)
+        .map_err(|e| format!("cannot open: {e}"))?
+        .with_guessed_format()
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if reader.format().is_none() {
+        return Err("not an image (unknown format)".into());
+    }
+    reader.decode().map_err(|e| format!("cannot decode: {e}"))
+}

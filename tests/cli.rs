@@ -1,0 +1,239 @@
+//! The `icicle` binary end to end: build facts (rpath, CUDA linkage), commands, bad input.
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn icicle(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_icicle"))
+        .args(args)
+        // Runs through the rpath set by build.rs, not through the environment.
+        .env_remove("LD_LIBRARY_PATH")
+        .env(
+            "ICICLE_CACHE_DIR",
+            std::env::temp_dir().join("icicle-test-cache"),
+        )
+        .output()
+        .expect("icicle runs")
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// A user mistake: non-zero exit, one `error:` line naming the cause, no panic or backtrace.
+fn assert_user_error(o: &Output, words: &[&str]) {
+    let (_, err) = text(o);
+    assert!(!o.status.success(), "should fail: {err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
+    for w in words {
+        assert!(err.contains(w), "expected '{w}' in: {err}");
+    }
+}
+
+#[test]
+fn version_and_info_report_libtorch_and_cuda() {
+    let (out, _) = text(&icicle(&["--version"]));
+    assert!(
+        out.contains("libtorch 2.11.0") && out.contains("CUDA"),
+        "{out}"
+    );
+    let o = icicle(&["info"]);
+    let (out, _) = text(&o);
+    assert!(o.status.success());
+    assert!(
+        out.contains("libtorch 2.11.0") && out.contains("device:"),
+        "{out}"
+    );
+    assert!(
+        out.contains("loaded from") && out.contains("libtorch_cpu.so"),
+        "{out}"
+    );
+}
+
+#[test]
+fn binary_links_libtorch_cuda_and_has_an_rpath() {
+    let lib = Path::new(env!("ICICLE_LIBTORCH_LIB"));
+    let o = Command::new("ldd")
+        .arg(env!("CARGO_BIN_EXE_icicle"))
+        .env_remove("LD_LIBRARY_PATH")
+        .output()
+        .unwrap();
+    let (out, _) = text(&o);
+    if lib.join("libtorch_cuda.so").exists() {
+        assert!(
+            out.contains("libtorch_cuda.so"),
+            "--no-as-needed must keep libtorch_cuda: {out}"
+        );
+    }
+    assert!(
+        !out.contains("not found"),
+        "every library resolves through the rpath: {out}"
+    );
+}
+
+#[test]
+fn datasets_lists_the_registry_with_availability() {
+    let o = icicle(&["datasets"]);
+    let (out, _) = text(&o);
+    assert!(o.status.success());
+    for name in [
+        "digits",
+        "mnist-test",
+        "fashion-mnist-test",
+        "fashion-mnist",
+        "mnist",
+    ] {
+        assert!(out.contains(name), "{name} in {out}");
+    }
+    assert!(out.contains("available"));
+}
+
+#[test]
+fn baseline_on_digits_writes_results_and_beats_chance() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("run");
+    let o = icicle(&[
+        "baseline",
+        "--dataset",
+        "digits",
+        "--clusters",
+        "10",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(
+        out.contains("ACC") && out.contains("NMI") && out.contains("ARI"),
+        "{out}"
+    );
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("metrics.json")).unwrap()).unwrap();
+    let acc = m["scores"]["acc"].as_f64().unwrap();
+    assert!((0.77..=0.82).contains(&acc), "ACC {acc}");
+    let csv = std::fs::read_to_string(out_dir.join("assignments.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("path,cluster,confidence,label"));
+    assert_eq!(csv.lines().count(), 1798);
+    let conf = std::fs::read_to_string(out_dir.join("confusion.csv")).unwrap();
+    assert_eq!(conf.lines().count(), 11);
+    assert!(conf.starts_with("class,cluster "));
+    // Nothing but the results: temporary files were renamed into place.
+    let mut names: Vec<String> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        vec!["assignments.csv", "confusion.csv", "metrics.json"]
+    );
+}
+
+#[test]
+fn baseline_on_a_folder_uses_relative_paths_and_handles_unlabelled_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("photos");
+    for (class, value) in [("dark", 20u8), ("light", 230u8)] {
+        std::fs::create_dir_all(root.join(class)).unwrap();
+        for i in 0..4 {
+            let img = image::GrayImage::from_pixel(6, 6, image::Luma([value + i]));
+            img.save(root.join(class).join(format!("{i}.png"))).unwrap();
+        }
+    }
+    std::fs::write(root.join("light/readme.txt"), "not an image").unwrap();
+    let out_dir = dir.path().join("run");
+    let o = icicle(&[
+        "baseline",
+        "--folder",
+        root.to_str().unwrap(),
+        "--size",
+        "8",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(
+        err.contains("skipped 1 file") && err.contains("light/readme.txt"),
+        "{err}"
+    );
+    assert!(out.contains("ACC 1.0000"), "{out}");
+    let csv = std::fs::read_to_string(out_dir.join("assignments.csv")).unwrap();
+    assert!(
+        csv.contains("dark/0.png,") && csv.contains(",light\n"),
+        "{csv}"
+    );
+
+    // Without labels, K must be given.
+    let flat = dir.path().join("flat");
+    std::fs::create_dir_all(&flat).unwrap();
+    for i in 0..3u8 {
+        image::GrayImage::from_pixel(4, 4, image::Luma([i * 80]))
+            .save(flat.join(format!("{i}.png")))
+            .unwrap();
+    }
+    assert_user_error(
+        &icicle(&["baseline", "--folder", flat.to_str().unwrap()]),
+        &["no labels", "--clusters"],
+    );
+    let o = icicle(&[
+        "baseline",
+        "--folder",
+        flat.to_str().unwrap(),
+        "--clusters",
+        "2",
+        "--out",
+        dir.path().join("flat-run").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let csv = std::fs::read_to_string(dir.path().join("flat-run/assignments.csv")).unwrap();
+    assert!(csv.starts_with("path,cluster,confidence\n"), "{csv}");
+}
+
+#[test]
+fn bad_input_gives_one_clear_error() {
+    assert_user_error(
+        &icicle(&["baseline", "--dataset", "cifar"]),
+        &["error:", "cifar", "digits"],
+    );
+    assert_user_error(
+        &icicle(&["baseline", "--folder", "/no/such/folder"]),
+        &["/no/such/folder", "does not exist"],
+    );
+    assert_user_error(
+        &icicle(&["baseline", "--dataset", "digits", "--clusters", "1"]),
+        &["--clusters"],
+    );
+    assert_user_error(
+        &icicle(&["baseline", "--dataset", "digits", "--clusters", "5000"]),
+        &["5000", "1797"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let reg = dir.path().join("bad.toml");
+    std::fs::write(
+        &reg,
+        "[[dataset]]\nname = \"x\"\nsource = \"embedded\"\n  oops\n",
+    )
+    .unwrap();
+    assert_user_error(
+        &icicle(&["datasets", "--registry", reg.to_str().unwrap()]),
+        &["bad.toml", "line 4"],
+    );
+    // An output path that cannot be a folder.
+    let file = dir.path().join("file");
+    std::fs::write(&file, "x").unwrap();
+    let o = icicle(&[
+        "baseline",
+        "--dataset",
+        "digits",
+        "--out",
+        file.join("run").to_str().unwrap(),
+    ]);
+    assert_user_error(&o, &["cannot write results"]);
+}
