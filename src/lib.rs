@@ -9,3 +9,8 @@ pub mod graph;
 pub mod metrics;
 pub mod progress;
 pub mod runtime;
+pub mod config;
+pub mod messages;
+pub mod model;
+pub mod train;
+pub mod worker;

@@ -3,7 +3,9 @@ mod baseline;
 mod bench;
 mod data_args;
 mod datasets;
+mod eval;
 mod progress_bar;
+mod train;
 
 use anyhow::Result;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -26,6 +28,10 @@ pub enum Command {
     Datasets(datasets::DatasetsArgs),
     /// K-means on raw pixels: the baseline every learned clustering should beat.
     Baseline(baseline::BaselineArgs),
+    /// Train IcicleGCN (stage 1, graphs, stage 2) and write a run directory.
+    Train(train::TrainArgs),
+    /// Recompute a run's metrics from its assignments.csv.
+    Eval(eval::EvalArgs),
     /// Speed benchmarks.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -60,6 +66,8 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Some(Command::Datasets(a)) => datasets::run(&a),
         Some(Command::Baseline(a)) => baseline::run(&a),
+        Some(Command::Train(a)) => train::run(&a),
+        Some(Command::Eval(a)) => eval::run(&a),
         Some(Command::Bench(b)) => bench::run(&b),
         // With no command: the main job on the default dataset (the app will open here).
         None => baseline::run(&baseline::BaselineArgs::default_job()),

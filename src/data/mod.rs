@@ -158,3 +158,4 @@ fn from_idx(
         skipped: vec![],
     })
 }
+pub mod augment;

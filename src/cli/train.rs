@@ -1,0 +1,183 @@
+//! `icicle train`: the IcicleGCN run, headless, on the same worker the app uses.
+use super::data_args::DataArgs;
+use crate::config::{Config, Preset, apply_override};
+use crate::messages::{Command, Event, Job, LossTerms, Stage};
+use crate::runtime::DeviceChoice;
+use crate::worker::Worker;
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Number of clusters K (default: the dataset's number of classes).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(2..))]
+    pub clusters: Option<u32>,
+    /// reference (the released code, bugs included), paper, or default (bugs fixed, CPU-sized).
+    #[arg(long, value_enum, default_value_t = Preset::Default)]
+    pub preset: Preset,
+    /// Change one setting, e.g. --set sigma=0.4 --set augment.blur=true (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    #[arg(long, value_enum)]
+    pub device: Option<DeviceChoice>,
+    /// Run directory (default: runs/<dataset>-<time>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Continue the run in this directory from its checkpoints (its config.toml, plus --set).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["out", "preset", "clusters"])]
+    pub resume: Option<PathBuf>,
+}
+
+/// Which data a run used, so `--resume` needs no dataset flags.
+#[derive(Serialize, Deserialize)]
+struct DataRecord {
+    dataset: Option<String>,
+    folder: Option<PathBuf>,
+    size: u32,
+    channels: String,
+}
+
+fn data_record(dir: &Path) -> Option<DataRecord> {
+    serde_json::from_slice(&std::fs::read(dir.join("data.json")).ok()?).ok()
+}
+
+pub fn run(a: &TrainArgs) -> Result<()> {
+    let mut data = a.data.clone();
+    if let (Some(dir), None, None) = (&a.resume, &data.dataset, &data.folder) {
+        let rec = data_record(dir).with_context(|| format!("{} has no data.json: name the data with --dataset or --folder", dir.display()))?;
+        (data.dataset, data.folder, data.size, data.channels) = (rec.dataset, rec.folder, rec.size, rec.channels);
+    }
+    let ds = Arc::new(data.load()?);
+    let (mut cfg, run_dir) = match &a.resume {
+        Some(dir) => {
+            let text = std::fs::read_to_string(dir.join("config.toml"))
+                .with_context(|| format!("cannot resume: {} has no config.toml", dir.display()))?;
+            let cfg = Config::from_toml(&text).with_context(|| format!("{}/config.toml", dir.display()))?;
+            (cfg, dir.clone())
+        }
+        None => {
+            let k = match a.clusters {
+                Some(k) => k as usize,
+                None if ds.num_classes() >= 2 => ds.num_classes(),
+                None => bail!("{} has no labels: say how many clusters with --clusters K", ds.name),
+            };
+            let dir = a.out.clone().unwrap_or_else(|| {
+                PathBuf::from("runs").join(format!("{}-{}", ds.name, chrono::Local::now().format("%Y%m%d-%H%M%S")))
+            });
+            (Config::preset(a.preset, k), dir)
+        }
+    };
+    if let Some(d) = a.device {
+        cfg.device = d;
+    }
+    for s in &a.sets {
+        cfg = apply_override(&cfg, s)?;
+    }
+    cfg.validate(ds.len())?;
+    std::fs::create_dir_all(&run_dir).with_context(|| format!("cannot create {}", run_dir.display()))?;
+    let rec = DataRecord { dataset: data.dataset.clone(), folder: data.folder.clone(), size: data.size, channels: data.channels.clone() };
+    crate::export::write_json(&run_dir.join("data.json"), &rec)?;
+
+    let worker = Worker::spawn(|| {});
+    worker.send(Command::Start(Box::new(Job { dataset: ds.clone(), config: cfg.clone(), run_dir: run_dir.clone(), resume: a.resume.is_some() })));
+    let bar = ProgressBar::new(0);
+    bar.set_style(ProgressStyle::with_template("{msg:>8} [{bar:30}] {pos}/{len} ETA {eta}").expect("template").progress_chars("=> "));
+    let started = std::time::Instant::now();
+    let mut epoch_terms: Vec<LossTerms> = vec![];
+    let mut last_epoch = 0;
+    for ev in worker.events.iter() {
+        match ev {
+            Event::Started { device, run_dir, items, resumed_from } => {
+                say(&bar, format!(
+                    "IcicleGCN ({:?} preset) on {} ({items} images), K = {}, device {device}, run {}{}",
+                    cfg.preset,
+                    ds.name,
+                    cfg.clusters,
+                    run_dir.display(),
+                    resumed_from.map(|r| format!(", resumed from {r}")).unwrap_or_default()
+                ));
+            }
+            Event::StageChanged { stage, total_steps } => {
+                say(&bar, format!("[{:>6.1} s] {stage:?}", started.elapsed().as_secs_f64()));
+                bar.set_message(match stage {
+                    Stage::One => "stage 1",
+                    Stage::Graphs => "graphs",
+                    Stage::Two => "stage 2",
+                });
+                bar.set_length(total_steps as u64);
+                bar.set_position(0);
+                bar.reset_eta();
+            }
+            Event::Loss(p) => {
+                if p.stage == Stage::One {
+                    if p.epoch != last_epoch {
+                        epoch_terms.clear();
+                        last_epoch = p.epoch;
+                    }
+                    epoch_terms.push(p.terms);
+                }
+            }
+            Event::Progress { done, .. } => bar.set_position(done as u64),
+            Event::Metrics(m) => {
+                if m.stage == Stage::One {
+                    let mean = |f: fn(&LossTerms) -> Option<f64>| {
+                        let v: Vec<f64> = epoch_terms.iter().filter_map(f).collect();
+                        if v.is_empty() { String::from("-") } else { format!("{:.4}", v.iter().sum::<f64>() / v.len() as f64) }
+                    };
+                    say(&bar, format!(
+                        "stage 1 epoch {:>3}: loss {} (instance {}, cluster {}, entropy {}, recon {})  ACC {:.4} NMI {:.4} ARI {:.4}",
+                        last_epoch,
+                        mean(|t| Some(t.total)),
+                        mean(|t| t.instance),
+                        mean(|t| t.cluster),
+                        mean(|t| t.entropy),
+                        mean(|t| t.reconstruction),
+                        m.scores.acc,
+                        m.scores.nmi,
+                        m.scores.ari
+                    ));
+                } else if m.head == "stream-a" || m.head == "q" && cfg.no_gcn {
+                    say(&bar, format!(
+                        "stage 2 iteration {:>4}: {} ACC {:.4} NMI {:.4} ARI {:.4}",
+                        m.global_step, m.head, m.scores.acc, m.scores.nmi, m.scores.ari
+                    ));
+                }
+            }
+            Event::Graph { scale, stats } => say(&bar, format!(
+                "graph {scale}: k = {}, {} undirected edges, mean degree {:.2}{}",
+                stats.k,
+                stats.undirected_edges,
+                stats.mean_degree,
+                stats.purity.map(|p| format!(", purity {p:.4}")).unwrap_or_default()
+            )),
+            Event::Warning(w) => say(&bar, format!("warning: {w}")),
+            Event::Assignments { .. } | Event::Paused | Event::Resumed => {}
+            Event::Finished(r) => {
+                bar.finish_and_clear();
+                match r.scores {
+                    Some(s) => println!("final: ACC {:.4}  NMI {:.4}  ARI {:.4}  ({:.1} s)", s.acc, s.nmi, s.ari, r.wall_seconds),
+                    None => println!("final: clustered without labels ({:.1} s)", r.wall_seconds),
+                }
+                println!("results in {}", r.run_dir.display());
+                return Ok(());
+            }
+            Event::Cancelled { .. } => bail!("training was cancelled"),
+            Event::Failed(e) => {
+                bar.finish_and_clear();
+                bail!("{e}");
+            }
+        }
+    }
+    bail!("the training thread stopped without a result")
+}
+
+/// Prints a line above the progress bar, also when the bar is hidden (no terminal).
+fn say(bar: &ProgressBar, line: String) {
+    bar.suspend(|| println!("{line}"));
+}

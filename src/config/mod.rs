@@ -1,0 +1,162 @@
+//! Every knob of a run in one validated, serialisable config (saved as config.toml in the run
+//! directory: with the seed it reproduces the run). Presets: `reference` (the released code,
+//! bugs included), `paper` (the paper's equations), `default` (reference numbers, bugs fixed).
+mod overrides;
+mod presets;
+mod validate;
+
+pub use overrides::apply_override;
+
+use crate::graph::Normalization;
+use crate::runtime::DeviceChoice;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Preset {
+    Reference,
+    Paper,
+    Default,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackboneKind {
+    /// A small CNN at the images' native size (CPU friendly).
+    Small,
+    /// torchvision ResNet-18 without fc, at `input_size` (224 in the paper).
+    Resnet18,
+    /// torchvision ResNet-34 without fc (the paper's backbone).
+    Resnet34,
+}
+
+/// Which vectors a stage-2 step works on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FeatureSpace {
+    /// The stage-1 backbone's output h (the reference code).
+    Backbone,
+    /// The raw pixels, flattened.
+    Pixels,
+}
+
+/// Which distribution gives the final cluster of each item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Head {
+    /// GCN stream a (the k_a graph): what the reference code reports (spec §6.4).
+    StreamA,
+    StreamB,
+    /// The Student-t assignment Q of the AE embedding.
+    Q,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Augment {
+    /// Lower end of RandomResizedCrop's area scale (torchvision: 0.08).
+    pub crop_min_scale: f64,
+    /// Colour-jitter strength s: brightness/contrast/saturation 0.8s, hue 0.2s.
+    pub jitter_strength: f64,
+    pub jitter_p: f64,
+    pub grayscale_p: f64,
+    pub flip: bool,
+    pub blur: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub preset: Preset,
+    /// Number of clusters K.
+    pub clusters: usize,
+    pub seed: u64,
+    pub device: DeviceChoice,
+
+    // Networks
+    pub backbone: BackboneKind,
+    /// Side of the square backbone input; 0 = the images' own size.
+    pub input_size: usize,
+    /// Channels of the small CNN's first block (doubled twice).
+    pub small_width: usize,
+    /// ISM projection size (128 in the reference).
+    pub feature_dim: usize,
+    /// JC-SLIM / GCN hidden sizes (500, 500, 2000 in the paper).
+    pub ae_hidden: [usize; 3],
+
+    // Stage 1: backbone + ISM + JC-SLIM
+    pub batch: usize,
+    pub lr: f64,
+    /// Contrastive warm-up epochs (instance + cluster loss, no reconstruction; spec D11).
+    pub warmup_epochs: usize,
+    /// IcicleGCN stage-1 epochs (L_CIS + L_CCS + L_re).
+    pub epochs: usize,
+    pub tau_i: f64,
+    pub tau_c: f64,
+    /// Reference bug D1: the second view's cluster assignment is computed from view a.
+    pub cluster_views_from_a: bool,
+    /// D2: reconstruct both views (false: view a only, as the reference).
+    pub recon_both_views: bool,
+    pub augment: Augment,
+
+    // Stage 2: M-GCN
+    pub stage2_lr: f64,
+    pub iterations: usize,
+    /// Fusion weight of a stream's own previous layer.
+    pub sigma: f64,
+    /// Fusion weight of the other stream's previous layer.
+    pub gamma: f64,
+    /// Fusion weight of the AE's hidden layer.
+    pub ae_weight: f64,
+    pub alpha: f64,
+    pub beta: f64,
+    pub eta: f64,
+    pub k_a: usize,
+    pub k_b: usize,
+    pub share_gcn_weights: bool,
+    pub normalization: Normalization,
+    pub head: Head,
+    /// Where the k-NN graphs are built.
+    pub graph_features: FeatureSpace,
+    /// D18: log-softmax and log-space Student-t (false: log of probabilities, as the reference).
+    pub log_space: bool,
+    pub kmeans_restarts: usize,
+
+    // Ablations (paper Tables 4–6)
+    pub no_instance_loss: bool,
+    pub no_cluster_loss: bool,
+    /// AE + Q only: no GCN streams (Table 5 "without GCNs").
+    pub no_gcn: bool,
+    /// One graph (k_a) for both streams (Table 6 single scale).
+    pub single_scale: bool,
+
+    // Bookkeeping
+    /// Stage-2 iterations between checkpoints (stage 1 checkpoints every epoch).
+    pub checkpoint_every: usize,
+    /// Stage-2 iterations between metric evaluations.
+    pub eval_every: usize,
+}
+
+impl Config {
+    pub fn preset(preset: Preset, clusters: usize) -> Self {
+        presets::build(preset, clusters)
+    }
+
+    /// Checks every field; the error names the field and the rule.
+    pub fn validate(&self, items: usize) -> anyhow::Result<()> {
+        validate::check(self, items)
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("config serialises")
+    }
+
+    pub fn from_toml(text: &str) -> anyhow::Result<Self> {
+        toml::from_str(text).map_err(|e| anyhow::anyhow!("{}", e.to_string().trim()))
+    }
+
+    /// The side the backbone sees for images of side `native`.
+    pub fn input_side(&self, native: usize) -> usize {
+        if self.input_size > 0 { self.input_size } else { native }
+    }
+}

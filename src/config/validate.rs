@@ -1,0 +1,89 @@
+//! Field-by-field validation; every message starts with the field's name.
+use super::{Config, Preset};
+use anyhow::{Result, bail};
+
+fn unit(name: &str, v: f64) -> Result<()> {
+    if !(0.0..=1.0).contains(&v) || v.is_nan() {
+        bail!("{name} = {v}: must be between 0 and 1");
+    }
+    Ok(())
+}
+
+fn positive(name: &str, v: f64) -> Result<()> {
+    if !(v > 0.0 && v.is_finite()) {
+        bail!("{name} = {v}: must be a positive number");
+    }
+    Ok(())
+}
+
+fn non_negative(name: &str, v: f64) -> Result<()> {
+    if !(v >= 0.0 && v.is_finite()) {
+        bail!("{name} = {v}: must be zero or positive");
+    }
+    Ok(())
+}
+
+pub fn check(c: &Config, items: usize) -> Result<()> {
+    if c.clusters < 2 {
+        bail!("clusters = {}: K must be at least 2", c.clusters);
+    }
+    if c.clusters > items {
+        bail!("clusters = {}: K must not exceed the {items} images", c.clusters);
+    }
+    if c.batch < 2 {
+        bail!("batch = {}: the contrastive losses need at least 2 images per batch", c.batch);
+    }
+    if c.batch > items {
+        bail!("batch = {}: larger than the {items} images (batches are full, drop_last)", c.batch);
+    }
+    for (name, k) in [("k_a", c.k_a), ("k_b", c.k_b)] {
+        if k < 1 {
+            bail!("{name} = {k}: must be at least 1");
+        }
+        if k >= items {
+            bail!("{name} = {k}: must be smaller than the {items} images");
+        }
+    }
+    positive("lr", c.lr)?;
+    positive("stage2_lr", c.stage2_lr)?;
+    positive("tau_i", c.tau_i)?;
+    positive("tau_c", c.tau_c)?;
+    for (n, v) in [("sigma", c.sigma), ("gamma", c.gamma), ("ae_weight", c.ae_weight)] {
+        unit(n, v)?;
+    }
+    if c.preset == Preset::Paper && c.sigma + c.gamma > 1.0 + 1e-12 {
+        bail!("sigma + gamma = {}: under the paper preset the AE weight is 1 − σ − γ, so σ + γ must not exceed 1", c.sigma + c.gamma);
+    }
+    for (n, v) in [("alpha", c.alpha), ("beta", c.beta), ("eta", c.eta)] {
+        non_negative(n, v)?;
+    }
+    let a = &c.augment;
+    if !(a.crop_min_scale > 0.0 && a.crop_min_scale <= 1.0) {
+        bail!("augment.crop_min_scale = {}: must be in (0, 1]", a.crop_min_scale);
+    }
+    non_negative("augment.jitter_strength", a.jitter_strength)?;
+    unit("augment.jitter_p", a.jitter_p)?;
+    unit("augment.grayscale_p", a.grayscale_p)?;
+    if c.feature_dim < 2 {
+        bail!("feature_dim = {}: must be at least 2", c.feature_dim);
+    }
+    if let Some(h) = c.ae_hidden.iter().find(|&&h| h < 1) {
+        bail!("ae_hidden = {:?}: every layer needs at least 1 unit (found {h})", c.ae_hidden);
+    }
+    if c.small_width < 4 {
+        bail!("small_width = {}: must be at least 4", c.small_width);
+    }
+    if c.input_size != 0 && !(8..=512).contains(&c.input_size) {
+        bail!("input_size = {}: must be 0 (native) or between 8 and 512", c.input_size);
+    }
+    if c.checkpoint_every < 1 {
+        bail!("checkpoint_every = 0: must be at least 1");
+    }
+    if c.eval_every < 1 {
+        bail!("eval_every = 0: must be at least 1");
+    }
+    if c.kmeans_restarts < 1 {
+        bail!("kmeans_restarts = 0: must be at least 1");
+    }
+    Ok(())
+}

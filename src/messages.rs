@@ -1,0 +1,105 @@
+//! The only types the training worker and its front ends (CLI, app) share: commands in,
+//! events out, over crossbeam channels.
+use crate::config::Config;
+use crate::data::Dataset;
+use crate::graph::GraphStats;
+use crate::metrics::Scores;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A training run to start.
+pub struct Job {
+    pub dataset: Arc<Dataset>,
+    pub config: Config,
+    pub run_dir: PathBuf,
+    /// Continue from the checkpoints in `run_dir` instead of starting afresh.
+    pub resume: bool,
+}
+
+pub enum Command {
+    Start(Box<Job>),
+    Pause,
+    Resume,
+    /// Stop within one step; the last checkpoint stays.
+    Cancel,
+}
+
+/// Every loss term of both stages; a term is `None` where it does not apply.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LossTerms {
+    pub total: f64,
+    /// Stage 1: L_CIS.
+    pub instance: Option<f64>,
+    /// Stage 1: contrastive part of L_CCS.
+    pub cluster: Option<f64>,
+    /// Stage 1: entropy part of L_CCS (log K − H, both views).
+    pub entropy: Option<f64>,
+    /// Stage 1 L_re, stage 2 L_rec.
+    pub reconstruction: Option<f64>,
+    /// Stage 2: KL(P‖Q), KL(P‖pred_a), KL(P‖pred_b) (unweighted).
+    pub kl_q: Option<f64>,
+    pub kl_a: Option<f64>,
+    pub kl_b: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Stage {
+    /// Backbone + ISM + JC-SLIM on augmented views.
+    One,
+    /// Features, k-NN graphs, K-means initialisation.
+    Graphs,
+    /// M-GCN on the full graph.
+    Two,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LossPoint {
+    pub stage: Stage,
+    /// Stage-1 epoch (from 1); 0 in stage 2.
+    pub epoch: usize,
+    /// Step within the epoch (stage 1) or iteration (stage 2, from 1).
+    pub step: usize,
+    /// Steps since the start of the stage, for plotting.
+    pub global_step: usize,
+    pub terms: LossTerms,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricsPoint {
+    pub stage: Stage,
+    pub global_step: usize,
+    /// Which assignment was scored: "ae" (stage 1), "q", "stream-a", "stream-b".
+    pub head: String,
+    pub scores: Scores,
+}
+
+/// The outcome of a finished run.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    pub run_dir: PathBuf,
+    pub clusters: Vec<i64>,
+    pub confidence: Vec<f32>,
+    pub scores: Option<Scores>,
+    /// The learned stage-2 input features (N×dim), for the embedding view.
+    pub features: Vec<f32>,
+    pub feature_dim: usize,
+    pub wall_seconds: f64,
+}
+
+pub enum Event {
+    Started { device: String, run_dir: PathBuf, items: usize, resumed_from: Option<String> },
+    StageChanged { stage: Stage, total_steps: usize },
+    Loss(LossPoint),
+    Metrics(MetricsPoint),
+    /// Statistics of one graph scale ("a" or "b").
+    Graph { scale: &'static str, stats: GraphStats },
+    /// Current assignments (after each stage-1 epoch and stage-2 evaluation).
+    Assignments { stage: Stage, clusters: Vec<i64>, confidence: Vec<f32> },
+    Progress { stage: Stage, done: usize, total: usize, eta_seconds: Option<f64> },
+    Warning(String),
+    Paused,
+    Resumed,
+    Finished(Box<RunResult>),
+    Cancelled { checkpoint: Option<PathBuf> },
+    Failed(String),
+}

@@ -1,0 +1,11 @@
+//! The paper's modules, one file each.
+pub mod backbone;
+pub mod init;
+pub mod ism;
+pub mod jcslim;
+pub mod mgcn;
+
+pub use backbone::Backbone;
+pub use ism::Projector;
+pub use jcslim::{AeOut, AutoEncoder};
+pub use mgcn::{Fusion, Mgcn};

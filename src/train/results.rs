@@ -1,0 +1,129 @@
+//! What a finished (or checkpointed) run leaves in its directory besides checkpoints:
+//! losses.csv, metrics.json, assignments.csv, confusion.csv.
+use crate::atomic;
+use crate::config::Config;
+use crate::data::Dataset;
+use crate::export;
+use crate::messages::{LossPoint, MetricsPoint, Stage};
+use crate::metrics::{Evaluation, Scores};
+use anyhow::Result;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+fn opt(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:.6}")).unwrap_or_default()
+}
+
+pub fn stage_name(s: Stage) -> &'static str {
+    match s {
+        Stage::One => "1",
+        Stage::Graphs => "graphs",
+        Stage::Two => "2",
+    }
+}
+
+pub fn write_losses(path: &Path, losses: &[LossPoint]) -> Result<()> {
+    atomic::write_with(path, |w| {
+        writeln!(w, "stage,epoch,step,global_step,total,instance,cluster,entropy,reconstruction,kl_q,kl_a,kl_b")?;
+        for l in losses {
+            let t = &l.terms;
+            writeln!(
+                w,
+                "{},{},{},{},{:.6},{},{},{},{},{},{},{}",
+                stage_name(l.stage),
+                l.epoch,
+                l.step,
+                l.global_step,
+                t.total,
+                opt(t.instance),
+                opt(t.cluster),
+                opt(t.entropy),
+                opt(t.reconstruction),
+                opt(t.kl_q),
+                opt(t.kl_a),
+                opt(t.kl_b)
+            )?;
+        }
+        Ok(())
+    })
+}
+
+#[derive(Serialize)]
+struct HistoryRow<'a> {
+    stage: &'static str,
+    step: usize,
+    head: &'a str,
+    acc: f64,
+    nmi: f64,
+    ari: f64,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    method: &'static str,
+    dataset: &'a str,
+    items: usize,
+    clusters: usize,
+    preset: crate::config::Preset,
+    seed: u64,
+    device: &'a str,
+    wall_seconds: f64,
+    /// Scores of the final head (config `head`).
+    scores: Option<Scores>,
+    /// Final scores of every head that was evaluated last.
+    heads: BTreeMap<String, Scores>,
+    cluster_to_class: Option<Vec<Option<String>>>,
+    history: Vec<HistoryRow<'a>>,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn write_final(
+    dir: &Path,
+    ds: &Dataset,
+    cfg: &Config,
+    device: &str,
+    wall_seconds: f64,
+    clusters: &[i64],
+    confidence: &[f32],
+    eval: Option<&Evaluation>,
+    metrics: &[MetricsPoint],
+) -> Result<()> {
+    export::write_assignments(&dir.join("assignments.csv"), ds, clusters, confidence)?;
+    if let Some(e) = eval {
+        export::write_confusion(&dir.join("confusion.csv"), e, &ds.class_names)?;
+    }
+    let last_step = metrics.last().map(|m| (m.stage, m.global_step));
+    let heads = metrics
+        .iter()
+        .filter(|m| Some((m.stage, m.global_step)) == last_step)
+        .map(|m| (m.head.clone(), m.scores))
+        .collect();
+    let report = Report {
+        method: "iciclegcn",
+        dataset: &ds.name,
+        items: ds.len(),
+        clusters: cfg.clusters,
+        preset: cfg.preset,
+        seed: cfg.seed,
+        device,
+        wall_seconds,
+        scores: eval.map(|e| e.scores),
+        heads,
+        cluster_to_class: eval.map(|e| {
+            e.matching.cluster_to_class.iter().map(|c| c.map(|c| ds.class_names[c].clone())).collect()
+        }),
+        history: metrics
+            .iter()
+            .map(|m| HistoryRow {
+                stage: stage_name(m.stage),
+                step: m.global_step,
+                head: &m.head,
+                acc: m.scores.acc,
+                nmi: m.scores.nmi,
+                ari: m.scores.ari,
+            })
+            .collect(),
+    };
+    export::write_json(&dir.join("metrics.json"), &report)
+}

@@ -1,0 +1,89 @@
+//! Stage 1: backbone + ISM + JC-SLIM on two augmented views (spec §3.1):
+//! L1 = L_CIS + L_CCS + L_re, with the D1/D2 switches of the presets.
+use super::losses;
+use crate::config::Config;
+use crate::data::augment;
+use crate::messages::LossTerms;
+use crate::model::{AutoEncoder, Backbone, Projector};
+use tch::{Device, Kind, Tensor, nn};
+
+pub struct Stage1 {
+    pub vs: nn::VarStore,
+    pub backbone: Backbone,
+    pub projector: Projector,
+    pub ae: AutoEncoder,
+    /// Backbone input side.
+    pub side: i64,
+}
+
+impl Stage1 {
+    pub fn new(cfg: &Config, channels: usize, native_side: usize, device: Device) -> Self {
+        let vs = nn::VarStore::new(device);
+        let root = vs.root();
+        let backbone = Backbone::new(&(&root / "backbone"), cfg.backbone, channels, cfg.small_width);
+        crate::model::init::kaiming_convs(&vs);
+        let projector = Projector::new(&(&root / "ism"), backbone.rep_dim, cfg.feature_dim);
+        let ae = AutoEncoder::new(&(&root / "ae"), backbone.rep_dim, cfg.ae_hidden, cfg.clusters);
+        Self { vs, backbone, projector, ae, side: cfg.input_side(native_side) as i64 }
+    }
+
+    /// The loss of one batch (float images B×C×H×W in [0, 1]); `warmup` leaves out L_re.
+    pub fn loss(&self, batch: &Tensor, cfg: &Config, warmup: bool) -> (Tensor, LossTerms) {
+        let va = augment::view(batch, self.side, &cfg.augment);
+        let vb = augment::view(batch, self.side, &cfg.augment);
+        // Two forward calls, so BatchNorm statistics are per view (spec §2.1).
+        let h_a = self.backbone.forward(&va, true);
+        let h_b = self.backbone.forward(&vb, true);
+        let ae_a = self.ae.forward(&h_a);
+        let mut terms = LossTerms::default();
+        let mut total = Tensor::zeros([], (Kind::Float, batch.device()));
+        if !cfg.no_instance_loss {
+            let l = losses::instance_loss(&self.projector.forward(&h_a), &self.projector.forward(&h_b), cfg.tau_i);
+            terms.instance = Some(l.double_value(&[]));
+            total += l;
+        }
+        let ae_b = (!cfg.cluster_views_from_a || cfg.recon_both_views).then(|| self.ae.forward(&h_b));
+        if !cfg.no_cluster_loss {
+            // Reference bug D1: the second view's assignment comes from view a.
+            let c_b = match (&ae_b, cfg.cluster_views_from_a) {
+                (Some(b), false) => &b.z,
+                _ => &ae_a.z,
+            };
+            let l = losses::cluster_loss(&ae_a.z, c_b, cfg.tau_c);
+            terms.cluster = Some(l.contrastive.double_value(&[]));
+            terms.entropy = Some(l.entropy.double_value(&[]));
+            total += l.total();
+        }
+        if !warmup {
+            let mut rec = losses::reconstruction(&ae_a.x_hat, &h_a);
+            if let (true, Some(b)) = (cfg.recon_both_views, &ae_b) {
+                rec = (rec + losses::reconstruction(&b.x_hat, &h_b)) * 0.5;
+            }
+            terms.reconstruction = Some(rec.double_value(&[]));
+            total += rec;
+        }
+        terms.total = total.double_value(&[]);
+        (total, terms)
+    }
+
+    /// Backbone features h of every image under the test transform, eval mode (spec D12).
+    pub fn features(&self, images_u8: &Tensor) -> Tensor {
+        let _guard = tch::no_grad_guard();
+        let n = images_u8.size()[0];
+        let mut out = Vec::new();
+        let mut s = 0;
+        while s < n {
+            let len = 256.min(n - s);
+            let x = images_u8.narrow(0, s, len).to_kind(Kind::Float) / 255.0;
+            out.push(self.backbone.forward(&augment::test_view(&x, self.side), false));
+            s += len;
+        }
+        Tensor::cat(&out, 0)
+    }
+
+    /// Argmax and max of the AE's softmax on features `h`.
+    pub fn assign(&self, h: &Tensor) -> (Vec<i64>, Vec<f32>) {
+        let _guard = tch::no_grad_guard();
+        super::argmax_confidence(&self.ae.encode(h))
+    }
+}

@@ -1,0 +1,111 @@
+//! Stage 2: M-GCN on the full graph (spec §3.2): AE from stage 1, two GCN streams, Student-t
+//! Q with K-means-initialised centres, target P held constant within an iteration,
+//! L2 = L_rec + α·KL(P‖Q) + β·KL(P‖pred_a) + η·KL(P‖pred_b), one forward per iteration (D17).
+use super::losses;
+use crate::cluster::{KMeansConfig, kmeans};
+use crate::config::{Config, Head, Preset};
+use crate::messages::LossTerms;
+use crate::model::{AutoEncoder, Fusion, Mgcn};
+use crate::progress::Progress;
+use anyhow::Result;
+use tch::{Device, Kind, Tensor, nn};
+
+pub struct Stage2 {
+    pub vs: nn::VarStore,
+    pub ae: AutoEncoder,
+    pub gcn: Option<Mgcn>,
+    pub mu: Tensor,
+}
+
+/// log-probabilities of the three heads after one forward pass.
+pub struct Heads {
+    pub log_q: Tensor,
+    pub log_a: Option<Tensor>,
+    pub log_b: Option<Tensor>,
+}
+
+pub fn fusion(cfg: &Config) -> Fusion {
+    // The paper's AE weight is 1 − σ − γ; the code's reuses σ (D3) and is set explicitly.
+    let ae = if cfg.preset == Preset::Paper { 1.0 - cfg.sigma - cfg.gamma } else { cfg.ae_weight };
+    Fusion { own: cfg.sigma, cross: cfg.gamma, ae }
+}
+
+impl Stage2 {
+    pub fn new(cfg: &Config, input_dim: usize, device: Device) -> Self {
+        let vs = nn::VarStore::new(device);
+        let root = vs.root();
+        let ae = AutoEncoder::new(&(&root / "ae"), input_dim, cfg.ae_hidden, cfg.clusters);
+        let gcn = (!cfg.no_gcn)
+            .then(|| Mgcn::new(&(&root / "gcn"), input_dim, cfg.ae_hidden, cfg.clusters, cfg.share_gcn_weights));
+        let k = cfg.clusters as i64;
+        let mu = root.var("mu", &[k, k], nn::Init::Randn { mean: 0.0, stdev: 0.1 });
+        Self { vs, ae, gcn, mu }
+    }
+
+    /// Copies the stage-1 AE (`ae.*` variables) into this model.
+    pub fn load_ae(&self, stage1: &nn::VarStore) -> Result<()> {
+        let _guard = tch::no_grad_guard();
+        let src = stage1.variables();
+        for (name, mut t) in self.vs.variables() {
+            if name.starts_with("ae.") {
+                let s = src.get(&name).ok_or_else(|| anyhow::anyhow!("stage-1 model lacks {name}"))?;
+                t.copy_(s);
+            }
+        }
+        Ok(())
+    }
+
+    /// μ ← K-means centres of the AE's softmax output z over all items (spec §6.3).
+    pub fn init_centres(&self, x: &Tensor, cfg: &Config) -> Result<()> {
+        let _guard = tch::no_grad_guard();
+        let z = self.ae.encode(x);
+        let km = kmeans(&z, &KMeansConfig { n_init: cfg.kmeans_restarts, ..KMeansConfig::new(cfg.clusters, cfg.seed) }, &Progress::none())?;
+        self.mu.shallow_clone().copy_(&km.centers);
+        Ok(())
+    }
+
+    pub fn forward(&self, x: &Tensor, adj_a: &Tensor, adj_b: &Tensor, cfg: &Config) -> (Tensor, LossTerms, Heads) {
+        let out = self.ae.forward(x);
+        let log_q = if cfg.log_space {
+            losses::student_t_log_q(&out.z, &self.mu, 1.0)
+        } else {
+            // The reference: q normalised, then q.log() (may give −inf, spec D18).
+            losses::student_t_log_q(&out.z, &self.mu, 1.0).exp().log()
+        };
+        let p = losses::target_distribution(&log_q.exp());
+        let rec = losses::reconstruction(&out.x_hat, x);
+        let kl_q = losses::kl_batchmean(&p, &log_q);
+        let mut total = &rec + &kl_q * cfg.alpha;
+        let mut terms = LossTerms {
+            reconstruction: Some(rec.double_value(&[])),
+            kl_q: Some(kl_q.double_value(&[])),
+            ..Default::default()
+        };
+        let (mut log_a, mut log_b) = (None, None);
+        if let Some(gcn) = &self.gcn {
+            let (la, lb) = gcn.forward(x, adj_a, adj_b, &out, fusion(cfg));
+            let lsm = |l: Tensor| if cfg.log_space { l.log_softmax(1, Kind::Float) } else { l.softmax(1, Kind::Float).log() };
+            let (la, lb) = (lsm(la), lsm(lb));
+            let ka = losses::kl_batchmean(&p, &la);
+            let kb = losses::kl_batchmean(&p, &lb);
+            terms.kl_a = Some(ka.double_value(&[]));
+            terms.kl_b = Some(kb.double_value(&[]));
+            total = total + ka * cfg.beta + kb * cfg.eta;
+            log_a = Some(la);
+            log_b = Some(lb);
+        }
+        terms.total = total.double_value(&[]);
+        (total, terms, Heads { log_q, log_a, log_b })
+    }
+}
+
+impl Heads {
+    /// The configured final head (Q when the GCN is ablated away).
+    pub fn chosen(&self, head: Head) -> &Tensor {
+        match (head, &self.log_a, &self.log_b) {
+            (Head::StreamA, Some(a), _) => a,
+            (Head::StreamB, _, Some(b)) => b,
+            _ => &self.log_q,
+        }
+    }
+}
