@@ -87,19 +87,41 @@ pub struct RunResult {
 }
 
 pub enum Event {
-    Started { device: String, run_dir: PathBuf, items: usize, resumed_from: Option<String> },
-    StageChanged { stage: Stage, total_steps: usize },
+    Started {
+        device: String,
+        run_dir: PathBuf,
+        items: usize,
+        resumed_from: Option<String>,
+    },
+    StageChanged {
+        stage: Stage,
+        total_steps: usize,
+    },
     Loss(LossPoint),
     Metrics(MetricsPoint),
     /// Statistics of one graph scale ("a" or "b").
-    Graph { scale: &'static str, stats: GraphStats },
+    Graph {
+        scale: &'static str,
+        stats: GraphStats,
+    },
     /// Current assignments (after each stage-1 epoch and stage-2 evaluation).
-    Assignments { stage: Stage, clusters: Vec<i64>, confidence: Vec<f32> },
-    Progress { stage: Stage, done: usize, total: usize, eta_seconds: Option<f64> },
+    Assignments {
+        stage: Stage,
+        clusters: Vec<i64>,
+        confidence: Vec<f32>,
+    },
+    Progress {
+        stage: Stage,
+        done: usize,
+        total: usize,
+        eta_seconds: Option<f64>,
+    },
     Warning(String),
     Paused,
     Resumed,
     Finished(Box<RunResult>),
-    Cancelled { checkpoint: Option<PathBuf> },
+    Cancelled {
+        checkpoint: Option<PathBuf>,
+    },
     Failed(String),
 }

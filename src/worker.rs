@@ -21,7 +21,11 @@ impl Worker {
             .name("icicle-trainer".into())
             .spawn(move || serve(cmd_rx, ev_tx, wake))
             .expect("spawn training thread");
-        Self { commands: cmd_tx, events: ev_rx, thread: Some(thread) }
+        Self {
+            commands: cmd_tx,
+            events: ev_rx,
+            thread: Some(thread),
+        }
     }
 
     pub fn send(&self, c: Command) {
@@ -50,7 +54,9 @@ fn serve(rx: Receiver<Command>, tx: Sender<Event>, wake: impl Fn()) {
     while let Ok(cmd) = rx.recv() {
         let Command::Start(job) = cmd else { continue };
         // A panic inside libtorch code must not take the app down: report it as a failure.
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| train::run(&job, &rx, &emit)));
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            train::run(&job, &rx, &emit)
+        }));
         match outcome {
             Ok(Ok(result)) => emit(Event::Finished(Box::new(result))),
             Ok(Err(Stop::Cancelled { checkpoint })) => emit(Event::Cancelled { checkpoint }),

@@ -50,25 +50,39 @@ fn data_record(dir: &Path) -> Option<DataRecord> {
 pub fn run(a: &TrainArgs) -> Result<()> {
     let mut data = a.data.clone();
     if let (Some(dir), None, None) = (&a.resume, &data.dataset, &data.folder) {
-        let rec = data_record(dir).with_context(|| format!("{} has no data.json: name the data with --dataset or --folder", dir.display()))?;
-        (data.dataset, data.folder, data.size, data.channels) = (rec.dataset, rec.folder, rec.size, rec.channels);
+        let rec = data_record(dir).with_context(|| {
+            format!(
+                "{} has no data.json: name the data with --dataset or --folder",
+                dir.display()
+            )
+        })?;
+        (data.dataset, data.folder, data.size, data.channels) =
+            (rec.dataset, rec.folder, rec.size, rec.channels);
     }
     let ds = Arc::new(data.load()?);
     let (mut cfg, run_dir) = match &a.resume {
         Some(dir) => {
             let text = std::fs::read_to_string(dir.join("config.toml"))
                 .with_context(|| format!("cannot resume: {} has no config.toml", dir.display()))?;
-            let cfg = Config::from_toml(&text).with_context(|| format!("{}/config.toml", dir.display()))?;
+            let cfg = Config::from_toml(&text)
+                .with_context(|| format!("{}/config.toml", dir.display()))?;
             (cfg, dir.clone())
         }
         None => {
             let k = match a.clusters {
                 Some(k) => k as usize,
                 None if ds.num_classes() >= 2 => ds.num_classes(),
-                None => bail!("{} has no labels: say how many clusters with --clusters K", ds.name),
+                None => bail!(
+                    "{} has no labels: say how many clusters with --clusters K",
+                    ds.name
+                ),
             };
             let dir = a.out.clone().unwrap_or_else(|| {
-                PathBuf::from("runs").join(format!("{}-{}", ds.name, chrono::Local::now().format("%Y%m%d-%H%M%S")))
+                PathBuf::from("runs").join(format!(
+                    "{}-{}",
+                    ds.name,
+                    chrono::Local::now().format("%Y%m%d-%H%M%S")
+                ))
             });
             (Config::preset(a.preset, k), dir)
         }
@@ -80,31 +94,59 @@ pub fn run(a: &TrainArgs) -> Result<()> {
         cfg = apply_override(&cfg, s)?;
     }
     cfg.validate(ds.len())?;
-    std::fs::create_dir_all(&run_dir).with_context(|| format!("cannot create {}", run_dir.display()))?;
-    let rec = DataRecord { dataset: data.dataset.clone(), folder: data.folder.clone(), size: data.size, channels: data.channels.clone() };
+    std::fs::create_dir_all(&run_dir)
+        .with_context(|| format!("cannot create {}", run_dir.display()))?;
+    let rec = DataRecord {
+        dataset: data.dataset.clone(),
+        folder: data.folder.clone(),
+        size: data.size,
+        channels: data.channels.clone(),
+    };
     crate::export::write_json(&run_dir.join("data.json"), &rec)?;
 
     let worker = Worker::spawn(|| {});
-    worker.send(Command::Start(Box::new(Job { dataset: ds.clone(), config: cfg.clone(), run_dir: run_dir.clone(), resume: a.resume.is_some() })));
+    worker.send(Command::Start(Box::new(Job {
+        dataset: ds.clone(),
+        config: cfg.clone(),
+        run_dir: run_dir.clone(),
+        resume: a.resume.is_some(),
+    })));
     let bar = ProgressBar::new(0);
-    bar.set_style(ProgressStyle::with_template("{msg:>8} [{bar:30}] {pos}/{len} ETA {eta}").expect("template").progress_chars("=> "));
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>8} [{bar:30}] {pos}/{len} ETA {eta}")
+            .expect("template")
+            .progress_chars("=> "),
+    );
     let started = std::time::Instant::now();
     let mut epoch_terms: Vec<LossTerms> = vec![];
     let mut last_epoch = 0;
     for ev in worker.events.iter() {
         match ev {
-            Event::Started { device, run_dir, items, resumed_from } => {
-                say(&bar, format!(
-                    "IcicleGCN ({:?} preset) on {} ({items} images), K = {}, device {device}, run {}{}",
-                    cfg.preset,
-                    ds.name,
-                    cfg.clusters,
-                    run_dir.display(),
-                    resumed_from.map(|r| format!(", resumed from {r}")).unwrap_or_default()
-                ));
+            Event::Started {
+                device,
+                run_dir,
+                items,
+                resumed_from,
+            } => {
+                say(
+                    &bar,
+                    format!(
+                        "IcicleGCN ({:?} preset) on {} ({items} images), K = {}, device {device}, run {}{}",
+                        cfg.preset,
+                        ds.name,
+                        cfg.clusters,
+                        run_dir.display(),
+                        resumed_from
+                            .map(|r| format!(", resumed from {r}"))
+                            .unwrap_or_default()
+                    ),
+                );
             }
             Event::StageChanged { stage, total_steps } => {
-                say(&bar, format!("[{:>6.1} s] {stage:?}", started.elapsed().as_secs_f64()));
+                say(
+                    &bar,
+                    format!("[{:>6.1} s] {stage:?}", started.elapsed().as_secs_f64()),
+                );
                 bar.set_message(match stage {
                     Stage::One => "stage 1",
                     Stage::Graphs => "graphs",
@@ -128,40 +170,59 @@ pub fn run(a: &TrainArgs) -> Result<()> {
                 if m.stage == Stage::One {
                     let mean = |f: fn(&LossTerms) -> Option<f64>| {
                         let v: Vec<f64> = epoch_terms.iter().filter_map(f).collect();
-                        if v.is_empty() { String::from("-") } else { format!("{:.4}", v.iter().sum::<f64>() / v.len() as f64) }
+                        if v.is_empty() {
+                            String::from("-")
+                        } else {
+                            format!("{:.4}", v.iter().sum::<f64>() / v.len() as f64)
+                        }
                     };
-                    say(&bar, format!(
-                        "stage 1 epoch {:>3}: loss {} (instance {}, cluster {}, entropy {}, recon {})  ACC {:.4} NMI {:.4} ARI {:.4}",
-                        last_epoch,
-                        mean(|t| Some(t.total)),
-                        mean(|t| t.instance),
-                        mean(|t| t.cluster),
-                        mean(|t| t.entropy),
-                        mean(|t| t.reconstruction),
-                        m.scores.acc,
-                        m.scores.nmi,
-                        m.scores.ari
-                    ));
+                    say(
+                        &bar,
+                        format!(
+                            "stage 1 epoch {:>3}: loss {} (instance {}, cluster {}, entropy {}, recon {})  ACC {:.4} NMI {:.4} ARI {:.4}",
+                            last_epoch,
+                            mean(|t| Some(t.total)),
+                            mean(|t| t.instance),
+                            mean(|t| t.cluster),
+                            mean(|t| t.entropy),
+                            mean(|t| t.reconstruction),
+                            m.scores.acc,
+                            m.scores.nmi,
+                            m.scores.ari
+                        ),
+                    );
                 } else if m.head == "stream-a" || m.head == "q" && cfg.no_gcn {
-                    say(&bar, format!(
-                        "stage 2 iteration {:>4}: {} ACC {:.4} NMI {:.4} ARI {:.4}",
-                        m.global_step, m.head, m.scores.acc, m.scores.nmi, m.scores.ari
-                    ));
+                    say(
+                        &bar,
+                        format!(
+                            "stage 2 iteration {:>4}: {} ACC {:.4} NMI {:.4} ARI {:.4}",
+                            m.global_step, m.head, m.scores.acc, m.scores.nmi, m.scores.ari
+                        ),
+                    );
                 }
             }
-            Event::Graph { scale, stats } => say(&bar, format!(
-                "graph {scale}: k = {}, {} undirected edges, mean degree {:.2}{}",
-                stats.k,
-                stats.undirected_edges,
-                stats.mean_degree,
-                stats.purity.map(|p| format!(", purity {p:.4}")).unwrap_or_default()
-            )),
+            Event::Graph { scale, stats } => say(
+                &bar,
+                format!(
+                    "graph {scale}: k = {}, {} undirected edges, mean degree {:.2}{}",
+                    stats.k,
+                    stats.undirected_edges,
+                    stats.mean_degree,
+                    stats
+                        .purity
+                        .map(|p| format!(", purity {p:.4}"))
+                        .unwrap_or_default()
+                ),
+            ),
             Event::Warning(w) => say(&bar, format!("warning: {w}")),
             Event::Assignments { .. } | Event::Paused | Event::Resumed => {}
             Event::Finished(r) => {
                 bar.finish_and_clear();
                 match r.scores {
-                    Some(s) => println!("final: ACC {:.4}  NMI {:.4}  ARI {:.4}  ({:.1} s)", s.acc, s.nmi, s.ari, r.wall_seconds),
+                    Some(s) => println!(
+                        "final: ACC {:.4}  NMI {:.4}  ARI {:.4}  ({:.1} s)",
+                        s.acc, s.nmi, s.ari, r.wall_seconds
+                    ),
                     None => println!("final: clustered without labels ({:.1} s)", r.wall_seconds),
                 }
                 println!("results in {}", r.run_dir.display());

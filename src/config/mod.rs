@@ -157,6 +157,10 @@ impl Config {
 
     /// The side the backbone sees for images of side `native`.
     pub fn input_side(&self, native: usize) -> usize {
-        if self.input_size > 0 { self.input_size } else { native }
+        if self.input_size > 0 {
+            self.input_size
+        } else {
+            native
+        }
     }
 }

@@ -20,7 +20,14 @@ pub fn apply_override(config: &Config, assignment: &str) -> Result<Config> {
     }
     let Some(old) = table.get(*last) else {
         let known: Vec<&String> = table.keys().collect();
-        bail!("--set {key}: unknown field (known: {})", known.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "));
+        bail!(
+            "--set {key}: unknown field (known: {})",
+            known
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     };
     // Parse as a TOML value; bare words (preset names, "true") fall back to a string.
     let value: toml::Value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
@@ -32,7 +39,10 @@ pub fn apply_override(config: &Config, assignment: &str) -> Result<Config> {
         (_, v) => v,
     };
     if std::mem::discriminant(old) != std::mem::discriminant(&value) {
-        bail!("--set {key}={raw}: expected a {} like {old}", old.type_str());
+        bail!(
+            "--set {key}={raw}: expected a {} like {old}",
+            old.type_str()
+        );
     }
     table.insert(last.to_string(), value);
     let text = toml::to_string(&doc).expect("table serialises");

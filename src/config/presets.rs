@@ -79,7 +79,12 @@ pub fn build(preset: Preset, clusters: usize) -> Config {
             epochs: 10,
             cluster_views_from_a: false,
             recon_both_views: true,
-            augment: Augment { crop_min_scale: 0.3, jitter_strength: 0.5, blur: false, ..reference.augment },
+            augment: Augment {
+                crop_min_scale: 0.3,
+                jitter_strength: 0.5,
+                blur: false,
+                ..reference.augment
+            },
             stage2_lr: 1e-3,
             iterations: 200,
             k_b: 10,

@@ -28,13 +28,22 @@ pub fn check(c: &Config, items: usize) -> Result<()> {
         bail!("clusters = {}: K must be at least 2", c.clusters);
     }
     if c.clusters > items {
-        bail!("clusters = {}: K must not exceed the {items} images", c.clusters);
+        bail!(
+            "clusters = {}: K must not exceed the {items} images",
+            c.clusters
+        );
     }
     if c.batch < 2 {
-        bail!("batch = {}: the contrastive losses need at least 2 images per batch", c.batch);
+        bail!(
+            "batch = {}: the contrastive losses need at least 2 images per batch",
+            c.batch
+        );
     }
     if c.batch > items {
-        bail!("batch = {}: larger than the {items} images (batches are full, drop_last)", c.batch);
+        bail!(
+            "batch = {}: larger than the {items} images (batches are full, drop_last)",
+            c.batch
+        );
     }
     for (name, k) in [("k_a", c.k_a), ("k_b", c.k_b)] {
         if k < 1 {
@@ -48,18 +57,28 @@ pub fn check(c: &Config, items: usize) -> Result<()> {
     positive("stage2_lr", c.stage2_lr)?;
     positive("tau_i", c.tau_i)?;
     positive("tau_c", c.tau_c)?;
-    for (n, v) in [("sigma", c.sigma), ("gamma", c.gamma), ("ae_weight", c.ae_weight)] {
+    for (n, v) in [
+        ("sigma", c.sigma),
+        ("gamma", c.gamma),
+        ("ae_weight", c.ae_weight),
+    ] {
         unit(n, v)?;
     }
     if c.preset == Preset::Paper && c.sigma + c.gamma > 1.0 + 1e-12 {
-        bail!("sigma + gamma = {}: under the paper preset the AE weight is 1 − σ − γ, so σ + γ must not exceed 1", c.sigma + c.gamma);
+        bail!(
+            "sigma + gamma = {}: under the paper preset the AE weight is 1 − σ − γ, so σ + γ must not exceed 1",
+            c.sigma + c.gamma
+        );
     }
     for (n, v) in [("alpha", c.alpha), ("beta", c.beta), ("eta", c.eta)] {
         non_negative(n, v)?;
     }
     let a = &c.augment;
     if !(a.crop_min_scale > 0.0 && a.crop_min_scale <= 1.0) {
-        bail!("augment.crop_min_scale = {}: must be in (0, 1]", a.crop_min_scale);
+        bail!(
+            "augment.crop_min_scale = {}: must be in (0, 1]",
+            a.crop_min_scale
+        );
     }
     non_negative("augment.jitter_strength", a.jitter_strength)?;
     unit("augment.jitter_p", a.jitter_p)?;
@@ -68,13 +87,19 @@ pub fn check(c: &Config, items: usize) -> Result<()> {
         bail!("feature_dim = {}: must be at least 2", c.feature_dim);
     }
     if let Some(h) = c.ae_hidden.iter().find(|&&h| h < 1) {
-        bail!("ae_hidden = {:?}: every layer needs at least 1 unit (found {h})", c.ae_hidden);
+        bail!(
+            "ae_hidden = {:?}: every layer needs at least 1 unit (found {h})",
+            c.ae_hidden
+        );
     }
     if c.small_width < 4 {
         bail!("small_width = {}: must be at least 4", c.small_width);
     }
     if c.input_size != 0 && !(8..=512).contains(&c.input_size) {
-        bail!("input_size = {}: must be 0 (native) or between 8 and 512", c.input_size);
+        bail!(
+            "input_size = {}: must be 0 (native) or between 8 and 512",
+            c.input_size
+        );
     }
     if c.checkpoint_every < 1 {
         bail!("checkpoint_every = 0: must be at least 1");

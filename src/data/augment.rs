@@ -22,7 +22,9 @@ fn gray(x: &Tensor) -> Tensor {
     if x.size()[1] == 1 {
         return x.shallow_clone();
     }
-    let w = Tensor::from_slice(&[0.299f32, 0.587, 0.114]).to_device(x.device()).view([1, 3, 1, 1]);
+    let w = Tensor::from_slice(&[0.299f32, 0.587, 0.114])
+        .to_device(x.device())
+        .view([1, 3, 1, 1]);
     (x * w).sum_dim_intlist(1, true, Kind::Float)
 }
 
@@ -34,18 +36,27 @@ pub fn resized_crop(x: &Tensor, side: i64, min_scale: f64, flip: bool) -> Tensor
     let scale = uniform(b, min_scale, 1.0, dev);
     let log_ratio = uniform(b, (3.0f64 / 4.0).ln(), (4.0f64 / 3.0).ln(), dev);
     let ratio = log_ratio.exp();
-    // Width and height as fractions of the image; a crop that would not fit is clamped to it.
-    let w = (&scale * &ratio).sqrt().clamp_max(1.0);
-    let h = (&scale / &ratio).sqrt().clamp_max(1.0);
+    // Width and height as fractions of the image. A crop that does not fit falls back to the
+    // whole image, as torchvision does once its ten tries fail (here after one).
+    let w = (&scale * &ratio).sqrt();
+    let h = (&scale / &ratio).sqrt();
+    let fits = w.le(1.0).logical_and(&h.le(1.0));
+    let one = w.ones_like();
+    let (w, h) = (w.where_self(&fits, &one), h.where_self(&fits, &one));
     let cx = (Tensor::rand([b], (Kind::Float, dev)) * 2.0 - 1.0) * (1.0 - &w);
     let cy = (Tensor::rand([b], (Kind::Float, dev)) * 2.0 - 1.0) * (1.0 - &h);
     let sign = if flip {
-        Tensor::rand([b], (Kind::Float, dev)).lt(0.5).to_kind(Kind::Float) * -2.0 + 1.0
+        Tensor::rand([b], (Kind::Float, dev))
+            .lt(0.5)
+            .to_kind(Kind::Float)
+            * -2.0
+            + 1.0
     } else {
         Tensor::ones([b], (Kind::Float, dev))
     };
     let zero = Tensor::zeros([b], (Kind::Float, dev));
-    let theta = Tensor::stack(&[&w * &sign, zero.shallow_clone(), cx, zero, h, cy], 1).view([b, 2, 3]);
+    let theta =
+        Tensor::stack(&[&w * &sign, zero.shallow_clone(), cx, zero, h, cy], 1).view([b, 2, 3]);
     let grid = Tensor::affine_grid_generator(&theta, [b, c, side, side], false);
     x.grid_sampler(&grid, 0, 1, false)
 }
@@ -66,9 +77,11 @@ fn saturation(x: &Tensor, f: &Tensor) -> Tensor {
 
 /// Hue shift by a fraction of a turn, as a rotation of the chroma plane in YIQ space.
 fn hue(x: &Tensor, shift: &Tensor) -> Tensor {
-    let to_yiq = Tensor::from_slice(&[0.299f32, 0.587, 0.114, 0.596, -0.274, -0.322, 0.211, -0.523, 0.312])
-        .to_device(x.device())
-        .view([3, 3]);
+    let to_yiq = Tensor::from_slice(&[
+        0.299f32, 0.587, 0.114, 0.596, -0.274, -0.322, 0.211, -0.523, 0.312,
+    ])
+    .to_device(x.device())
+    .view([3, 3]);
     let from_yiq = to_yiq.inverse();
     let yiq = Tensor::einsum("ij,bjhw->bihw", &[&to_yiq, x], None::<i64>);
     let angle = shift * (2.0 * std::f64::consts::PI);
@@ -132,9 +145,25 @@ pub fn random_blur(x: &Tensor) -> Tensor {
     let k = &k / k.sum_dim_intlist(1, true, Kind::Float); // B×(2r+1)
     let k = k.repeat_interleave_self_int(c, 0, None); // (B·C)×(2r+1)
     let ks = 2 * radius + 1;
-    let flat = x.reshape([1, b * c, x.size()[2], side]).reflection_pad2d([radius, radius, radius, radius]);
-    let h = flat.conv2d(&k.view([b * c, 1, 1, ks]), None::<Tensor>, [1, 1], [0, 0], [1, 1], b * c);
-    let v = h.conv2d(&k.view([b * c, 1, ks, 1]), None::<Tensor>, [1, 1], [0, 0], [1, 1], b * c);
+    let flat = x
+        .reshape([1, b * c, x.size()[2], side])
+        .reflection_pad2d([radius, radius, radius, radius]);
+    let h = flat.conv2d(
+        &k.view([b * c, 1, 1, ks]),
+        None::<Tensor>,
+        [1, 1],
+        [0, 0],
+        [1, 1],
+        b * c,
+    );
+    let v = h.conv2d(
+        &k.view([b * c, 1, ks, 1]),
+        None::<Tensor>,
+        [1, 1],
+        [0, 0],
+        [1, 1],
+        b * c,
+    );
     let blurred = v.view([b, c, x.size()[2], side]);
     let mask = per_image(&Tensor::rand([b], (Kind::Float, dev)).lt(0.5));
     blurred.where_self(&mask, x)

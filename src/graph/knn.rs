@@ -29,7 +29,12 @@ pub fn block_rows(n: usize) -> usize {
 
 /// k nearest neighbours of every row of `x` (N×d) among all other rows.
 pub fn knn(x: &Tensor, k: usize, progress: &Progress) -> Result<Knn> {
-    knn_blocked(x, k, block_rows(x.size().first().copied().unwrap_or(0) as usize), progress)
+    knn_blocked(
+        x,
+        k,
+        block_rows(x.size().first().copied().unwrap_or(0) as usize),
+        progress,
+    )
 }
 
 /// Keeps, per row, the k smallest scores seen so far (`best_*` rows `r0..r0+m`).
@@ -41,7 +46,9 @@ fn merge(best_d: &mut Tensor, best_i: &mut Tensor, r0: i64, scores: &Tensor, col
     let cand_i = Tensor::cat(&[best_i.narrow(0, r0, m), i + col0], 1);
     let (nv, pos) = cand_d.topk(k, 1, false, true);
     best_d.narrow(0, r0, m).copy_(&nv);
-    best_i.narrow(0, r0, m).copy_(&cand_i.gather(1, &pos, false));
+    best_i
+        .narrow(0, r0, m)
+        .copy_(&cand_i.gather(1, &pos, false));
 }
 
 /// `knn` with an explicit tile side. The distance matrix is symmetric, so only tiles on and

@@ -2,8 +2,8 @@
 //! ResNet-18/34 (torchvision layout, no fc) as in the paper, or a small CNN for native
 //! 8–64 px images that makes CPU training practical.
 use crate::config::BackboneKind;
-use tch::nn::{self, ModuleT};
 use tch::Tensor;
+use tch::nn::{self, ModuleT};
 
 pub struct Backbone {
     net: nn::SequentialT,
@@ -14,7 +14,11 @@ pub struct Backbone {
 }
 
 fn conv_bn_relu(p: &nn::Path, cin: i64, cout: i64) -> nn::SequentialT {
-    let conv = nn::ConvConfig { padding: 1, bias: false, ..Default::default() };
+    let conv = nn::ConvConfig {
+        padding: 1,
+        bias: false,
+        ..Default::default()
+    };
     nn::seq_t()
         .add(nn::conv2d(p / "conv", cin, cout, 3, conv))
         .add(nn::batch_norm2d(p / "bn", cout, Default::default()))
@@ -35,7 +39,12 @@ impl Backbone {
                     .add_fn(|x| x.max_pool2d_default(2))
                     .add(conv_bn_relu(&(vs / "b3"), 2 * w, 4 * w))
                     .add_fn(|x| x.adaptive_avg_pool2d([1, 1]).flatten(1, -1));
-                Self { net, resnet: None, rep_dim: 4 * width, in_channels: channels }
+                Self {
+                    net,
+                    resnet: None,
+                    rep_dim: 4 * width,
+                    in_channels: channels,
+                }
             }
             BackboneKind::Resnet18 | BackboneKind::Resnet34 => {
                 let r = if kind == BackboneKind::Resnet18 {
@@ -43,14 +52,23 @@ impl Backbone {
                 } else {
                     tch::vision::resnet::resnet34_no_final_layer(vs)
                 };
-                Self { net: nn::seq_t(), resnet: Some(r), rep_dim: 512, in_channels: 3 }
+                Self {
+                    net: nn::seq_t(),
+                    resnet: Some(r),
+                    rep_dim: 512,
+                    in_channels: 3,
+                }
             }
         }
     }
 
     /// h = f(x) for a batch B×C×H×W in [0, 1] (no mean/std normalisation, as the reference).
     pub fn forward(&self, x: &Tensor, train: bool) -> Tensor {
-        let x = if self.in_channels == 3 && x.size()[1] == 1 { x.repeat([1, 3, 1, 1]) } else { x.shallow_clone() };
+        let x = if self.in_channels == 3 && x.size()[1] == 1 {
+            x.repeat([1, 3, 1, 1])
+        } else {
+            x.shallow_clone()
+        };
         match &self.resnet {
             Some(r) => r.forward_t(&x, train).flatten(1, -1),
             None => self.net.forward_t(&x, train),

@@ -16,18 +16,25 @@ pub fn linear(p: nn::Path, fan_in: usize, fan_out: usize) -> nn::Linear {
 /// Xavier-uniform in×out matrix without bias, as the GCN layers (bound √(6/(in+out))).
 pub fn xavier(p: &nn::Path, name: &str, fan_in: usize, fan_out: usize) -> Tensor {
     let b = (6.0 / (fan_in + fan_out) as f64).sqrt();
-    p.var(name, &[fan_in as i64, fan_out as i64], Init::Uniform { lo: -b, up: b })
+    p.var(
+        name,
+        &[fan_in as i64, fan_out as i64],
+        Init::Uniform { lo: -b, up: b },
+    )
 }
 
 /// Kaiming-normal, fan_out, ReLU gain, for every 4-d (conv) weight under `vs`.
 pub fn kaiming_convs(vs: &nn::VarStore) {
     let _guard = tch::no_grad_guard();
-    for (name, mut t) in vs.variables() {
+    // Sorted: the variable map's order is random, and the draws must be reproducible.
+    let mut vars: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
+    vars.sort_by(|a, b| a.0.cmp(&b.0));
+    for (name, mut t) in vars {
         let s = t.size();
         if s.len() == 4 && name.ends_with("weight") {
             let fan_out = (s[0] * s[2] * s[3]) as f64;
             let std = (2.0 / fan_out).sqrt();
-            let _ = t.copy_(&(Tensor::randn(&s, (Kind::Float, t.device())) * std));
+            t.copy_(&(Tensor::randn(&s, (Kind::Float, t.device())) * std));
         }
     }
 }

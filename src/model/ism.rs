@@ -1,7 +1,7 @@
 //! ISM, the instance-level similarity module: a projector g(·) from h to a low-dimensional,
 //! L2-normalised space where L_CIS pulls two views of one image together.
 use super::init;
-use tch::{nn, nn::Module, Tensor};
+use tch::{Tensor, nn, nn::Module};
 
 pub struct Projector {
     l1: nn::Linear,
@@ -10,7 +10,10 @@ pub struct Projector {
 
 impl Projector {
     pub fn new(p: &nn::Path, rep_dim: usize, feature_dim: usize) -> Self {
-        Self { l1: init::linear(p / "l1", rep_dim, rep_dim), l2: init::linear(p / "l2", rep_dim, feature_dim) }
+        Self {
+            l1: init::linear(p / "l1", rep_dim, rep_dim),
+            l2: init::linear(p / "l2", rep_dim, feature_dim),
+        }
     }
 
     /// z = g(h) / max(‖g(h)‖₂, 1e-12).

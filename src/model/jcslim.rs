@@ -2,7 +2,7 @@
 //! assignment) → 2000 → 500 → 500 → in (spec §2.3). Stage 1 trains it with L_CCS and L_re;
 //! stage 2 reuses it, and its hidden layers feed the GCN fusion.
 use super::init;
-use tch::{nn, nn::Module, Kind, Tensor};
+use tch::{Kind, Tensor, nn, nn::Module};
 
 pub struct AutoEncoder {
     enc: Vec<nn::Linear>,
@@ -24,8 +24,12 @@ impl AutoEncoder {
         let [a, b, c] = hidden;
         let dims_enc = [input, a, b, c, k];
         let dims_dec = [k, c, b, a, input];
-        let enc = (0..4).map(|i| init::linear(p / format!("enc{}", i + 1), dims_enc[i], dims_enc[i + 1])).collect();
-        let dec = (0..4).map(|i| init::linear(p / format!("dec{}", i + 1), dims_dec[i], dims_dec[i + 1])).collect();
+        let enc = (0..4)
+            .map(|i| init::linear(p / format!("enc{}", i + 1), dims_enc[i], dims_enc[i + 1]))
+            .collect();
+        let dec = (0..4)
+            .map(|i| init::linear(p / format!("dec{}", i + 1), dims_dec[i], dims_dec[i + 1]))
+            .collect();
         Self { enc, dec }
     }
 
@@ -36,12 +40,19 @@ impl AutoEncoder {
         let logits = self.enc[3].forward(&h3);
         let z = logits.softmax(1, Kind::Float);
         let x_hat = self.decode(&z);
-        AeOut { hidden: [h1, h2, h3], logits, z, x_hat }
+        AeOut {
+            hidden: [h1, h2, h3],
+            logits,
+            z,
+            x_hat,
+        }
     }
 
     /// The cluster assignment alone (no decoder).
     pub fn encode(&self, x: &Tensor) -> Tensor {
-        let h = self.enc[..3].iter().fold(x.shallow_clone(), |h, l| l.forward(&h).relu());
+        let h = self.enc[..3]
+            .iter()
+            .fold(x.shallow_clone(), |h, l| l.forward(&h).relu());
         self.enc[3].forward(&h).softmax(1, Kind::Float)
     }
 

@@ -2,7 +2,7 @@
 //! the input of layer l is σ·own stream + γ·other stream + w_ae·AE hidden layer (l−1).
 use super::init;
 use super::jcslim::AeOut;
-use tch::{nn, Tensor};
+use tch::{Tensor, nn};
 
 /// Fusion coefficients: own stream σ, cross stream γ, AE weight.
 #[derive(Debug, Clone, Copy)]
@@ -20,7 +20,9 @@ pub struct Mgcn {
 
 fn layers(p: &nn::Path, input: usize, hidden: [usize; 3], k: usize) -> Vec<Tensor> {
     let dims = [input, hidden[0], hidden[1], hidden[2], k, k];
-    (0..5).map(|l| init::xavier(p, &format!("w{}", l + 1), dims[l], dims[l + 1])).collect()
+    (0..5)
+        .map(|l| init::xavier(p, &format!("w{}", l + 1), dims[l], dims[l + 1]))
+        .collect()
 }
 
 impl Mgcn {
@@ -30,8 +32,20 @@ impl Mgcn {
         Self { w_a, w_b }
     }
 
+    /// W1..W5 of stream a and, when not shared, of stream b.
+    pub fn weights(&self) -> (&[Tensor], Option<&[Tensor]>) {
+        (&self.w_a, self.w_b.as_deref())
+    }
+
     /// Returns the two streams' logits (N×K); softmax gives pred_a, pred_b.
-    pub fn forward(&self, x: &Tensor, adj_a: &Tensor, adj_b: &Tensor, ae: &AeOut, f: Fusion) -> (Tensor, Tensor) {
+    pub fn forward(
+        &self,
+        x: &Tensor,
+        adj_a: &Tensor,
+        adj_b: &Tensor,
+        ae: &AeOut,
+        f: Fusion,
+    ) -> (Tensor, Tensor) {
         let w_b = self.w_b.as_ref().unwrap_or(&self.w_a);
         // Â·(X·W): multiply by W first, the narrower side.
         let gcn = |adj: &Tensor, h: &Tensor, w: &Tensor| adj.mm(&h.mm(w));

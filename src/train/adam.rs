@@ -19,11 +19,21 @@ const EPS: f64 = 1e-8;
 impl Adam {
     /// Optimises every trainable variable of `vs` (sorted by name, for a stable order).
     pub fn new(vs: &nn::VarStore, lr: f64) -> Self {
-        let mut params: Vec<(String, Tensor)> = vs.variables().into_iter().filter(|(_, t)| t.requires_grad()).collect();
+        let mut params: Vec<(String, Tensor)> = vs
+            .variables()
+            .into_iter()
+            .filter(|(_, t)| t.requires_grad())
+            .collect();
         params.sort_by(|a, b| a.0.cmp(&b.0));
         let m = params.iter().map(|(_, p)| p.zeros_like()).collect();
         let v = params.iter().map(|(_, p)| p.zeros_like()).collect();
-        Self { params, m, v, step: 0, lr }
+        Self {
+            params,
+            m,
+            v,
+            step: 0,
+            lr,
+        }
     }
 
     pub fn zero_grad(&mut self) {
@@ -40,7 +50,11 @@ impl Adam {
         self.step += 1;
         let bc1 = 1.0 - B1.powi(self.step as i32);
         let bc2 = 1.0 - B2.powi(self.step as i32);
-        for ((_, p), (m, v)) in self.params.iter_mut().zip(self.m.iter_mut().zip(self.v.iter_mut())) {
+        for ((_, p), (m, v)) in self
+            .params
+            .iter_mut()
+            .zip(self.m.iter_mut().zip(self.v.iter_mut()))
+        {
             let g = p.grad();
             if !g.defined() {
                 continue;
@@ -64,11 +78,21 @@ impl Adam {
 
     pub fn load_state(&mut self, saved: &HashMap<String, Tensor>, prefix: &str) -> Result<()> {
         let _guard = tch::no_grad_guard();
-        let step = saved.get(&format!("{prefix}step")).context("checkpoint has no optimizer step")?;
+        let step = saved
+            .get(&format!("{prefix}step"))
+            .context("checkpoint has no optimizer step")?;
         self.step = step.to_kind(Kind::Int64).int64_value(&[0]);
-        for ((name, _), (m, v)) in self.params.iter().zip(self.m.iter_mut().zip(self.v.iter_mut())) {
-            let sm = saved.get(&format!("{prefix}m.{name}")).with_context(|| format!("checkpoint lacks optimizer state of {name}"))?;
-            let sv = saved.get(&format!("{prefix}v.{name}")).with_context(|| format!("checkpoint lacks optimizer state of {name}"))?;
+        for ((name, _), (m, v)) in self
+            .params
+            .iter()
+            .zip(self.m.iter_mut().zip(self.v.iter_mut()))
+        {
+            let sm = saved
+                .get(&format!("{prefix}m.{name}"))
+                .with_context(|| format!("checkpoint lacks optimizer state of {name}"))?;
+            let sv = saved
+                .get(&format!("{prefix}v.{name}"))
+                .with_context(|| format!("checkpoint lacks optimizer state of {name}"))?;
             m.copy_(sm);
             v.copy_(sv);
         }

@@ -48,7 +48,10 @@ pub fn cluster_loss(c_a: &Tensor, c_b: &Tensor, tau: f64) -> ClusterLoss {
     // nn.CosineSimilarity: x·y / max(‖x‖‖y‖, 1e-8).
     let norms = v.norm_scalaropt_dim(2.0, [1], true);
     let sim = v.mm(&v.tr()) / norms.mm(&norms.tr()).clamp_min(1e-8) / tau;
-    ClusterLoss { contrastive: nt_xent(sim, k), entropy: neg_entropy(c_a) + neg_entropy(c_b) }
+    ClusterLoss {
+        contrastive: nt_xent(sim, k),
+        entropy: neg_entropy(c_a) + neg_entropy(c_b),
+    }
 }
 
 /// Mean squared error over all elements (F.mse_loss); the target is not detached (spec §3.1).
@@ -59,7 +62,9 @@ pub fn reconstruction(x_hat: &Tensor, x: &Tensor) -> Tensor {
 /// log q of the Student-t soft assignment with v degrees of freedom, computed in log space
 /// (spec D18): log q_ij = −(v+1)/2 · log(1 + ‖z_i − μ_j‖²/v) − logsumexp_j(…).
 pub fn student_t_log_q(z: &Tensor, mu: &Tensor, v: f64) -> Tensor {
-    let d = (z.unsqueeze(1) - mu.unsqueeze(0)).square().sum_dim_intlist(2, false, Kind::Float);
+    let d = (z.unsqueeze(1) - mu.unsqueeze(0))
+        .square()
+        .sum_dim_intlist(2, false, Kind::Float);
     let logits = (d / v).log1p() * (-(v + 1.0) / 2.0);
     logits.log_softmax(1, Kind::Float)
 }
@@ -76,5 +81,8 @@ pub fn kl_batchmean(p: &Tensor, log_x: &Tensor) -> Tensor {
     let n = p.size()[0] as f64;
     let log_p = p.clamp_min(1e-30).log();
     let terms = p * (log_p - log_x);
-    terms.where_self(&p.gt(0.0), &terms.zeros_like()).sum(Kind::Float) / n
+    terms
+        .where_self(&p.gt(0.0), &terms.zeros_like())
+        .sum(Kind::Float)
+        / n
 }

@@ -25,7 +25,10 @@ pub fn stage_name(s: Stage) -> &'static str {
 
 pub fn write_losses(path: &Path, losses: &[LossPoint]) -> Result<()> {
     atomic::write_with(path, |w| {
-        writeln!(w, "stage,epoch,step,global_step,total,instance,cluster,entropy,reconstruction,kl_q,kl_a,kl_b")?;
+        writeln!(
+            w,
+            "stage,epoch,step,global_step,total,instance,cluster,entropy,reconstruction,kl_q,kl_a,kl_b"
+        )?;
         for l in losses {
             let t = &l.terms;
             writeln!(
@@ -111,7 +114,11 @@ pub fn write_final(
         scores: eval.map(|e| e.scores),
         heads,
         cluster_to_class: eval.map(|e| {
-            e.matching.cluster_to_class.iter().map(|c| c.map(|c| ds.class_names[c].clone())).collect()
+            e.matching
+                .cluster_to_class
+                .iter()
+                .map(|c| c.map(|c| ds.class_names[c].clone()))
+                .collect()
         }),
         history: metrics
             .iter()

@@ -73,23 +73,33 @@ impl Trainer<'_> {
     fn poll(&mut self) -> Res<()> {
         while let Ok(cmd) = self.rx.try_recv() {
             match cmd {
-                Command::Cancel => return Err(Stop::Cancelled { checkpoint: self.last_checkpoint.clone() }),
+                Command::Cancel => {
+                    return Err(Stop::Cancelled {
+                        checkpoint: self.last_checkpoint.clone(),
+                    });
+                }
                 Command::Pause => {
                     (self.emit)(Event::Paused);
                     loop {
                         match self.rx.recv() {
                             Ok(Command::Resume) => break,
                             Ok(Command::Cancel) | Err(_) => {
-                                return Err(Stop::Cancelled { checkpoint: self.last_checkpoint.clone() });
+                                return Err(Stop::Cancelled {
+                                    checkpoint: self.last_checkpoint.clone(),
+                                });
                             }
-                            Ok(Command::Start(_)) => (self.emit)(Event::Warning("a run is already in progress".into())),
+                            Ok(Command::Start(_)) => {
+                                (self.emit)(Event::Warning("a run is already in progress".into()))
+                            }
                             Ok(Command::Pause) => {}
                         }
                     }
                     (self.emit)(Event::Resumed);
                 }
                 Command::Resume => {}
-                Command::Start(_) => (self.emit)(Event::Warning("a run is already in progress".into())),
+                Command::Start(_) => {
+                    (self.emit)(Event::Warning("a run is already in progress".into()))
+                }
             }
         }
         Ok(())
@@ -114,19 +124,49 @@ impl Trainer<'_> {
         self.losses.push(point);
     }
 
-    fn score(&mut self, stage: Stage, global_step: usize, head: &str, clusters: &[i64]) -> Option<Evaluation> {
+    fn score(
+        &mut self,
+        stage: Stage,
+        global_step: usize,
+        head: &str,
+        clusters: &[i64],
+    ) -> Option<Evaluation> {
         let labels = self.job.dataset.labels.as_ref()?;
-        let e = Evaluation::new(clusters, labels, self.cfg.clusters, self.job.dataset.num_classes()).ok()?;
-        let p = MetricsPoint { stage, global_step, head: head.to_string(), scores: e.scores };
+        let e = Evaluation::new(
+            clusters,
+            labels,
+            self.cfg.clusters,
+            self.job.dataset.num_classes(),
+        )
+        .ok()?;
+        let p = MetricsPoint {
+            stage,
+            global_step,
+            head: head.to_string(),
+            scores: e.scores,
+        };
         (self.emit)(Event::Metrics(p.clone()));
         self.metrics.push(p);
         Some(e)
     }
 
-    fn progress(&self, stage: Stage, done: usize, total: usize, started: Instant, done_at_start: usize) {
+    fn progress(
+        &self,
+        stage: Stage,
+        done: usize,
+        total: usize,
+        started: Instant,
+        done_at_start: usize,
+    ) {
         let fresh = done.saturating_sub(done_at_start);
-        let eta = (fresh > 0).then(|| started.elapsed().as_secs_f64() / fresh as f64 * (total - done) as f64);
-        (self.emit)(Event::Progress { stage, done, total, eta_seconds: eta });
+        let eta = (fresh > 0)
+            .then(|| started.elapsed().as_secs_f64() / fresh as f64 * (total - done) as f64);
+        (self.emit)(Event::Progress {
+            stage,
+            done,
+            total,
+            eta_seconds: eta,
+        });
     }
 }
 
@@ -137,20 +177,44 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
     cfg.validate(ds.len()).context("invalid configuration")?;
     let device = cfg.device.resolve()?;
     let started = Instant::now();
-    std::fs::create_dir_all(&job.run_dir).with_context(|| format!("cannot create run folder {}", job.run_dir.display()))?;
+    std::fs::create_dir_all(&job.run_dir)
+        .with_context(|| format!("cannot create run folder {}", job.run_dir.display()))?;
     crate::atomic::write(&job.run_dir.join("config.toml"), cfg.to_toml().as_bytes())?;
     let ck1 = checkpoint::path(&job.run_dir, "stage1");
     let ck2 = checkpoint::path(&job.run_dir, "stage2");
-    let mut t = Trainer { job, cfg, rx, emit, losses: vec![], metrics: vec![], last_checkpoint: None };
+    let mut t = Trainer {
+        job,
+        cfg,
+        rx,
+        emit,
+        losses: vec![],
+        metrics: vec![],
+        last_checkpoint: None,
+    };
     let resumed_from = (job.resume && ck1.exists()).then(|| ck1.display().to_string());
     if job.resume && resumed_from.is_none() {
-        return Err(Stop::Failed(anyhow!("nothing to resume in {}: no stage-1 checkpoint", job.run_dir.display())));
+        return Err(Stop::Failed(anyhow!(
+            "nothing to resume in {}: no stage-1 checkpoint",
+            job.run_dir.display()
+        )));
     }
-    emit(Event::Started { device: device_name(device), run_dir: job.run_dir.clone(), items: ds.len(), resumed_from });
+    emit(Event::Started {
+        device: device_name(device),
+        run_dir: job.run_dir.clone(),
+        items: ds.len(),
+        resumed_from,
+    });
 
     tch::manual_seed(cfg.seed as i64);
-    let (n, c, h, w) = (ds.len() as i64, ds.channels as i64, ds.height as i64, ds.width as i64);
-    let images = Tensor::from_slice(&ds.pixels).view([n, c, h, w]).to_device(device);
+    let (n, c, h, w) = (
+        ds.len() as i64,
+        ds.channels as i64,
+        ds.height as i64,
+        ds.width as i64,
+    );
+    let images = Tensor::from_slice(&ds.pixels)
+        .view([n, c, h, w])
+        .to_device(device);
 
     // ---- Stage 1 ----
     let s1 = Stage1::new(cfg, ds.channels, ds.height.max(ds.width), device);
@@ -164,23 +228,35 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         let steps = ds.len() / cfg.batch;
         for (e, s, g, terms) in meta.losses {
             let _ = steps;
-            t.losses.push(LossPoint { stage: Stage::One, epoch: e, step: s, global_step: g, terms });
+            t.losses.push(LossPoint {
+                stage: Stage::One,
+                epoch: e,
+                step: s,
+                global_step: g,
+                terms,
+            });
         }
         t.last_checkpoint = Some(ck1.clone());
     }
     let total_epochs = cfg.warmup_epochs + cfg.epochs;
     let steps = ds.len() / cfg.batch;
-    emit(Event::StageChanged { stage: Stage::One, total_steps: total_epochs * steps });
+    emit(Event::StageChanged {
+        stage: Stage::One,
+        total_steps: total_epochs * steps,
+    });
     let stage_start = Instant::now();
     let done_at_start = epochs_done * steps;
     for epoch in epochs_done + 1..=total_epochs {
         let mut order: Vec<i64> = (0..n).collect();
-        order.shuffle(&mut ChaCha8Rng::seed_from_u64(cfg.seed ^ (epoch as u64) << 32));
+        order.shuffle(&mut ChaCha8Rng::seed_from_u64(
+            cfg.seed ^ (epoch as u64) << 32,
+        ));
         let warmup = epoch <= cfg.warmup_epochs;
         for step in 1..=steps {
             t.poll()?;
             tch::manual_seed(step_seed(cfg.seed, 1, epoch, step));
-            let idx = Tensor::from_slice(&order[(step - 1) * cfg.batch..step * cfg.batch]).to_device(device);
+            let idx = Tensor::from_slice(&order[(step - 1) * cfg.batch..step * cfg.batch])
+                .to_device(device);
             let batch = images.index_select(0, &idx).to_kind(Kind::Float) / 255.0;
             let (loss, terms) = s1.loss(&batch, cfg, warmup);
             let global = (epoch - 1) * steps + step;
@@ -188,18 +264,39 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
             adam1.zero_grad();
             loss.backward();
             adam1.step();
-            t.record(LossPoint { stage: Stage::One, epoch, step, global_step: global, terms });
-            t.progress(Stage::One, global, total_epochs * steps, stage_start, done_at_start);
+            t.record(LossPoint {
+                stage: Stage::One,
+                epoch,
+                step,
+                global_step: global,
+                terms,
+            });
+            t.progress(
+                Stage::One,
+                global,
+                total_epochs * steps,
+                stage_start,
+                done_at_start,
+            );
         }
         let feats = s1.features(&images);
         let (assign, conf) = s1.assign(&feats);
         t.score(Stage::One, epoch * steps, "ae", &assign);
-        emit(Event::Assignments { stage: Stage::One, clusters: assign, confidence: conf });
+        emit(Event::Assignments {
+            stage: Stage::One,
+            clusters: assign,
+            confidence: conf,
+        });
         let mut tensors = checkpoint::named_vars(&s1.vs, "model.");
         tensors.extend(adam1.state("adam."));
         let meta = Stage1Meta {
             epochs_done: epoch,
-            losses: t.losses.iter().filter(|l| l.stage == Stage::One).map(|l| (l.epoch, l.step, l.global_step, l.terms)).collect(),
+            losses: t
+                .losses
+                .iter()
+                .filter(|l| l.stage == Stage::One)
+                .map(|l| (l.epoch, l.step, l.global_step, l.terms))
+                .collect(),
         };
         checkpoint::save(&ck1, tensors, &meta)?;
         t.last_checkpoint = Some(ck1.clone());
@@ -207,7 +304,10 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
     }
 
     // ---- Features and graphs ----
-    emit(Event::StageChanged { stage: Stage::Graphs, total_steps: 2 });
+    emit(Event::StageChanged {
+        stage: Stage::Graphs,
+        total_steps: 2,
+    });
     t.poll()?;
     let x = s1.features(&images);
     let graph_x = match cfg.graph_features {
@@ -215,12 +315,22 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         FeatureSpace::Pixels => images.view([n, -1]).to_kind(Kind::Float) / 255.0,
     };
     let knn_a = graph::knn(&graph_x, cfg.k_a, &Progress::none())?;
-    let knn_b = if cfg.single_scale { knn_a.clone() } else { graph::knn(&graph_x, cfg.k_b, &Progress::none())? };
+    let knn_b = if cfg.single_scale {
+        knn_a.clone()
+    } else {
+        graph::knn(&graph_x, cfg.k_b, &Progress::none())?
+    };
     let labels = ds.labels.as_deref();
     let adj_a = Adjacency::from_knn(&knn_a, cfg.normalization);
     let adj_b = Adjacency::from_knn(&knn_b, cfg.normalization);
-    emit(Event::Graph { scale: "a", stats: graph::graph_stats(&knn_a, &adj_a, labels) });
-    emit(Event::Graph { scale: "b", stats: graph::graph_stats(&knn_b, &adj_b, labels) });
+    emit(Event::Graph {
+        scale: "a",
+        stats: graph::graph_stats(&knn_a, &adj_a, labels),
+    });
+    emit(Event::Graph {
+        scale: "b",
+        stats: graph::graph_stats(&knn_b, &adj_b, labels),
+    });
     let (adj_a, adj_b) = (adj_a.to_sparse(device), adj_b.to_sparse(device));
 
     // ---- Stage 2 ----
@@ -234,14 +344,23 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         adam2.load_state(&saved, "adam.")?;
         iterations_done = meta.iterations_done;
         for (it, terms) in meta.losses {
-            t.losses.push(LossPoint { stage: Stage::Two, epoch: 0, step: it, global_step: it, terms });
+            t.losses.push(LossPoint {
+                stage: Stage::Two,
+                epoch: 0,
+                step: it,
+                global_step: it,
+                terms,
+            });
         }
         t.last_checkpoint = Some(ck2.clone());
     } else {
         s2.load_ae(&s1.vs)?;
         s2.init_centres(&x, cfg)?;
     }
-    emit(Event::StageChanged { stage: Stage::Two, total_steps: cfg.iterations });
+    emit(Event::StageChanged {
+        stage: Stage::Two,
+        total_steps: cfg.iterations,
+    });
     let stage_start = Instant::now();
     for it in iterations_done + 1..=cfg.iterations {
         t.poll()?;
@@ -250,26 +369,45 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         if it % cfg.eval_every == 0 || it == 1 || it == cfg.iterations {
             // Scores of the forward pass before this update, as the reference logs them.
             let _guard = tch::no_grad_guard();
-            for (name, h) in [("q", Some(&heads.log_q)), ("stream-a", heads.log_a.as_ref()), ("stream-b", heads.log_b.as_ref())] {
+            for (name, h) in [
+                ("q", Some(&heads.log_q)),
+                ("stream-a", heads.log_a.as_ref()),
+                ("stream-b", heads.log_b.as_ref()),
+            ] {
                 if let Some(h) = h {
                     let (a, _) = super::argmax_confidence(h);
                     t.score(Stage::Two, it, name, &a);
                 }
             }
             let (a, c) = super::argmax_confidence(&heads.chosen(cfg.head).exp());
-            emit(Event::Assignments { stage: Stage::Two, clusters: a, confidence: c });
+            emit(Event::Assignments {
+                stage: Stage::Two,
+                clusters: a,
+                confidence: c,
+            });
         }
         adam2.zero_grad();
         loss.backward();
         adam2.step();
-        t.record(LossPoint { stage: Stage::Two, epoch: 0, step: it, global_step: it, terms });
+        t.record(LossPoint {
+            stage: Stage::Two,
+            epoch: 0,
+            step: it,
+            global_step: it,
+            terms,
+        });
         t.progress(Stage::Two, it, cfg.iterations, stage_start, iterations_done);
         if it % cfg.checkpoint_every == 0 || it == cfg.iterations {
             let mut tensors = checkpoint::named_vars(&s2.vs, "model.");
             tensors.extend(adam2.state("adam."));
             let meta = Stage2Meta {
                 iterations_done: it,
-                losses: t.losses.iter().filter(|l| l.stage == Stage::Two).map(|l| (l.step, l.terms)).collect(),
+                losses: t
+                    .losses
+                    .iter()
+                    .filter(|l| l.stage == Stage::Two)
+                    .map(|l| (l.step, l.terms))
+                    .collect(),
             };
             checkpoint::save(&ck2, tensors, &meta)?;
             t.last_checkpoint = Some(ck2.clone());
@@ -287,8 +425,19 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         .transpose()?;
     let wall = started.elapsed().as_secs_f64();
     results::write_losses(&job.run_dir.join("losses.csv"), &t.losses)?;
-    results::write_final(&job.run_dir, ds, cfg, &device_name(device), wall, &clusters, &confidence, eval.as_ref(), &t.metrics)?;
-    let features: Vec<f32> = Vec::try_from(&x.to_device(Device::Cpu).view([-1])).map_err(anyhow::Error::from)?;
+    results::write_final(
+        &job.run_dir,
+        ds,
+        cfg,
+        &device_name(device),
+        wall,
+        &clusters,
+        &confidence,
+        eval.as_ref(),
+        &t.metrics,
+    )?;
+    let features: Vec<f32> =
+        Vec::try_from(&x.to_device(Device::Cpu).view([-1])).map_err(anyhow::Error::from)?;
     Ok(RunResult {
         run_dir: job.run_dir.clone(),
         clusters,

@@ -20,11 +20,27 @@ impl Stage1 {
     pub fn new(cfg: &Config, channels: usize, native_side: usize, device: Device) -> Self {
         let vs = nn::VarStore::new(device);
         let root = vs.root();
-        let backbone = Backbone::new(&(&root / "backbone"), cfg.backbone, channels, cfg.small_width);
+        let backbone = Backbone::new(
+            &(&root / "backbone"),
+            cfg.backbone,
+            channels,
+            cfg.small_width,
+        );
         crate::model::init::kaiming_convs(&vs);
         let projector = Projector::new(&(&root / "ism"), backbone.rep_dim, cfg.feature_dim);
-        let ae = AutoEncoder::new(&(&root / "ae"), backbone.rep_dim, cfg.ae_hidden, cfg.clusters);
-        Self { vs, backbone, projector, ae, side: cfg.input_side(native_side) as i64 }
+        let ae = AutoEncoder::new(
+            &(&root / "ae"),
+            backbone.rep_dim,
+            cfg.ae_hidden,
+            cfg.clusters,
+        );
+        Self {
+            vs,
+            backbone,
+            projector,
+            ae,
+            side: cfg.input_side(native_side) as i64,
+        }
     }
 
     /// The loss of one batch (float images B×C×H×W in [0, 1]); `warmup` leaves out L_re.
@@ -38,17 +54,18 @@ impl Stage1 {
         let mut terms = LossTerms::default();
         let mut total = Tensor::zeros([], (Kind::Float, batch.device()));
         if !cfg.no_instance_loss {
-            let l = losses::instance_loss(&self.projector.forward(&h_a), &self.projector.forward(&h_b), cfg.tau_i);
+            let l = losses::instance_loss(
+                &self.projector.forward(&h_a),
+                &self.projector.forward(&h_b),
+                cfg.tau_i,
+            );
             terms.instance = Some(l.double_value(&[]));
             total += l;
         }
-        let ae_b = (!cfg.cluster_views_from_a || cfg.recon_both_views).then(|| self.ae.forward(&h_b));
+        let ae_b =
+            (!cfg.cluster_views_from_a || cfg.recon_both_views).then(|| self.ae.forward(&h_b));
         if !cfg.no_cluster_loss {
-            // Reference bug D1: the second view's assignment comes from view a.
-            let c_b = match (&ae_b, cfg.cluster_views_from_a) {
-                (Some(b), false) => &b.z,
-                _ => &ae_a.z,
-            };
+            let c_b = Self::second_view_assignment(&ae_a.z, ae_b.as_ref().map(|b| &b.z), cfg);
             let l = losses::cluster_loss(&ae_a.z, c_b, cfg.tau_c);
             terms.cluster = Some(l.contrastive.double_value(&[]));
             terms.entropy = Some(l.entropy.double_value(&[]));
@@ -66,6 +83,18 @@ impl Stage1 {
         (total, terms)
     }
 
+    /// The cluster assignment used for view b: under the reference bug D1 it is view a's own.
+    pub fn second_view_assignment<'t>(
+        c_a: &'t Tensor,
+        c_b: Option<&'t Tensor>,
+        cfg: &Config,
+    ) -> &'t Tensor {
+        match c_b {
+            Some(b) if !cfg.cluster_views_from_a => b,
+            _ => c_a,
+        }
+    }
+
     /// Backbone features h of every image under the test transform, eval mode (spec D12).
     pub fn features(&self, images_u8: &Tensor) -> Tensor {
         let _guard = tch::no_grad_guard();
@@ -75,7 +104,10 @@ impl Stage1 {
         while s < n {
             let len = 256.min(n - s);
             let x = images_u8.narrow(0, s, len).to_kind(Kind::Float) / 255.0;
-            out.push(self.backbone.forward(&augment::test_view(&x, self.side), false));
+            out.push(
+                self.backbone
+                    .forward(&augment::test_view(&x, self.side), false),
+            );
             s += len;
         }
         Tensor::cat(&out, 0)

@@ -26,8 +26,16 @@ pub struct Heads {
 
 pub fn fusion(cfg: &Config) -> Fusion {
     // The paper's AE weight is 1 − σ − γ; the code's reuses σ (D3) and is set explicitly.
-    let ae = if cfg.preset == Preset::Paper { 1.0 - cfg.sigma - cfg.gamma } else { cfg.ae_weight };
-    Fusion { own: cfg.sigma, cross: cfg.gamma, ae }
+    let ae = if cfg.preset == Preset::Paper {
+        1.0 - cfg.sigma - cfg.gamma
+    } else {
+        cfg.ae_weight
+    };
+    Fusion {
+        own: cfg.sigma,
+        cross: cfg.gamma,
+        ae,
+    }
 }
 
 impl Stage2 {
@@ -35,10 +43,24 @@ impl Stage2 {
         let vs = nn::VarStore::new(device);
         let root = vs.root();
         let ae = AutoEncoder::new(&(&root / "ae"), input_dim, cfg.ae_hidden, cfg.clusters);
-        let gcn = (!cfg.no_gcn)
-            .then(|| Mgcn::new(&(&root / "gcn"), input_dim, cfg.ae_hidden, cfg.clusters, cfg.share_gcn_weights));
+        let gcn = (!cfg.no_gcn).then(|| {
+            Mgcn::new(
+                &(&root / "gcn"),
+                input_dim,
+                cfg.ae_hidden,
+                cfg.clusters,
+                cfg.share_gcn_weights,
+            )
+        });
         let k = cfg.clusters as i64;
-        let mu = root.var("mu", &[k, k], nn::Init::Randn { mean: 0.0, stdev: 0.1 });
+        let mu = root.var(
+            "mu",
+            &[k, k],
+            nn::Init::Randn {
+                mean: 0.0,
+                stdev: 0.1,
+            },
+        );
         Self { vs, ae, gcn, mu }
     }
 
@@ -48,7 +70,9 @@ impl Stage2 {
         let src = stage1.variables();
         for (name, mut t) in self.vs.variables() {
             if name.starts_with("ae.") {
-                let s = src.get(&name).ok_or_else(|| anyhow::anyhow!("stage-1 model lacks {name}"))?;
+                let s = src
+                    .get(&name)
+                    .ok_or_else(|| anyhow::anyhow!("stage-1 model lacks {name}"))?;
                 t.copy_(s);
             }
         }
@@ -59,12 +83,25 @@ impl Stage2 {
     pub fn init_centres(&self, x: &Tensor, cfg: &Config) -> Result<()> {
         let _guard = tch::no_grad_guard();
         let z = self.ae.encode(x);
-        let km = kmeans(&z, &KMeansConfig { n_init: cfg.kmeans_restarts, ..KMeansConfig::new(cfg.clusters, cfg.seed) }, &Progress::none())?;
+        let km = kmeans(
+            &z,
+            &KMeansConfig {
+                n_init: cfg.kmeans_restarts,
+                ..KMeansConfig::new(cfg.clusters, cfg.seed)
+            },
+            &Progress::none(),
+        )?;
         self.mu.shallow_clone().copy_(&km.centers);
         Ok(())
     }
 
-    pub fn forward(&self, x: &Tensor, adj_a: &Tensor, adj_b: &Tensor, cfg: &Config) -> (Tensor, LossTerms, Heads) {
+    pub fn forward(
+        &self,
+        x: &Tensor,
+        adj_a: &Tensor,
+        adj_b: &Tensor,
+        cfg: &Config,
+    ) -> (Tensor, LossTerms, Heads) {
         let out = self.ae.forward(x);
         let log_q = if cfg.log_space {
             losses::student_t_log_q(&out.z, &self.mu, 1.0)
@@ -84,7 +121,13 @@ impl Stage2 {
         let (mut log_a, mut log_b) = (None, None);
         if let Some(gcn) = &self.gcn {
             let (la, lb) = gcn.forward(x, adj_a, adj_b, &out, fusion(cfg));
-            let lsm = |l: Tensor| if cfg.log_space { l.log_softmax(1, Kind::Float) } else { l.softmax(1, Kind::Float).log() };
+            let lsm = |l: Tensor| {
+                if cfg.log_space {
+                    l.log_softmax(1, Kind::Float)
+                } else {
+                    l.softmax(1, Kind::Float).log()
+                }
+            };
             let (la, lb) = (lsm(la), lsm(lb));
             let ka = losses::kl_batchmean(&p, &la);
             let kb = losses::kl_batchmean(&p, &lb);
@@ -95,7 +138,15 @@ impl Stage2 {
             log_b = Some(lb);
         }
         terms.total = total.double_value(&[]);
-        (total, terms, Heads { log_q, log_a, log_b })
+        (
+            total,
+            terms,
+            Heads {
+                log_q,
+                log_a,
+                log_b,
+            },
+        )
     }
 }
 

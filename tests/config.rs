@@ -1,0 +1,131 @@
+//! Presets, validation of every field, and --set overrides.
+use icicle_explorer::config::{Config, Preset, apply_override};
+use icicle_explorer::graph::Normalization;
+
+fn set(c: &Config, kv: &str) -> Config {
+    apply_override(c, kv).unwrap()
+}
+
+#[test]
+fn presets_differ_where_the_spec_says() {
+    let r = Config::preset(Preset::Reference, 10);
+    let p = Config::preset(Preset::Paper, 10);
+    let d = Config::preset(Preset::Default, 10);
+    assert!(
+        r.cluster_views_from_a && !p.cluster_views_from_a && !d.cluster_views_from_a,
+        "D1"
+    );
+    assert!(
+        !r.recon_both_views && p.recon_both_views && d.recon_both_views,
+        "D2"
+    );
+    assert_eq!(
+        (r.sigma, r.gamma, r.ae_weight),
+        (0.5, 0.2, 0.5),
+        "D3 reference"
+    );
+    assert_eq!((p.sigma, p.gamma, p.ae_weight), (0.4, 0.2, 0.4), "D3 paper");
+    assert!(r.share_gcn_weights && !p.share_gcn_weights, "D4");
+    assert_eq!(
+        (r.normalization, p.normalization),
+        (Normalization::Row, Normalization::Symmetric),
+        "D5"
+    );
+    assert_eq!((r.k_a, r.k_b, p.k_b, d.k_b), (1, 15, 10, 10), "D6");
+    assert_eq!((r.alpha, r.beta, r.eta), (0.1, 0.05, 0.01), "D9");
+    assert_eq!((r.batch, p.batch), (100, 128), "D10");
+    assert!(!r.log_space && p.log_space && d.log_space, "D18");
+    for c in [&r, &p, &d] {
+        c.validate(10_000).unwrap();
+        assert_eq!(
+            Config::from_toml(&c.to_toml()).unwrap(),
+            *c,
+            "config.toml round trip"
+        );
+    }
+}
+
+#[test]
+fn every_invalid_field_is_named() {
+    let d = Config::preset(Preset::Default, 10);
+    let p = Config::preset(Preset::Paper, 10);
+    let cases: Vec<(Config, usize, &str)> = vec![
+        (set(&d, "clusters=1"), 1000, "clusters"),
+        (d.clone(), 5, "clusters"),
+        (set(&d, "batch=1"), 1000, "batch"),
+        (set(&d, "batch=5000"), 1000, "batch"),
+        (set(&d, "k_a=0"), 1000, "k_a"),
+        (set(&d, "k_b=1000"), 1000, "k_b"),
+        (set(&d, "lr=0"), 1000, "lr"),
+        (set(&d, "stage2_lr=-1"), 1000, "stage2_lr"),
+        (set(&d, "tau_i=0"), 1000, "tau_i"),
+        (set(&d, "tau_c=-0.5"), 1000, "tau_c"),
+        (set(&d, "sigma=1.5"), 1000, "sigma"),
+        (set(&d, "gamma=-0.1"), 1000, "gamma"),
+        (set(&d, "ae_weight=2"), 1000, "ae_weight"),
+        (
+            set(&set(&p, "sigma=0.9"), "gamma=0.3"),
+            1000,
+            "sigma + gamma",
+        ),
+        (set(&d, "alpha=-1"), 1000, "alpha"),
+        (set(&d, "beta=-1"), 1000, "beta"),
+        (set(&d, "eta=-1"), 1000, "eta"),
+        (
+            set(&d, "augment.crop_min_scale=0"),
+            1000,
+            "augment.crop_min_scale",
+        ),
+        (set(&d, "augment.jitter_p=2"), 1000, "augment.jitter_p"),
+        (
+            set(&d, "augment.grayscale_p=-1"),
+            1000,
+            "augment.grayscale_p",
+        ),
+        (
+            set(&d, "augment.jitter_strength=-1"),
+            1000,
+            "augment.jitter_strength",
+        ),
+        (set(&d, "feature_dim=1"), 1000, "feature_dim"),
+        (set(&d, "ae_hidden=[0, 5, 5]"), 1000, "ae_hidden"),
+        (set(&d, "small_width=2"), 1000, "small_width"),
+        (set(&d, "input_size=4"), 1000, "input_size"),
+        (set(&d, "checkpoint_every=0"), 1000, "checkpoint_every"),
+        (set(&d, "eval_every=0"), 1000, "eval_every"),
+        (set(&d, "kmeans_restarts=0"), 1000, "kmeans_restarts"),
+    ];
+    for (c, n, field) in cases {
+        let e = c.validate(n).unwrap_err().to_string();
+        assert!(e.starts_with(field), "{field}: {e}");
+    }
+    // σ + γ > 1 is fine outside the paper preset (the reference's weights sum to 1.2).
+    set(&set(&d, "sigma=0.9"), "gamma=0.3")
+        .validate(1000)
+        .unwrap();
+}
+
+#[test]
+fn set_overrides_fields_by_name_and_rejects_nonsense() {
+    let d = Config::preset(Preset::Default, 10);
+    let c = set(
+        &set(&set(&d, "sigma=0.4"), "augment.blur=true"),
+        "normalization=symmetric",
+    );
+    assert_eq!(c.sigma, 0.4);
+    assert!(c.augment.blur);
+    assert_eq!(c.normalization, Normalization::Symmetric);
+    assert_eq!(set(&d, "lr=1").lr, 1.0, "integers are accepted for floats");
+    assert_eq!(set(&d, "head=q").head, icicle_explorer::config::Head::Q);
+    for (kv, words) in [
+        ("sigmaa=1", "unknown field"),
+        ("sigma", "key=value"),
+        ("sigma=abc", "expected a float"),
+        ("epochs=1.5", "expected a integer"),
+        ("normalization=diagonal", "normalization"),
+        ("nope.x=1", "no section"),
+    ] {
+        let e = format!("{:#}", apply_override(&d, kv).unwrap_err());
+        assert!(e.contains(words), "{kv}: {e}");
+    }
+}

@@ -1,0 +1,222 @@
+//! The background worker: events, pause/resume, cancel within a step, exact resume from a
+//! checkpoint, and a clean stop on a non-finite loss.
+use icicle_explorer::config::{Config, Preset};
+use icicle_explorer::data::{Dataset, LoadOptions, Progress, Registry, load_entry};
+use icicle_explorer::messages::{Command, Event, Job, Stage};
+use icicle_explorer::worker::Worker;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// One training at a time: libtorch's random generator is process-wide.
+static ONE_RUN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn digits() -> Arc<Dataset> {
+    let r = Registry::builtin().unwrap();
+    Arc::new(
+        load_entry(
+            r.get("digits").unwrap(),
+            &LoadOptions::default(),
+            &Progress::none(),
+        )
+        .unwrap(),
+    )
+}
+
+fn tiny() -> Config {
+    let mut c = Config::preset(Preset::Default, 10);
+    c.small_width = 8;
+    c.ae_hidden = [32, 32, 64];
+    c.batch = 256;
+    c.epochs = 2;
+    c.iterations = 4;
+    c.eval_every = 2;
+    c.checkpoint_every = 2;
+    c.kmeans_restarts = 2;
+    c.device = icicle_explorer::runtime::DeviceChoice::Cpu;
+    c
+}
+
+/// (stage, global step, total loss) of every loss event, and the final event.
+type Trace = (Vec<(Stage, usize, f64)>, Event);
+
+fn run(
+    worker: &Worker,
+    ds: &Arc<Dataset>,
+    cfg: &Config,
+    dir: &Path,
+    resume: bool,
+    mut on: impl FnMut(&Event, &Worker),
+) -> Trace {
+    worker.send(Command::Start(Box::new(Job {
+        dataset: ds.clone(),
+        config: cfg.clone(),
+        run_dir: dir.to_path_buf(),
+        resume,
+    })));
+    let mut losses = vec![];
+    loop {
+        let ev = worker
+            .events
+            .recv_timeout(Duration::from_secs(300))
+            .expect("worker answers");
+        on(&ev, worker);
+        match ev {
+            Event::Loss(p) => losses.push((p.stage, p.global_step, p.terms.total)),
+            e @ (Event::Finished(_) | Event::Cancelled { .. } | Event::Failed(_)) => {
+                return (losses, e);
+            }
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn a_run_reports_every_stage_and_writes_its_directory() {
+    let _one = ONE_RUN.lock().unwrap_or_else(|e| e.into_inner());
+    let ds = digits();
+    let dir = tempfile::tempdir().unwrap();
+    let w = Worker::spawn(|| {});
+    let mut stages = vec![];
+    let mut graphs = vec![];
+    let mut metrics = 0;
+    let (losses, end) = run(&w, &ds, &tiny(), dir.path(), false, |e, _| match e {
+        Event::StageChanged { stage, .. } => stages.push(*stage),
+        Event::Graph { scale, stats } => graphs.push((*scale, stats.k, stats.purity.is_some())),
+        Event::Metrics(_) => metrics += 1,
+        _ => {}
+    });
+    let Event::Finished(r) = end else {
+        panic!("run did not finish")
+    };
+    assert_eq!(stages, vec![Stage::One, Stage::Graphs, Stage::Two]);
+    assert_eq!(graphs, vec![("a", 1, true), ("b", 10, true)]);
+    assert_eq!(
+        losses.iter().filter(|l| l.0 == Stage::One).count(),
+        2 * (1797 / 256)
+    );
+    assert_eq!(losses.iter().filter(|l| l.0 == Stage::Two).count(), 4);
+    assert!(
+        metrics >= 2 + 3 * 3,
+        "stage-1 epochs and three stage-2 heads at iterations 1, 2, 4"
+    );
+    assert_eq!(r.clusters.len(), 1797);
+    assert!(r.scores.is_some());
+    for f in [
+        "config.toml",
+        "data.json.absent",
+        "losses.csv",
+        "metrics.json",
+        "assignments.csv",
+        "confusion.csv",
+        "checkpoints/stage1.ot",
+        "checkpoints/stage2.ot",
+    ] {
+        if let Some(f) = f.strip_suffix(".absent") {
+            assert!(!dir.path().join(f).exists());
+        } else {
+            assert!(dir.path().join(f).exists(), "{f}");
+        }
+    }
+    let losses_csv = std::fs::read_to_string(dir.path().join("losses.csv")).unwrap();
+    assert_eq!(losses_csv.lines().count(), 1 + 14 + 4);
+    let saved =
+        Config::from_toml(&std::fs::read_to_string(dir.path().join("config.toml")).unwrap())
+            .unwrap();
+    assert_eq!(saved, tiny(), "config.toml reproduces the run");
+}
+
+#[test]
+fn pause_resume_cancel_and_exact_resume_from_checkpoint() {
+    let _one = ONE_RUN.lock().unwrap_or_else(|e| e.into_inner());
+    let ds = digits();
+    let w = Worker::spawn(|| {});
+    let full = tempfile::tempdir().unwrap();
+    let (straight, end) = run(&w, &ds, &tiny(), full.path(), false, |_, _| {});
+    assert!(matches!(end, Event::Finished(_)));
+
+    // Pause at the first step, resume, then cancel once epoch 1 is checkpointed.
+    let part = tempfile::tempdir().unwrap();
+    let mut paused = false;
+    let mut resumed = false;
+    let (first, end) = run(&w, &ds, &tiny(), part.path(), false, |e, w| match e {
+        Event::Loss(p) if p.global_step == 1 && !paused => {
+            w.send(Command::Pause);
+            paused = true;
+        }
+        Event::Paused => w.send(Command::Resume),
+        Event::Resumed => resumed = true,
+        Event::Assignments {
+            stage: Stage::One, ..
+        } => w.send(Command::Cancel),
+        _ => {}
+    });
+    assert!(resumed);
+    let Event::Cancelled {
+        checkpoint: Some(ck),
+    } = end
+    else {
+        panic!("expected a cancel with a checkpoint")
+    };
+    assert!(ck.ends_with("checkpoints/stage1.ot"));
+    let steps = 1797 / 256;
+    assert!(
+        first.len() <= steps + 1,
+        "cancel stops within one step: {} losses",
+        first.len()
+    );
+    assert_eq!(
+        &first[..steps],
+        &straight[..steps],
+        "the same seed gives the same epoch 1"
+    );
+
+    // Resuming gives exactly the uninterrupted run's losses from epoch 2 on.
+    let (rest, end) = run(&w, &ds, &tiny(), part.path(), true, |_, _| {});
+    assert!(matches!(end, Event::Finished(_)));
+    assert_eq!(
+        rest.first().map(|l| (l.0, l.1)),
+        Some((Stage::One, steps + 1))
+    );
+    assert_eq!(
+        rest.as_slice(),
+        &straight[steps..],
+        "same losses after resume"
+    );
+}
+
+#[test]
+fn a_non_finite_loss_stops_the_run_and_keeps_the_last_checkpoint() {
+    let _one = ONE_RUN.lock().unwrap_or_else(|e| e.into_inner());
+    let ds = digits();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = tiny();
+    cfg.epochs = 1;
+    cfg.alpha = 1e300; // α·KL(P‖Q) overflows to +∞ at the first stage-2 iteration
+    let w = Worker::spawn(|| {});
+    let (_, end) = run(&w, &ds, &cfg, dir.path(), false, |_, _| {});
+    let Event::Failed(msg) = end else {
+        panic!("expected a failure")
+    };
+    assert!(
+        msg.contains("stage 2, iteration 1") && msg.contains("not finite"),
+        "{msg}"
+    );
+    assert!(msg.contains("stage1.ot") && msg.contains("kept"), "{msg}");
+    assert!(dir.path().join("checkpoints/stage1.ot").exists());
+    assert!(!dir.path().join("checkpoints/stage2.ot").exists());
+}
+
+#[test]
+fn invalid_config_fails_with_the_field_name() {
+    let ds = digits();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = tiny();
+    cfg.k_b = 5000;
+    let w = Worker::spawn(|| {});
+    let (_, end) = run(&w, &ds, &cfg, dir.path(), false, |_, _| {});
+    let Event::Failed(msg) = end else {
+        panic!("expected a failure")
+    };
+    assert!(msg.contains("k_b = 5000"), "{msg}");
+}
