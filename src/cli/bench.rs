@@ -10,6 +10,10 @@ use tch::{Kind, Tensor};
 pub enum BenchCommand {
     /// Exact k-NN graph on random Gaussian features: time and peak memory.
     Knn(KnnBench),
+    /// Stage-1 images/s, feature and graph time, stage-2 iteration time for a fixed config.
+    Speed(super::bench_train::SpeedArgs),
+    /// Train the default preset on the embedded sets; print a table next to K-means on pixels.
+    Quality(super::bench_train::QualityArgs),
 }
 
 #[derive(Debug, Args)]
@@ -32,6 +36,8 @@ pub struct KnnBench {
 pub fn run(b: &BenchCommand) -> Result<()> {
     match b {
         BenchCommand::Knn(a) => knn(a),
+        BenchCommand::Speed(a) => super::bench_train::speed(a),
+        BenchCommand::Quality(a) => super::bench_train::quality(a),
     }
 }
 

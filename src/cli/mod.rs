@@ -1,6 +1,7 @@
 //! The `icicle` command line: the same engine as the app, headless.
 mod baseline;
 mod bench;
+mod bench_train;
 mod data_args;
 mod datasets;
 mod eval;

@@ -1,0 +1,210 @@
+//! `icicle bench speed` and `icicle bench quality`: training speed for a fixed config, and the
+//! CPU defaults' quality on the embedded sets next to K-means on pixels.
+use crate::config::{Config, Preset, apply_override};
+use crate::data::{self, LoadOptions, Progress, Registry};
+use crate::graph::{self, Adjacency};
+use crate::messages::{Command, Event, Job};
+use crate::runtime::{DeviceChoice, device_name};
+use crate::train::{adam::Adam, stage1::Stage1, stage2::Stage2};
+use crate::worker::Worker;
+use anyhow::{Result, bail};
+use clap::Args;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+use tch::{Kind, Tensor};
+
+#[derive(Debug, Args)]
+pub struct SpeedArgs {
+    #[arg(long, default_value = "mnist-test")]
+    pub dataset: String,
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
+    pub device: DeviceChoice,
+    /// Settings on top of the default preset (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    #[arg(long, default_value_t = 20)]
+    pub steps: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct QualityArgs {
+    /// Datasets to train on.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "digits,mnist-test,fashion-mnist-test"
+    )]
+    pub datasets: Vec<String>,
+    /// Settings on top of the default preset (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    #[arg(long, default_value = "runs/bench-quality")]
+    pub out: PathBuf,
+}
+
+fn config(k: usize, sets: &[String]) -> Result<Config> {
+    let mut cfg = Config::preset(Preset::Default, k);
+    for s in sets {
+        cfg = apply_override(&cfg, s)?;
+    }
+    Ok(cfg)
+}
+
+pub fn speed(a: &SpeedArgs) -> Result<()> {
+    let reg = Registry::discover(None)?;
+    let ds = data::load_entry(
+        reg.get(&a.dataset)?,
+        &LoadOptions::default(),
+        &Progress::none(),
+    )?;
+    let mut cfg = config(ds.num_classes().max(2), &a.sets)?;
+    cfg.device = a.device;
+    cfg.validate(ds.len())?;
+    let device = cfg.device.resolve()?;
+    tch::manual_seed(0);
+    let images = ds.to_tensor(device);
+    let s1 = Stage1::new(&cfg, ds.channels, ds.height.max(ds.width), device);
+    let mut opt = Adam::new(&s1.vs, cfg.lr);
+    let b = cfg.batch as i64;
+    let step = |opt: &mut Adam, i: usize| {
+        let batch = images.narrow(0, (i as i64 * b) % (ds.len() as i64 - b), b);
+        let (loss, _) = s1.loss(&batch, &cfg, false);
+        opt.zero_grad();
+        loss.backward();
+        opt.step();
+    };
+    step(&mut opt, 0); // warm-up
+    let t = Instant::now();
+    for i in 0..a.steps {
+        step(&mut opt, i + 1);
+    }
+    let s1_secs = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let x = s1.features(
+        &Tensor::from_slice(&ds.pixels)
+            .view([
+                ds.len() as i64,
+                ds.channels as i64,
+                ds.height as i64,
+                ds.width as i64,
+            ])
+            .to_device(device),
+    );
+    let feat_secs = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let ka = graph::knn(&x, cfg.k_a, &Progress::none())?;
+    let kb = graph::knn(&x, cfg.k_b, &Progress::none())?;
+    let knn_secs = t.elapsed().as_secs_f64();
+    let (aa, ab) = (
+        Adjacency::from_knn(&ka, cfg.normalization).to_sparse(device),
+        Adjacency::from_knn(&kb, cfg.normalization).to_sparse(device),
+    );
+    let s2 = Stage2::new(&cfg, x.size()[1] as usize, device);
+    let mut opt2 = Adam::new(&s2.vs, cfg.stage2_lr);
+    let it = |opt2: &mut Adam| {
+        let (loss, _, _) = s2.forward(&x, &aa, &ab, &cfg);
+        opt2.zero_grad();
+        loss.backward();
+        opt2.step();
+    };
+    it(&mut opt2);
+    let iters = 5;
+    let t = Instant::now();
+    for _ in 0..iters {
+        it(&mut opt2);
+    }
+    let s2_secs = t.elapsed().as_secs_f64() / iters as f64;
+    let _ = Kind::Float;
+    println!(
+        "speed on {} ({} images {}×{}×{}), device {}, {} threads, backbone {:?} width {}, batch {}, AE {:?}:",
+        ds.name,
+        ds.len(),
+        ds.channels,
+        ds.height,
+        ds.width,
+        device_name(device),
+        tch::get_num_threads(),
+        cfg.backbone,
+        cfg.small_width,
+        cfg.batch,
+        cfg.ae_hidden
+    );
+    println!(
+        "  stage 1: {:.0} images/s ({:.3} s per step of {} images, two views each)",
+        (a.steps * cfg.batch) as f64 / s1_secs,
+        s1_secs / a.steps as f64,
+        cfg.batch
+    );
+    println!(
+        "  features: {feat_secs:.2} s; k-NN graphs k={} and k={}: {knn_secs:.2} s",
+        cfg.k_a, cfg.k_b
+    );
+    println!(
+        "  stage 2: {s2_secs:.3} s per full-graph iteration ({} nodes)",
+        ds.len()
+    );
+    Ok(())
+}
+
+pub fn quality(a: &QualityArgs) -> Result<()> {
+    let reg = Registry::discover(None)?;
+    let mut rows = vec![];
+    for name in &a.datasets {
+        let ds = Arc::new(data::load_entry(
+            reg.get(name)?,
+            &LoadOptions::default(),
+            &Progress::none(),
+        )?);
+        let k = ds.num_classes();
+        let base = crate::baseline::run(
+            &ds,
+            k,
+            0,
+            tch::Device::cuda_if_available(),
+            &Progress::none(),
+        )?;
+        let bs = base
+            .evaluation
+            .as_ref()
+            .map(|e| e.scores)
+            .expect("labelled");
+        let cfg = config(k, &a.sets)?;
+        let worker = Worker::spawn(|| {});
+        worker.send(Command::Start(Box::new(Job {
+            dataset: ds.clone(),
+            config: cfg,
+            run_dir: a.out.join(name),
+            resume: false,
+        })));
+        let mut device = String::new();
+        let result = loop {
+            match worker.events.recv()? {
+                Event::Started { device: d, .. } => device = d,
+                Event::Finished(r) => break r,
+                Event::Failed(e) => bail!("{name}: {e}"),
+                Event::Cancelled { .. } => bail!("{name}: cancelled"),
+                _ => {}
+            }
+        };
+        let s = result.scores.expect("labelled");
+        let row = format!(
+            "| {name} | {} | {:.3} / {:.3} / {:.3} | {:.0} s | {:.3} / {:.3} / {:.3} | {device} |",
+            ds.len(),
+            s.acc,
+            s.nmi,
+            s.ari,
+            result.wall_seconds,
+            bs.acc,
+            bs.nmi,
+            bs.ari
+        );
+        println!("{row}");
+        rows.push(row);
+    }
+    println!(
+        "\n| dataset | N | IcicleGCN ACC / NMI / ARI | time | K-means on pixels ACC / NMI / ARI | device |\n|---|---|---|---|---|---|\n{}",
+        rows.join("\n")
+    );
+    Ok(())
+}

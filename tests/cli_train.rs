@@ -1,0 +1,159 @@
+//! `icicle train`, `icicle eval` and `--resume` end to end, and their bad-input errors.
+use std::process::{Command, Output};
+
+fn icicle(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_icicle"))
+        .args(args)
+        .env_remove("LD_LIBRARY_PATH")
+        .output()
+        .expect("icicle runs")
+}
+
+fn out(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+const TINY: &[&str] = &[
+    "--set",
+    "small_width=8",
+    "--set",
+    "ae_hidden=[16, 16, 32]",
+    "--set",
+    "batch=256",
+    "--set",
+    "epochs=1",
+    "--set",
+    "iterations=2",
+    "--set",
+    "eval_every=1",
+    "--set",
+    "kmeans_restarts=1",
+    "--device",
+    "cpu",
+];
+
+#[test]
+fn train_eval_and_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let mut args = vec![
+        "train",
+        "--dataset",
+        "digits",
+        "--out",
+        run.to_str().unwrap(),
+    ];
+    args.extend_from_slice(TINY);
+    let o = icicle(&args);
+    let text = out(&o);
+    assert!(o.status.success(), "{text}");
+    for s in [
+        "device cpu",
+        "stage 1 epoch   1",
+        "graph a: k = 1",
+        "graph b: k = 10",
+        "stage 2 iteration",
+        "final: ACC",
+    ] {
+        assert!(text.contains(s), "'{s}' in {text}");
+    }
+    for f in [
+        "config.toml",
+        "data.json",
+        "losses.csv",
+        "metrics.json",
+        "assignments.csv",
+        "confusion.csv",
+    ] {
+        assert!(run.join(f).exists(), "{f}");
+    }
+    let cfg = std::fs::read_to_string(run.join("config.toml")).unwrap();
+    assert!(
+        cfg.contains("seed = 42") && cfg.contains("preset = \"default\""),
+        "{cfg}"
+    );
+
+    // eval recomputes exactly what the run reported.
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("metrics.json")).unwrap()).unwrap();
+    let acc = m["scores"]["acc"].as_f64().unwrap();
+    let o = icicle(&["eval", run.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(
+        out(&o).contains(&format!("ACC {acc:.4}")),
+        "{} vs {acc}",
+        out(&o)
+    );
+
+    // Resume with a longer stage 2: picks up the stage-2 checkpoint and the recorded data.
+    let o = icicle(&[
+        "train",
+        "--resume",
+        run.to_str().unwrap(),
+        "--set",
+        "iterations=4",
+    ]);
+    let text = out(&o);
+    assert!(o.status.success(), "{text}");
+    assert!(
+        text.contains("resumed from") && text.contains("stage 2 iteration    4"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("stage 1 epoch"),
+        "stage 1 was already done: {text}"
+    );
+    let losses = std::fs::read_to_string(run.join("losses.csv")).unwrap();
+    assert_eq!(losses.lines().filter(|l| l.starts_with("2,")).count(), 4);
+}
+
+#[test]
+fn train_bad_input_is_one_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("r");
+    for (extra, words) in [
+        (vec!["--set", "sigma=2"], "sigma = 2"),
+        (vec!["--set", "nope=1"], "unknown field"),
+        (vec!["--set", "k_b=1797"], "k_b = 1797"),
+        (
+            vec!["--preset", "paper", "--set", "sigma=0.9"],
+            "sigma + gamma",
+        ),
+    ] {
+        let mut args = vec![
+            "train",
+            "--dataset",
+            "digits",
+            "--out",
+            run.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let o = icicle(&args);
+        let text = out(&o);
+        assert!(
+            !o.status.success() && text.contains("error:") && text.contains(words),
+            "{words}: {text}"
+        );
+        assert!(!text.contains("panicked"), "{text}");
+    }
+    let o = icicle(&[
+        "train",
+        "--resume",
+        dir.path().join("missing").to_str().unwrap(),
+    ]);
+    assert!(
+        !o.status.success() && out(&o).contains("data.json"),
+        "{}",
+        out(&o)
+    );
+    let o = icicle(&["eval", dir.path().to_str().unwrap()]);
+    assert!(
+        !o.status.success() && out(&o).contains("assignments.csv"),
+        "{}",
+        out(&o)
+    );
+}
