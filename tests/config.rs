@@ -129,3 +129,27 @@ fn set_overrides_fields_by_name_and_rejects_nonsense() {
         assert!(e.contains(words), "{kv}: {e}");
     }
 }
+
+#[test]
+fn default_preset_fits_its_epochs_to_the_dataset() {
+    use icicle_explorer::config::{BackboneKind, DEFAULT_STAGE1_STEPS, fit_to_data};
+    let mut d = Config::preset(Preset::Default, 10);
+    fit_to_data(&mut d, 1797, 8, false);
+    assert_eq!(d.epochs, DEFAULT_STAGE1_STEPS.div_ceil(1797 / 64));
+    fit_to_data(&mut d, 10_000, 28, false);
+    assert_eq!(d.epochs, DEFAULT_STAGE1_STEPS.div_ceil(10_000 / 64));
+    assert_eq!(d.backbone, BackboneKind::Small);
+    fit_to_data(&mut d, 10_000, 32, true);
+    assert_eq!(
+        (d.backbone, d.input_size),
+        (BackboneKind::Resnet34, 224),
+        "GPU: the paper's backbone"
+    );
+    let mut r = Config::preset(Preset::Reference, 10);
+    fit_to_data(&mut r, 1797, 8, false);
+    assert_eq!(
+        r,
+        Config::preset(Preset::Reference, 10),
+        "other presets untouched"
+    );
+}

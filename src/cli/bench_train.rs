@@ -169,7 +169,16 @@ pub fn quality(a: &QualityArgs) -> Result<()> {
             .as_ref()
             .map(|e| e.scores)
             .expect("labelled");
-        let cfg = config(k, &a.sets)?;
+        let mut cfg = Config::preset(Preset::Default, k);
+        crate::config::fit_to_data(
+            &mut cfg,
+            ds.len(),
+            ds.height.max(ds.width),
+            tch::Cuda::is_available(),
+        );
+        for s in &a.sets {
+            cfg = apply_override(&cfg, s)?;
+        }
         let worker = Worker::spawn(|| {});
         worker.send(Command::Start(Box::new(Job {
             dataset: ds.clone(),

@@ -84,7 +84,14 @@ pub fn run(a: &TrainArgs) -> Result<()> {
                     chrono::Local::now().format("%Y%m%d-%H%M%S")
                 ))
             });
-            (Config::preset(a.preset, k), dir)
+            let mut cfg = Config::preset(a.preset, k);
+            let cuda = a
+                .device
+                .unwrap_or_default()
+                .resolve()
+                .is_ok_and(|d| d.is_cuda());
+            crate::config::fit_to_data(&mut cfg, ds.len(), ds.height.max(ds.width), cuda);
+            (cfg, dir)
         }
     };
     if let Some(d) = a.device {
@@ -191,7 +198,7 @@ pub fn run(a: &TrainArgs) -> Result<()> {
                             m.scores.ari
                         ),
                     );
-                } else if m.head == "stream-a" || m.head == "q" && cfg.no_gcn {
+                } else if m.head == cfg.head.name() || m.head == "q" && cfg.no_gcn {
                     say(
                         &bar,
                         format!(

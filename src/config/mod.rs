@@ -6,6 +6,7 @@ mod presets;
 mod validate;
 
 pub use overrides::apply_override;
+pub use presets::{DEFAULT_STAGE1_STEPS, fit_to_data};
 
 use crate::graph::Normalization;
 use crate::runtime::DeviceChoice;
@@ -49,6 +50,17 @@ pub enum Head {
     StreamB,
     /// The Student-t assignment Q of the AE embedding.
     Q,
+}
+
+impl Head {
+    /// The name metrics and events use for this head.
+    pub fn name(self) -> &'static str {
+        match self {
+            Head::StreamA => "stream-a",
+            Head::StreamB => "stream-b",
+            Head::Q => "q",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -6,7 +6,7 @@ use super::checkpoint;
 use super::results;
 use super::stage1::Stage1;
 use super::stage2::Stage2;
-use crate::config::{Config, FeatureSpace};
+use crate::config::{Config, FeatureSpace, Head};
 use crate::graph::{self, Adjacency};
 use crate::messages::{Command, Event, Job, LossPoint, LossTerms, MetricsPoint, RunResult, Stage};
 use crate::metrics::Evaluation;
@@ -369,14 +369,14 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         if it % cfg.eval_every == 0 || it == 1 || it == cfg.iterations {
             // Scores of the forward pass before this update, as the reference logs them.
             let _guard = tch::no_grad_guard();
-            for (name, h) in [
-                ("q", Some(&heads.log_q)),
-                ("stream-a", heads.log_a.as_ref()),
-                ("stream-b", heads.log_b.as_ref()),
+            for (head, h) in [
+                (Head::Q, Some(&heads.log_q)),
+                (Head::StreamA, heads.log_a.as_ref()),
+                (Head::StreamB, heads.log_b.as_ref()),
             ] {
                 if let Some(h) = h {
                     let (a, _) = super::argmax_confidence(h);
-                    t.score(Stage::Two, it, name, &a);
+                    t.score(Stage::Two, it, head.name(), &a);
                 }
             }
             let (a, c) = super::argmax_confidence(&heads.chosen(cfg.head).exp());
