@@ -1,4 +1,4 @@
-use super::data_args::DataArgs;
+use super::data_args::{self, DataArgs};
 use super::progress_bar;
 use crate::baseline;
 use crate::runtime::DeviceChoice;
@@ -46,21 +46,11 @@ impl BaselineArgs {
 pub fn run(a: &BaselineArgs) -> Result<()> {
     let device = a.device.resolve()?;
     let ds = a.data.load()?;
-    let k = match a.clusters {
-        Some(k) => k as usize,
-        None if ds.num_classes() >= 2 => ds.num_classes(),
-        None => anyhow::bail!(
-            "{} has no labels: say how many clusters with --clusters K",
-            ds.name
-        ),
-    };
-    let out = a.out.clone().unwrap_or_else(|| {
-        PathBuf::from("runs").join(format!(
-            "{}-baseline-{}",
-            ds.name,
-            chrono::Local::now().format("%Y%m%d-%H%M%S")
-        ))
-    });
+    let k = data_args::clusters_or_classes(a.clusters, &ds)?;
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| data_args::default_run_dir(&ds, "-baseline"));
     println!(
         "K-means on pixels: {} ({} images, {}×{}×{}), K = {k}, device {}",
         ds.name,

@@ -12,7 +12,7 @@ use clap::Args;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
-use tch::{Kind, Tensor};
+use tch::Tensor;
 
 #[derive(Debug, Args)]
 pub struct SpeedArgs {
@@ -115,7 +115,6 @@ pub fn speed(a: &SpeedArgs) -> Result<()> {
         it(&mut opt2);
     }
     let s2_secs = t.elapsed().as_secs_f64() / iters as f64;
-    let _ = Kind::Float;
     println!(
         "speed on {} ({} images {}×{}×{}), device {}, {} threads, backbone {:?} width {}, batch {}, AE {:?}:",
         ds.name,

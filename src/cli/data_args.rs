@@ -85,3 +85,24 @@ fn report_skipped(ds: &Dataset) {
         eprintln!("  … and {} more", ds.skipped.len() - 10);
     }
 }
+
+/// K from `--clusters`, else the dataset's number of classes.
+pub fn clusters_or_classes(clusters: Option<u32>, ds: &Dataset) -> Result<usize> {
+    match clusters {
+        Some(k) => Ok(k as usize),
+        None if ds.num_classes() >= 2 => Ok(ds.num_classes()),
+        None => bail!(
+            "{} has no labels: say how many clusters with --clusters K",
+            ds.name
+        ),
+    }
+}
+
+/// `runs/<dataset><suffix>-<local time>`.
+pub fn default_run_dir(ds: &Dataset, suffix: &str) -> PathBuf {
+    PathBuf::from("runs").join(format!(
+        "{}{suffix}-{}",
+        ds.name,
+        chrono::Local::now().format("%Y%m%d-%H%M%S")
+    ))
+}

@@ -1,5 +1,5 @@
 //! `icicle train`: the IcicleGCN run, headless, on the same worker the app uses.
-use super::data_args::DataArgs;
+use super::data_args::{self, DataArgs};
 use crate::config::{Config, Preset, apply_override};
 use crate::messages::{Command, Event, Job, LossTerms, Stage};
 use crate::runtime::DeviceChoice;
@@ -69,21 +69,11 @@ pub fn run(a: &TrainArgs) -> Result<()> {
             (cfg, dir.clone())
         }
         None => {
-            let k = match a.clusters {
-                Some(k) => k as usize,
-                None if ds.num_classes() >= 2 => ds.num_classes(),
-                None => bail!(
-                    "{} has no labels: say how many clusters with --clusters K",
-                    ds.name
-                ),
-            };
-            let dir = a.out.clone().unwrap_or_else(|| {
-                PathBuf::from("runs").join(format!(
-                    "{}-{}",
-                    ds.name,
-                    chrono::Local::now().format("%Y%m%d-%H%M%S")
-                ))
-            });
+            let k = data_args::clusters_or_classes(a.clusters, &ds)?;
+            let dir = a
+                .out
+                .clone()
+                .unwrap_or_else(|| data_args::default_run_dir(&ds, ""));
             let mut cfg = Config::preset(a.preset, k);
             let cuda = a
                 .device

@@ -119,6 +119,10 @@ impl Trainer<'_> {
         )))
     }
 
+    fn stage_losses(&self, stage: Stage) -> impl Iterator<Item = &LossPoint> {
+        self.losses.iter().filter(move |l| l.stage == stage)
+    }
+
     fn record(&mut self, point: LossPoint) {
         (self.emit)(Event::Loss(point.clone()));
         self.losses.push(point);
@@ -168,6 +172,18 @@ impl Trainer<'_> {
             eta_seconds: eta,
         });
     }
+}
+
+/// Weights and optimizer state of one stage, with its progress, in one atomic file.
+fn save_checkpoint<M: Serialize>(
+    file: &std::path::Path,
+    vs: &tch::nn::VarStore,
+    adam: &Adam,
+    meta: &M,
+) -> anyhow::Result<()> {
+    let mut tensors = checkpoint::named_vars(vs, "model.");
+    tensors.extend(adam.state("adam."));
+    checkpoint::save(file, tensors, meta)
 }
 
 /// Runs `job`, reading commands from `rx` between steps and reporting through `emit`.
@@ -225,9 +241,7 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         checkpoint::restore_vars(&s1.vs, &saved, "model.")?;
         adam1.load_state(&saved, "adam.")?;
         epochs_done = meta.epochs_done;
-        let steps = ds.len() / cfg.batch;
         for (e, s, g, terms) in meta.losses {
-            let _ = steps;
             t.losses.push(LossPoint {
                 stage: Stage::One,
                 epoch: e,
@@ -287,18 +301,14 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
             clusters: assign,
             confidence: conf,
         });
-        let mut tensors = checkpoint::named_vars(&s1.vs, "model.");
-        tensors.extend(adam1.state("adam."));
         let meta = Stage1Meta {
             epochs_done: epoch,
             losses: t
-                .losses
-                .iter()
-                .filter(|l| l.stage == Stage::One)
+                .stage_losses(Stage::One)
                 .map(|l| (l.epoch, l.step, l.global_step, l.terms))
                 .collect(),
         };
-        checkpoint::save(&ck1, tensors, &meta)?;
+        save_checkpoint(&ck1, &s1.vs, &adam1, &meta)?;
         t.last_checkpoint = Some(ck1.clone());
         results::write_losses(&job.run_dir.join("losses.csv"), &t.losses)?;
     }
@@ -398,18 +408,14 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         });
         t.progress(Stage::Two, it, cfg.iterations, stage_start, iterations_done);
         if it % cfg.checkpoint_every == 0 || it == cfg.iterations {
-            let mut tensors = checkpoint::named_vars(&s2.vs, "model.");
-            tensors.extend(adam2.state("adam."));
             let meta = Stage2Meta {
                 iterations_done: it,
                 losses: t
-                    .losses
-                    .iter()
-                    .filter(|l| l.stage == Stage::Two)
+                    .stage_losses(Stage::Two)
                     .map(|l| (l.step, l.terms))
                     .collect(),
             };
-            checkpoint::save(&ck2, tensors, &meta)?;
+            save_checkpoint(&ck2, &s2.vs, &adam2, &meta)?;
             t.last_checkpoint = Some(ck2.clone());
             results::write_losses(&job.run_dir.join("losses.csv"), &t.losses)?;
         }

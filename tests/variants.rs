@@ -1,0 +1,152 @@
+//! Every backbone, preset and ablation switch trains end to end on small data, gray and colour.
+use icicle_explorer::config::{BackboneKind, Config, Preset};
+use icicle_explorer::data::{
+    Dataset, FolderLayout, LoadOptions, Progress, Registry, load_entry, load_folder,
+};
+use icicle_explorer::messages::{Command, Event, Job, RunResult};
+use icicle_explorer::worker::Worker;
+use std::sync::Arc;
+
+static ONE_RUN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn tiny(preset: Preset, k: usize) -> Config {
+    let mut c = Config::preset(preset, k);
+    c.backbone = BackboneKind::Small;
+    c.input_size = 0;
+    c.small_width = 8;
+    c.ae_hidden = [16, 16, 32];
+    c.batch = 32;
+    c.epochs = 1;
+    c.iterations = 2;
+    c.eval_every = 1;
+    c.kmeans_restarts = 1;
+    c.k_b = 5;
+    c.device = icicle_explorer::runtime::DeviceChoice::Cpu;
+    c
+}
+
+fn train(ds: &Arc<Dataset>, cfg: Config) -> Box<RunResult> {
+    let _one = ONE_RUN.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let w = Worker::spawn(|| {});
+    w.send(Command::Start(Box::new(Job {
+        dataset: ds.clone(),
+        config: cfg,
+        run_dir: dir.path().to_path_buf(),
+        resume: false,
+    })));
+    loop {
+        match w.events.recv().unwrap() {
+            Event::Finished(r) => return r,
+            Event::Failed(e) => panic!("{e}"),
+            Event::Cancelled { .. } => panic!("cancelled"),
+            _ => {}
+        }
+    }
+}
+
+fn digits_subset(n: usize) -> Arc<Dataset> {
+    let r = Registry::builtin().unwrap();
+    let mut d = load_entry(
+        r.get("digits").unwrap(),
+        &LoadOptions::default(),
+        &Progress::none(),
+    )
+    .unwrap();
+    d.items.truncate(n);
+    d.pixels.truncate(n * 64);
+    d.labels.as_mut().unwrap().truncate(n);
+    Arc::new(d)
+}
+
+#[test]
+fn every_preset_and_ablation_switch_runs() {
+    let ds = digits_subset(200);
+    for preset in [Preset::Reference, Preset::Paper, Preset::Default] {
+        let r = train(&ds, tiny(preset, 10));
+        assert_eq!(r.clusters.len(), 200, "{preset:?}");
+    }
+    for flag in [
+        "no_instance_loss",
+        "no_cluster_loss",
+        "no_gcn",
+        "single_scale",
+    ] {
+        let cfg = icicle_explorer::config::apply_override(
+            &tiny(Preset::Default, 10),
+            &format!("{flag}=true"),
+        )
+        .unwrap();
+        let r = train(&ds, cfg);
+        assert!(r.clusters.iter().all(|&c| (0..10).contains(&c)), "{flag}");
+    }
+    let mut pix = tiny(Preset::Default, 10);
+    pix.graph_features = icicle_explorer::config::FeatureSpace::Pixels;
+    train(&ds, pix);
+}
+
+#[test]
+fn resnet_backbones_run_at_a_small_input_size() {
+    let ds = digits_subset(64);
+    for kind in [BackboneKind::Resnet18, BackboneKind::Resnet34] {
+        let mut cfg = tiny(Preset::Reference, 4);
+        cfg.backbone = kind;
+        cfg.input_size = 32;
+        let r = train(&ds, cfg);
+        assert_eq!(r.feature_dim, 512, "{kind:?}: ResNet features are 512-d");
+    }
+}
+
+#[test]
+fn a_folder_of_colour_photos_clusters_by_colour() {
+    // Three colours with noise and random shapes: colour jitter, hue and grayscale all apply.
+    let dir = tempfile::tempdir().unwrap();
+    let colours = [
+        ("red", [200u8, 30, 30]),
+        ("green", [30, 180, 40]),
+        ("blue", [30, 40, 200]),
+    ];
+    let mut seed = 1u32;
+    let mut rnd = || {
+        seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        (seed >> 24) as u8
+    };
+    for (name, rgb) in colours {
+        std::fs::create_dir_all(dir.path().join(name)).unwrap();
+        for i in 0..40 {
+            let img = image::RgbImage::from_fn(16, 16, |x, y| {
+                let inside = (x + y + i) % 7 < 4;
+                let base = if inside {
+                    rgb
+                } else {
+                    [rgb[0] / 2, rgb[1] / 2, rgb[2] / 2]
+                };
+                image::Rgb(base.map(|c| c.saturating_add(rnd() / 8)))
+            });
+            img.save(dir.path().join(name).join(format!("{i}.png")))
+                .unwrap();
+        }
+    }
+    let layout = FolderLayout {
+        height: 16,
+        width: 16,
+        channels: None,
+    };
+    let ds = Arc::new(
+        load_folder(
+            dir.path(),
+            "colours",
+            layout,
+            &LoadOptions::default(),
+            &Progress::none(),
+        )
+        .unwrap(),
+    );
+    assert_eq!(ds.channels, 3);
+    let mut cfg = tiny(Preset::Default, 3);
+    cfg.epochs = 3;
+    cfg.iterations = 5;
+    let r = train(&ds, cfg);
+    let s = r.scores.unwrap();
+    assert!(s.acc > 0.5, "well above chance (1/3) on colour: {s:?}");
+}
