@@ -113,6 +113,9 @@ pub struct Config {
 
     // Stage 2: M-GCN
     pub stage2_lr: f64,
+    /// Learning rate of the GCN weights W1..W5; 0 = stage2_lr (one rate, as the reference).
+    #[serde(default)]
+    pub gcn_lr: f64,
     pub iterations: usize,
     /// Fusion weight of a stream's own previous layer.
     pub sigma: f64,

@@ -55,6 +55,7 @@ pub fn check(c: &Config, items: usize) -> Result<()> {
     }
     positive("lr", c.lr)?;
     positive("stage2_lr", c.stage2_lr)?;
+    non_negative("gcn_lr", c.gcn_lr)?;
     positive("tau_i", c.tau_i)?;
     positive("tau_c", c.tau_c)?;
     for (n, v) in [

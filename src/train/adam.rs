@@ -6,6 +6,8 @@ use tch::{Kind, Tensor, nn};
 
 pub struct Adam {
     params: Vec<(String, Tensor)>,
+    /// Per-parameter learning-rate factor relative to `lr`.
+    scale: Vec<f64>,
     m: Vec<Tensor>,
     v: Vec<Tensor>,
     pub step: i64,
@@ -27,12 +29,23 @@ impl Adam {
         params.sort_by(|a, b| a.0.cmp(&b.0));
         let m = params.iter().map(|(_, p)| p.zeros_like()).collect();
         let v = params.iter().map(|(_, p)| p.zeros_like()).collect();
+        let scale = vec![1.0; params.len()];
         Self {
             params,
+            scale,
             m,
             v,
             step: 0,
             lr,
+        }
+    }
+
+    /// Gives the variables whose name starts with `prefix` their own learning rate.
+    pub fn set_lr_for(&mut self, prefix: &str, lr: f64) {
+        for ((name, _), s) in self.params.iter().zip(self.scale.iter_mut()) {
+            if name.starts_with(prefix) {
+                *s = lr / self.lr;
+            }
         }
     }
 
@@ -50,11 +63,8 @@ impl Adam {
         self.step += 1;
         let bc1 = 1.0 - B1.powi(self.step as i32);
         let bc2 = 1.0 - B2.powi(self.step as i32);
-        for ((_, p), (m, v)) in self
-            .params
-            .iter_mut()
-            .zip(self.m.iter_mut().zip(self.v.iter_mut()))
-        {
+        let moments = self.m.iter_mut().zip(self.v.iter_mut());
+        for (((_, p), (m, v)), scale) in self.params.iter_mut().zip(moments).zip(&self.scale) {
             let g = p.grad();
             if !g.defined() {
                 continue;
@@ -62,7 +72,7 @@ impl Adam {
             let _ = m.g_mul_scalar_(B1).g_add_(&(&g * (1.0 - B1)));
             let _ = v.g_mul_scalar_(B2).g_add_(&(g.square() * (1.0 - B2)));
             let denom = (&*v / bc2).sqrt() + EPS;
-            let _ = p.g_sub_(&((&*m / bc1) / denom * self.lr));
+            let _ = p.g_sub_(&((&*m / bc1) / denom * (self.lr * scale)));
         }
     }
 

@@ -347,6 +347,9 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
     tch::manual_seed(cfg.seed as i64 + 1);
     let s2 = Stage2::new(cfg, x.size()[1] as usize, device);
     let mut adam2 = Adam::new(&s2.vs, cfg.stage2_lr);
+    if cfg.gcn_lr > 0.0 {
+        adam2.set_lr_for("gcn.", cfg.gcn_lr);
+    }
     let mut iterations_done = 0;
     if job.resume && ck2.exists() {
         let (saved, meta): (_, Stage2Meta) = checkpoint::load(&ck2, device)?;
