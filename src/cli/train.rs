@@ -117,6 +117,8 @@ pub fn run(a: &TrainArgs) -> Result<()> {
     let started = std::time::Instant::now();
     let mut epoch_terms: Vec<LossTerms> = vec![];
     let mut last_epoch = 0;
+    let mut stage1_scores = None;
+    let mut stage2_scores: Option<(usize, crate::metrics::Scores)> = None;
     for ev in worker.events.iter() {
         match ev {
             Event::Started {
@@ -153,50 +155,66 @@ pub fn run(a: &TrainArgs) -> Result<()> {
                 bar.set_position(0);
                 bar.reset_eta();
             }
+            Event::Loss(p) if p.stage == Stage::One => {
+                if p.epoch != last_epoch {
+                    epoch_terms.clear();
+                    last_epoch = p.epoch;
+                }
+                epoch_terms.push(p.terms);
+            }
             Event::Loss(p) => {
-                if p.stage == Stage::One {
-                    if p.epoch != last_epoch {
-                        epoch_terms.clear();
-                        last_epoch = p.epoch;
-                    }
-                    epoch_terms.push(p.terms);
+                // One line per evaluated iteration (and the last), with its scores if labelled.
+                let scored = stage2_scores.take_if(|(step, _)| *step == p.step);
+                if scored.is_some() || p.step % cfg.eval_every == 0 || p.step == cfg.iterations {
+                    let t = &p.terms;
+                    say(
+                        &bar,
+                        format!(
+                            "stage 2 iteration {:>4}: loss {:.4} (recon {}, KL(P‖Q) {}, KL(P‖a) {}, KL(P‖b) {}){}",
+                            p.step,
+                            t.total,
+                            fmt(t.reconstruction),
+                            fmt(t.kl_q),
+                            fmt(t.kl_a),
+                            fmt(t.kl_b),
+                            scored
+                                .map(|(_, s)| scores_text(cfg.head.name(), &s))
+                                .unwrap_or_default()
+                        ),
+                    );
                 }
             }
             Event::Progress { done, .. } => bar.set_position(done as u64),
+            Event::Metrics(m) if m.stage == Stage::One => stage1_scores = Some(m.scores),
             Event::Metrics(m) => {
-                if m.stage == Stage::One {
-                    let mean = |f: fn(&LossTerms) -> Option<f64>| {
-                        let v: Vec<f64> = epoch_terms.iter().filter_map(f).collect();
-                        if v.is_empty() {
-                            String::from("-")
-                        } else {
-                            format!("{:.4}", v.iter().sum::<f64>() / v.len() as f64)
-                        }
-                    };
-                    say(
-                        &bar,
-                        format!(
-                            "stage 1 epoch {:>3}: loss {} (instance {}, cluster {}, entropy {}, recon {})  ACC {:.4} NMI {:.4} ARI {:.4}",
-                            last_epoch,
-                            mean(|t| Some(t.total)),
-                            mean(|t| t.instance),
-                            mean(|t| t.cluster),
-                            mean(|t| t.entropy),
-                            mean(|t| t.reconstruction),
-                            m.scores.acc,
-                            m.scores.nmi,
-                            m.scores.ari
-                        ),
-                    );
-                } else if m.head == cfg.head.name() || m.head == "q" && cfg.no_gcn {
-                    say(
-                        &bar,
-                        format!(
-                            "stage 2 iteration {:>4}: {} ACC {:.4} NMI {:.4} ARI {:.4}",
-                            m.global_step, m.head, m.scores.acc, m.scores.nmi, m.scores.ari
-                        ),
-                    );
+                let head = if cfg.no_gcn { "q" } else { cfg.head.name() };
+                if m.head == head {
+                    stage2_scores = Some((m.global_step, m.scores));
                 }
+            }
+            Event::Assignments {
+                stage: Stage::One, ..
+            } => {
+                let mean = |f: fn(&LossTerms) -> Option<f64>| {
+                    let v: Vec<f64> = epoch_terms.iter().filter_map(f).collect();
+                    fmt((!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64))
+                };
+                say(
+                    &bar,
+                    format!(
+                        "stage 1 epoch {:>3}: loss {} (instance {}, cluster {}, entropy {}, recon {}){}",
+                        last_epoch,
+                        mean(|t| Some(t.total)),
+                        mean(|t| t.instance),
+                        mean(|t| t.cluster),
+                        mean(|t| t.entropy),
+                        mean(|t| t.reconstruction),
+                        stage1_scores
+                            .take()
+                            .map(|s| scores_text("ae", &s))
+                            .unwrap_or_default()
+                    ),
+                );
             }
             Event::Graph { scale, stats } => say(
                 &bar,
@@ -238,4 +256,15 @@ pub fn run(a: &TrainArgs) -> Result<()> {
 /// Prints a line above the progress bar, also when the bar is hidden (no terminal).
 fn say(bar: &ProgressBar, line: String) {
     bar.suspend(|| println!("{line}"));
+}
+
+fn fmt(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:.4}")).unwrap_or_else(|| "-".into())
+}
+
+fn scores_text(head: &str, s: &crate::metrics::Scores) -> String {
+    format!(
+        "  {head} ACC {:.4} NMI {:.4} ARI {:.4}",
+        s.acc, s.nmi, s.ari
+    )
 }
