@@ -144,7 +144,15 @@ pub fn run(a: &TrainArgs) -> Result<()> {
             Event::StageChanged { stage, total_steps } => {
                 say(
                     &bar,
-                    format!("[{:>6.1} s] {stage:?}", started.elapsed().as_secs_f64()),
+                    format!(
+                        "[{:>6.1} s] {}",
+                        started.elapsed().as_secs_f64(),
+                        match stage {
+                            Stage::One => "stage 1: backbone + ISM + JC-SLIM on augmented views",
+                            Stage::Graphs => "features and k-NN graphs",
+                            Stage::Two => "stage 2: M-GCN on the full graph",
+                        }
+                    ),
                 );
                 bar.set_message(match stage {
                     Stage::One => "stage 1",
