@@ -108,7 +108,8 @@ fn a_folder_of_colour_photos_clusters_by_shape_whatever_the_colour() {
         seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
         (seed >> 24) as u8
     };
-    let shapes: [(&str, fn(u32, u32) -> bool); 3] = [
+    type Shape = fn(u32, u32) -> bool;
+    let shapes: [(&str, Shape); 3] = [
         ("horizontal", |_, y| y % 4 < 2),
         ("vertical", |x, _| x % 4 < 2),
         ("square", |x, y| {
