@@ -89,6 +89,25 @@ fn train_eval_and_resume() {
         out(&o)
     );
 
+    // The app reopens a run from exactly these files.
+    let saved = icicle_explorer::rundir::SavedRun::read(&run).unwrap();
+    assert_eq!(saved.clusters.len(), 1797);
+    assert_eq!(saved.confidence.len(), 1797);
+    assert_eq!(saved.data.dataset.as_deref(), Some("digits"));
+    assert_eq!(saved.config.seed, 42);
+    assert!(saved.losses.iter().any(|l| l.terms.instance.is_some()));
+    assert_eq!(
+        saved
+            .losses
+            .iter()
+            .filter(|l| l.terms.kl_a.is_some())
+            .count(),
+        2
+    );
+    assert!(!saved.metrics.is_empty());
+    let (features, dim) = saved.features.expect("features.npy");
+    assert_eq!(features.len(), 1797 * dim);
+
     // Resume with a longer stage 2: picks up the stage-2 checkpoint and the recorded data.
     let o = icicle(&[
         "train",

@@ -1,6 +1,7 @@
 //! `--dataset NAME | --folder PATH` and friends, shared by every command that reads images.
 use super::progress_bar;
-use crate::data::{self, Dataset, FolderLayout, LoadOptions, Registry};
+use crate::data::{Dataset, LoadOptions, Registry};
+use crate::rundir::DataRecord;
 use anyhow::{Result, bail};
 use clap::Args;
 use std::path::PathBuf;
@@ -36,37 +37,21 @@ impl DataArgs {
             LoadOptions::with_default_cache()
         };
         let progress = progress_bar::loader();
-        let ds = if let Some(folder) = &self.folder {
-            let channels = match self.channels.as_str() {
-                "1" => Some(1),
-                "3" => Some(3),
-                _ => None,
-            };
-            let layout = FolderLayout {
-                height: self.size as usize,
-                width: self.size as usize,
-                channels,
-            };
-            let name = folder
-                .canonicalize()
-                .ok()
-                .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-                .unwrap_or_else(|| "folder".into());
-            data::load_folder(folder, &name, layout, &opts, &progress.progress)?
-        } else {
-            let registry = Registry::discover(self.registry.as_deref())?;
-            let entry = match &self.dataset {
-                Some(name) => registry.get(name)?,
-                None => registry.default_entry(),
-            };
-            data::load_entry(entry, &opts, &progress.progress)?
-        };
+        let registry = Registry::discover(self.registry.as_deref())?;
+        let ds = self.record().load(&registry, &opts, &progress.progress)?;
         progress.finish();
-        if ds.is_empty() {
-            bail!("dataset {} has no images", ds.name);
-        }
         report_skipped(&ds);
         Ok(ds)
+    }
+
+    /// The data source these flags name, as a run directory records it.
+    pub fn record(&self) -> DataRecord {
+        DataRecord {
+            dataset: self.dataset.clone(),
+            folder: self.folder.clone(),
+            size: self.size,
+            channels: self.channels.clone(),
+        }
     }
 }
 

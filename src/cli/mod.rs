@@ -2,9 +2,10 @@
 mod baseline;
 mod bench;
 mod bench_train;
-mod data_args;
+pub mod data_args;
 mod datasets;
 mod eval;
+mod gui;
 mod progress_bar;
 mod train;
 
@@ -23,6 +24,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The desktop app (also what `icicle` with no command opens).
+    Gui(gui::GuiArgs),
     /// libtorch version, CUDA availability and the device that will be used.
     Info,
     /// The dataset registry, and which datasets are available on this machine.
@@ -70,7 +73,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Train(a)) => train::run(&a),
         Some(Command::Eval(a)) => eval::run(&a),
         Some(Command::Bench(b)) => bench::run(&b),
-        // With no command: the main job on the default dataset (the app will open here).
-        None => baseline::run(&baseline::BaselineArgs::default_job()),
+        Some(Command::Gui(a)) => gui::run(&a),
+        // With no command: the app, on the remembered (first time: the default) dataset.
+        None => gui::run(&gui::GuiArgs::default()),
     }
 }

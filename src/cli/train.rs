@@ -2,12 +2,12 @@
 use super::data_args::{self, DataArgs};
 use crate::config::{Config, Preset, apply_override};
 use crate::messages::{Command, Event, Job, LossTerms, Stage};
+use crate::rundir::DataRecord;
 use crate::runtime::DeviceChoice;
 use crate::worker::Worker;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -34,17 +34,8 @@ pub struct TrainArgs {
     pub resume: Option<PathBuf>,
 }
 
-/// Which data a run used, so `--resume` needs no dataset flags.
-#[derive(Serialize, Deserialize)]
-struct DataRecord {
-    dataset: Option<String>,
-    folder: Option<PathBuf>,
-    size: u32,
-    channels: String,
-}
-
 fn data_record(dir: &Path) -> Option<DataRecord> {
-    serde_json::from_slice(&std::fs::read(dir.join("data.json")).ok()?).ok()
+    DataRecord::read(dir).ok()
 }
 
 pub fn run(a: &TrainArgs) -> Result<()> {
@@ -93,13 +84,7 @@ pub fn run(a: &TrainArgs) -> Result<()> {
     cfg.validate(ds.len())?;
     std::fs::create_dir_all(&run_dir)
         .with_context(|| format!("cannot create {}", run_dir.display()))?;
-    let rec = DataRecord {
-        dataset: data.dataset.clone(),
-        folder: data.folder.clone(),
-        size: data.size,
-        channels: data.channels.clone(),
-    };
-    crate::export::write_json(&run_dir.join("data.json"), &rec)?;
+    data.record().write(&run_dir)?;
 
     let worker = Worker::spawn(|| {});
     worker.send(Command::Start(Box::new(Job {

@@ -43,3 +43,35 @@ pub fn gray_image(pixels: &[u8], h: usize, w: usize) -> DynamicImage {
 pub fn rgb_planes_to_gray(rgb: &[u8]) -> Vec<u8> {
     rgb[..rgb.len() / 3].to_vec()
 }
+
+/// Image `i` of `ds` as interleaved RGBA (H×W×4), gray expanded to three channels: for
+/// thumbnails and PNG export.
+pub fn to_rgba(ds: &super::Dataset, i: usize) -> Vec<u8> {
+    let px = ds.image(i);
+    let plane = ds.height * ds.width;
+    let mut out = Vec::with_capacity(plane * 4);
+    for p in 0..plane {
+        let (r, g, b) = if ds.channels == 3 {
+            (px[p], px[plane + p], px[2 * plane + p])
+        } else {
+            (px[p], px[p], px[p])
+        };
+        out.extend_from_slice(&[r, g, b, 255]);
+    }
+    out
+}
+
+/// Image `i` of `ds` as an `image` picture (gray or RGB, as the dataset).
+pub fn to_image(ds: &super::Dataset, i: usize) -> DynamicImage {
+    let (w, h) = (ds.width as u32, ds.height as u32);
+    if ds.channels == 3 {
+        let rgba = to_rgba(ds, i);
+        let rgb: Vec<u8> = rgba
+            .chunks_exact(4)
+            .flat_map(|c| [c[0], c[1], c[2]])
+            .collect();
+        DynamicImage::ImageRgb8(image::RgbImage::from_raw(w, h, rgb).expect("sized"))
+    } else {
+        gray_image(ds.image(i), ds.height, ds.width)
+    }
+}

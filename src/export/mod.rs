@@ -1,4 +1,7 @@
-//! Writing results: run-directory files now; per-cluster image folders come with the app.
+//! Writing results: run-directory files, JSON assignments, features, per-cluster image folders.
+pub mod cluster_folders;
+pub mod npy;
 pub mod results;
 
-pub use results::{write_assignments, write_confusion, write_json};
+pub use cluster_folders::{FolderExport, export_cluster_folders};
+pub use results::{write_assignments, write_assignments_json, write_confusion, write_json};

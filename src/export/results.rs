@@ -45,6 +45,44 @@ pub fn write_assignments(
     })
 }
 
+#[derive(Serialize)]
+struct JsonItem<'a> {
+    path: &'a str,
+    cluster: i64,
+    confidence: f32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    label: Option<&'a str>,
+}
+
+/// The same rows as `write_assignments`, as a JSON array of objects.
+pub fn write_assignments_json(
+    path: &Path,
+    ds: &Dataset,
+    clusters: &[i64],
+    confidence: &[f32],
+) -> Result<()> {
+    if clusters.len() != ds.len() || confidence.len() != ds.len() {
+        bail!(
+            "{} items but {} clusters and {} confidences",
+            ds.len(),
+            clusters.len(),
+            confidence.len()
+        );
+    }
+    let rows: Vec<JsonItem> = (0..ds.len())
+        .map(|i| JsonItem {
+            path: &ds.items[i],
+            cluster: clusters[i],
+            confidence: confidence[i],
+            label: ds
+                .labels
+                .as_ref()
+                .map(|l| ds.class_names[l[i] as usize].as_str()),
+        })
+        .collect();
+    write_json(path, &rows)
+}
+
 /// The Hungarian-aligned confusion matrix: one row per class, one column per cluster
 /// (matched clusters first, facing their class), with class names in the first column.
 pub fn write_confusion(path: &Path, eval: &Evaluation, class_names: &[String]) -> Result<()> {

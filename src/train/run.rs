@@ -447,13 +447,20 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
     )?;
     let features: Vec<f32> =
         Vec::try_from(&x.to_device(Device::Cpu).view([-1])).map_err(anyhow::Error::from)?;
+    let feature_dim = x.size()[1] as usize;
+    crate::export::npy::write_f32(
+        &job.run_dir.join("features.npy"),
+        &features,
+        ds.len(),
+        feature_dim,
+    )?;
     Ok(RunResult {
         run_dir: job.run_dir.clone(),
         clusters,
         confidence,
         scores: eval.map(|e| e.scores),
         features,
-        feature_dim: x.size()[1] as usize,
+        feature_dim,
         wall_seconds: wall,
     })
 }

@@ -1,0 +1,87 @@
+//! `icicle` (no command) and `icicle gui`: the desktop app, with optional scripting for demos,
+//! screenshots and frame-time measurements.
+use crate::rundir::DataRecord;
+use crate::ui::{Automation, Tab};
+use anyhow::{Result, bail};
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct GuiArgs {
+    /// Load this registry dataset instead of the remembered one.
+    #[arg(long, conflicts_with = "folder")]
+    pub dataset: Option<String>,
+    /// Load this folder of images instead of the remembered data.
+    #[arg(long)]
+    pub folder: Option<PathBuf>,
+    /// Side that --folder images are resized to.
+    #[arg(long, default_value_t = 32)]
+    pub size: u32,
+    /// Reopen a run directory.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["dataset", "folder"])]
+    pub open_run: Option<PathBuf>,
+    /// Change a setting after loading, as `icicle train --set` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Press Train as soon as the data is loaded.
+    #[arg(long)]
+    pub train: bool,
+    /// Open on this tab: losses, embedding, confusion, gallery, graph or export.
+    #[arg(long)]
+    pub tab: Option<String>,
+    /// Save a screenshot of the window: SECONDS:FILE.png after launch (repeatable).
+    #[arg(long = "screenshot", value_name = "SECONDS:FILE")]
+    pub screenshots: Vec<String>,
+    /// Close the window after this many seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub quit_after: Option<f64>,
+    /// At exit, write per-frame UI times (p50/p95/p99) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub frame_log: Option<PathBuf>,
+    /// Start from default settings and do not save them (demos, tests).
+    #[arg(long)]
+    pub fresh: bool,
+}
+
+pub fn run(a: &GuiArgs) -> Result<()> {
+    let tab = match &a.tab {
+        Some(t) => match Tab::parse(t) {
+            Some(t) => Some(t),
+            None => {
+                bail!("--tab {t}: not one of losses, embedding, confusion, gallery, graph, export")
+            }
+        },
+        None => None,
+    };
+    let mut screenshots = vec![];
+    for s in &a.screenshots {
+        let Some((t, path)) = s.split_once(':') else {
+            bail!("--screenshot {s}: expected SECONDS:FILE.png");
+        };
+        let t: f64 = t
+            .parse()
+            .map_err(|_| anyhow::anyhow!("--screenshot {s}: {t} is not a number of seconds"))?;
+        screenshots.push((t, PathBuf::from(path)));
+    }
+    screenshots.sort_by(|x, y| x.0.total_cmp(&y.0));
+    let data = match (&a.dataset, &a.folder) {
+        (None, None) => None,
+        (d, f) => Some(DataRecord {
+            dataset: d.clone(),
+            folder: f.clone(),
+            size: a.size,
+            channels: "auto".into(),
+        }),
+    };
+    crate::ui::launch(Automation {
+        data,
+        open_run: a.open_run.clone(),
+        sets: a.sets.clone(),
+        train: a.train,
+        tab,
+        screenshots,
+        quit_after: a.quit_after,
+        frame_log: a.frame_log.clone(),
+        fresh: a.fresh,
+    })
+}

@@ -1,0 +1,234 @@
+//! A run directory read back: what the app needs to show a finished run again (config, data
+//! source, losses, metrics history, assignments, features). CLI and app write the same files.
+use crate::config::Config;
+use crate::data::{Dataset, FolderLayout, LoadOptions, Progress, Registry};
+use crate::messages::{LossPoint, LossTerms, MetricsPoint, Stage};
+use crate::metrics::Scores;
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Which data a run used (data.json), so a run can be resumed or reopened without flags.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataRecord {
+    pub dataset: Option<String>,
+    pub folder: Option<PathBuf>,
+    pub size: u32,
+    pub channels: String,
+}
+
+impl DataRecord {
+    pub fn read(dir: &Path) -> Result<Self> {
+        let path = dir.join("data.json");
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        serde_json::from_slice(&bytes).with_context(|| format!("{}", path.display()))
+    }
+
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        crate::export::write_json(&dir.join("data.json"), self)
+    }
+
+    /// A registry dataset by name (the registry's default when `None`).
+    pub fn registry(name: Option<String>) -> Self {
+        Self {
+            dataset: name,
+            folder: None,
+            size: 32,
+            channels: "auto".into(),
+        }
+    }
+
+    /// Loads the images: the folder (resized to `size`, `channels` "auto", "1" or "3"), else
+    /// the registry entry. Used by the CLI and the app alike.
+    pub fn load(
+        &self,
+        registry: &Registry,
+        opts: &LoadOptions,
+        progress: &Progress,
+    ) -> Result<Dataset> {
+        let ds = if let Some(folder) = &self.folder {
+            let channels = match self.channels.as_str() {
+                "1" => Some(1),
+                "3" => Some(3),
+                "auto" => None,
+                other => bail!("channels = {other}: must be auto, 1 or 3"),
+            };
+            let layout = FolderLayout {
+                height: self.size as usize,
+                width: self.size as usize,
+                channels,
+            };
+            let name = folder
+                .canonicalize()
+                .ok()
+                .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .unwrap_or_else(|| "folder".into());
+            crate::data::load_folder(folder, &name, layout, opts, progress)?
+        } else {
+            let entry = match &self.dataset {
+                Some(name) => registry.get(name)?,
+                None => registry.default_entry(),
+            };
+            crate::data::load_entry(entry, opts, progress)?
+        };
+        if ds.is_empty() {
+            bail!("dataset {} has no images", ds.name);
+        }
+        Ok(ds)
+    }
+}
+
+/// A finished run, as saved.
+#[derive(Debug, Clone)]
+pub struct SavedRun {
+    pub dir: PathBuf,
+    pub config: Config,
+    pub data: DataRecord,
+    pub losses: Vec<LossPoint>,
+    pub metrics: Vec<MetricsPoint>,
+    pub clusters: Vec<i64>,
+    pub confidence: Vec<f32>,
+    /// features.npy, when the run got that far: (values, dim).
+    pub features: Option<(Vec<f32>, usize)>,
+}
+
+impl SavedRun {
+    pub fn read(dir: &Path) -> Result<Self> {
+        let cfg_path = dir.join("config.toml");
+        let text = std::fs::read_to_string(&cfg_path)
+            .with_context(|| format!("{} is not a run folder: no config.toml", dir.display()))?;
+        let config = Config::from_toml(&text).with_context(|| cfg_path.display().to_string())?;
+        let data = DataRecord::read(dir)?;
+        let losses = read_losses(&dir.join("losses.csv"))?;
+        let metrics = read_history(&dir.join("metrics.json"))?;
+        let (clusters, confidence) = read_assignments(&dir.join("assignments.csv"))?;
+        let npy = dir.join("features.npy");
+        let features = if npy.is_file() {
+            let (v, rows, cols) = crate::export::npy::read_f32(&npy)?;
+            if rows != clusters.len() {
+                bail!(
+                    "{}: {rows} rows but {} assignments",
+                    npy.display(),
+                    clusters.len()
+                );
+            }
+            Some((v, cols))
+        } else {
+            None
+        };
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            config,
+            data,
+            losses,
+            metrics,
+            clusters,
+            confidence,
+            features,
+        })
+    }
+}
+
+fn stage_of(s: &str) -> Option<Stage> {
+    match s {
+        "1" => Some(Stage::One),
+        "2" => Some(Stage::Two),
+        "graphs" => Some(Stage::Graphs),
+        _ => None,
+    }
+}
+
+fn read_losses(path: &Path) -> Result<Vec<LossPoint>> {
+    let mut rdr =
+        csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut out = vec![];
+    for (row, rec) in rdr.records().enumerate() {
+        let at = || format!("{}: row {}", path.display(), row + 2);
+        let rec = rec.with_context(at)?;
+        let num = |i: usize| -> Result<Option<f64>> {
+            let s = rec.get(i).unwrap_or("");
+            if s.is_empty() {
+                Ok(None)
+            } else {
+                s.parse().map(Some).with_context(at)
+            }
+        };
+        let int = |i: usize| -> Result<usize> { rec.get(i).unwrap_or("").parse().with_context(at) };
+        let stage = stage_of(rec.get(0).unwrap_or("")).with_context(at)?;
+        out.push(LossPoint {
+            stage,
+            epoch: int(1)?,
+            step: int(2)?,
+            global_step: int(3)?,
+            terms: LossTerms {
+                total: num(4)?.with_context(at)?,
+                instance: num(5)?,
+                cluster: num(6)?,
+                entropy: num(7)?,
+                reconstruction: num(8)?,
+                kl_q: num(9)?,
+                kl_a: num(10)?,
+                kl_b: num(11)?,
+            },
+        });
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+struct HistoryRow {
+    stage: String,
+    step: usize,
+    head: String,
+    acc: f64,
+    nmi: f64,
+    ari: f64,
+}
+
+#[derive(Deserialize)]
+struct Report {
+    #[serde(default)]
+    history: Vec<HistoryRow>,
+}
+
+fn read_history(path: &Path) -> Result<Vec<MetricsPoint>> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let r: Report = serde_json::from_slice(&bytes).with_context(|| path.display().to_string())?;
+    Ok(r.history
+        .into_iter()
+        .filter_map(|h| {
+            Some(MetricsPoint {
+                stage: stage_of(&h.stage)?,
+                global_step: h.step,
+                head: h.head,
+                scores: Scores {
+                    acc: h.acc,
+                    nmi: h.nmi,
+                    ari: h.ari,
+                },
+            })
+        })
+        .collect())
+}
+
+fn read_assignments(path: &Path) -> Result<(Vec<i64>, Vec<f32>)> {
+    let mut rdr =
+        csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let headers = rdr.headers()?.clone();
+    let col = |n: &str| {
+        headers
+            .iter()
+            .position(|h| h == n)
+            .with_context(|| format!("{}: no {n} column", path.display()))
+    };
+    let (cc, pc) = (col("cluster")?, col("confidence")?);
+    let (mut clusters, mut conf) = (vec![], vec![]);
+    for (row, rec) in rdr.records().enumerate() {
+        let at = || format!("{}: row {}", path.display(), row + 2);
+        let rec = rec.with_context(at)?;
+        clusters.push(rec[cc].parse().with_context(at)?);
+        conf.push(rec[pc].parse().with_context(at)?);
+    }
+    Ok((clusters, conf))
+}

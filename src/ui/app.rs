@@ -1,0 +1,527 @@
+//! The app: its state, the event pump (worker events and helper-thread results, drained each
+//! frame without blocking) and the layout that places the panels.
+use super::automation::Automation;
+use super::panels;
+use super::session::{Session, Status};
+use super::settings::{STORAGE_KEY, Settings};
+use super::tasks::{Done, ExportReport, Pick, Tasks};
+use super::thumbs::Thumbs;
+use crate::config::{Config, apply_override};
+use crate::data::{Dataset, LoadOptions, Registry};
+use crate::embedding::Embedding;
+use crate::messages::{Command, Job};
+use crate::rundir::{DataRecord, SavedRun};
+use crate::worker::Worker;
+use std::sync::Arc;
+use std::time::Instant;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Tab {
+    Losses,
+    Embedding,
+    Confusion,
+    Gallery,
+    Graph,
+    Export,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 6] = [
+        Tab::Losses,
+        Tab::Embedding,
+        Tab::Confusion,
+        Tab::Gallery,
+        Tab::Graph,
+        Tab::Export,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Losses => "Losses",
+            Tab::Embedding => "Embedding (t-SNE)",
+            Tab::Confusion => "Confusion matrix",
+            Tab::Gallery => "Gallery",
+            Tab::Graph => "Graphs",
+            Tab::Export => "Export",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Tab> {
+        Self::ALL
+            .into_iter()
+            .find(|t| format!("{t:?}").eq_ignore_ascii_case(s))
+    }
+}
+
+/// Which list of a cluster the gallery shows (the paper's Fig. 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseKind {
+    Success,
+    FalseNegative,
+    FalsePositive,
+}
+
+/// Items picked in a view (t-SNE box or click, confusion cell) and shown in the gallery.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selection {
+    pub title: String,
+    pub items: Vec<usize>,
+}
+
+pub struct IcicleApp {
+    pub settings: Settings,
+    pub registry: Result<Registry, String>,
+    pub cuda: bool,
+    /// The dataset picked in the Dataset panel (the next run trains on it).
+    pub dataset: Option<Arc<Dataset>>,
+    pub loading: Option<(String, usize, usize)>,
+    pub data_error: Option<String>,
+    pub worker: Worker,
+    pub session: Session,
+    /// The dataset of the run on screen (may differ from `dataset` once another is picked).
+    pub run_dataset: Option<Arc<Dataset>>,
+    pub tasks: Tasks,
+    pub thumbs: Thumbs,
+    pub tab: Tab,
+    pub embedding: Option<Embedding>,
+    /// The session generation whose features the t-SNE is computing or has computed.
+    pub tsne_for: Option<u64>,
+    pub tsne_running: bool,
+    pub tsne_error: Option<String>,
+    pub selection: Option<Selection>,
+    /// Item highlighted by a click in the embedding.
+    pub focus: Option<usize>,
+    pub gallery_cluster: usize,
+    pub gallery_kind: CaseKind,
+    pub box_select: bool,
+    pub box_start: Option<[f64; 2]>,
+    pub export_busy: bool,
+    pub export_result: Option<Result<ExportReport, String>>,
+    pub notice: Option<String>,
+    pub folder_input: String,
+    pub run_input: String,
+    automation: Automation,
+    launched: Instant,
+    shots_taken: usize,
+    pub frame_ms: Vec<f32>,
+    pending_train: bool,
+}
+
+impl IcicleApp {
+    pub fn new(cc: &eframe::CreationContext<'_>, automation: Automation) -> Self {
+        let settings = match (automation.fresh, cc.storage) {
+            (false, Some(s)) => eframe::get_value(s, STORAGE_KEY).unwrap_or_default(),
+            _ => Settings::default(),
+        };
+        let ctx = cc.egui_ctx.clone();
+        Self::with_settings(ctx, settings, automation)
+    }
+
+    /// The app without a window (tests drive it through egui_kittest).
+    pub fn with_settings(
+        ctx: egui::Context,
+        mut settings: Settings,
+        automation: Automation,
+    ) -> Self {
+        ctx.set_visuals(egui::Visuals::light());
+        if let Some(d) = &automation.data {
+            settings.data = d.clone();
+        }
+        let (c1, c2) = (ctx.clone(), ctx.clone());
+        let mut app = Self {
+            registry: Registry::discover(None).map_err(|e| format!("{e:#}")),
+            cuda: tch::Cuda::is_available(),
+            dataset: None,
+            loading: None,
+            data_error: None,
+            worker: Worker::spawn(move || c1.request_repaint()),
+            session: Session::new(settings.config.clone()),
+            run_dataset: None,
+            tasks: Tasks::new(move || c2.request_repaint()),
+            thumbs: Thumbs::default(),
+            tab: automation.tab.unwrap_or(Tab::Losses),
+            embedding: None,
+            tsne_for: None,
+            tsne_running: false,
+            tsne_error: None,
+            selection: None,
+            focus: None,
+            gallery_cluster: 0,
+            gallery_kind: CaseKind::Success,
+            box_select: false,
+            box_start: None,
+            export_busy: false,
+            export_result: None,
+            notice: None,
+            folder_input: settings
+                .data
+                .folder
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            run_input: String::new(),
+            pending_train: automation.train,
+            settings,
+            automation,
+            launched: Instant::now(),
+            shots_taken: 0,
+            frame_ms: vec![],
+        };
+        match app.automation.open_run.clone() {
+            Some(dir) => app.open_run(dir),
+            None => app.load_data(app.settings.data.clone()),
+        }
+        app
+    }
+
+    pub fn training(&self) -> bool {
+        self.session.status.active()
+    }
+
+    /// Loads a dataset on a helper thread, with progress.
+    pub fn load_data(&mut self, record: DataRecord) {
+        let registry = match &self.registry {
+            Ok(r) => r.clone(),
+            Err(e) => {
+                self.data_error = Some(e.clone());
+                return;
+            }
+        };
+        self.loading = Some(("starting".into(), 0, 0));
+        self.data_error = None;
+        self.tasks.spawn("load", move |r| {
+            let result = record
+                .load(&registry, &LoadOptions::with_default_cache(), &r.progress())
+                .map(|ds| (Arc::new(ds), record.clone()))
+                .map_err(|e| format!("{e:#}"));
+            r.send(Done::DataLoaded(Box::new(result)));
+        });
+    }
+
+    /// Reopens a run directory (its dataset is loaded again from data.json).
+    pub fn open_run(&mut self, dir: std::path::PathBuf) {
+        let registry = match &self.registry {
+            Ok(r) => r.clone(),
+            Err(e) => {
+                self.notice = Some(e.clone());
+                return;
+            }
+        };
+        self.loading = Some((format!("opening {}", dir.display()), 0, 0));
+        self.tasks.spawn("open-run", move |r| {
+            let result = (|| {
+                let run = SavedRun::read(&dir)?;
+                let ds =
+                    run.data
+                        .load(&registry, &LoadOptions::with_default_cache(), &r.progress())?;
+                if ds.len() != run.clusters.len() {
+                    anyhow::bail!(
+                        "{}: {} assignments but the dataset now has {} images",
+                        dir.display(),
+                        run.clusters.len(),
+                        ds.len()
+                    );
+                }
+                Ok((run, Arc::new(ds)))
+            })()
+            .map_err(|e: anyhow::Error| format!("{e:#}"));
+            r.send(Done::RunOpened(Box::new(result)));
+        });
+    }
+
+    /// Why Train is blocked, if it is.
+    pub fn train_blocker(&self) -> Option<String> {
+        if self.training() {
+            return Some("a run is in progress".into());
+        }
+        let Some(ds) = &self.dataset else {
+            return Some("no dataset loaded".into());
+        };
+        self.settings
+            .config
+            .validate(ds.len())
+            .err()
+            .map(|e| format!("{e:#}"))
+    }
+
+    pub fn start_training(&mut self) {
+        if self.train_blocker().is_some() {
+            return;
+        }
+        let Some(ds) = self.dataset.clone() else {
+            return;
+        };
+        let config = self.settings.config.clone();
+        let run_dir = crate::cli::data_args::default_run_dir(&ds, "");
+        let (record, dir) = (self.settings.data.clone(), run_dir.clone());
+        // data.json lets the run be reopened; written off the UI thread like every file.
+        self.tasks.spawn("record", move |_| {
+            let _ = std::fs::create_dir_all(&dir).map(|_| record.write(&dir));
+        });
+        self.session = Session::new(config.clone());
+        self.session.status = Status::Starting;
+        self.session.started = Some(Instant::now());
+        self.run_dataset = Some(ds.clone());
+        self.embedding = None;
+        self.tsne_for = None;
+        self.tsne_error = None;
+        self.selection = None;
+        self.focus = None;
+        self.gallery_cluster = 0;
+        self.export_result = None;
+        self.worker.send(Command::Start(Box::new(Job {
+            dataset: ds,
+            config,
+            run_dir,
+            resume: false,
+        })));
+    }
+
+    /// The preset's values for K, adapted to the loaded data (epochs, backbone).
+    pub fn apply_preset(&mut self, preset: crate::config::Preset) {
+        let k = self.settings.config.clusters;
+        let device = self.settings.config.device;
+        let mut cfg = Config::preset(preset, k);
+        cfg.device = device;
+        self.fit(&mut cfg);
+        self.settings.config = cfg;
+    }
+
+    fn fit(&self, cfg: &mut Config) {
+        if let Some(ds) = &self.dataset {
+            let cuda = match cfg.device {
+                crate::runtime::DeviceChoice::Cpu => false,
+                _ => self.cuda,
+            };
+            crate::config::fit_to_data(cfg, ds.len(), ds.height.max(ds.width), cuda);
+        }
+    }
+
+    fn on_data_loaded(&mut self, ds: Arc<Dataset>, record: DataRecord) {
+        self.settings.data = record;
+        if self.settings.k_from_classes && ds.num_classes() >= 2 {
+            self.settings.config.clusters = ds.num_classes();
+        }
+        self.dataset = Some(ds);
+        let mut cfg = self.settings.config.clone();
+        self.fit(&mut cfg);
+        for s in &self.automation.sets {
+            match apply_override(&cfg, s) {
+                Ok(c) => cfg = c,
+                Err(e) => self.notice = Some(format!("{e:#}")),
+            }
+        }
+        self.settings.config = cfg;
+        if std::mem::take(&mut self.pending_train) {
+            self.start_training();
+        }
+    }
+
+    /// Drains the worker and helper threads; never blocks.
+    fn pump(&mut self) {
+        while let Ok(ev) = self.worker.events.try_recv() {
+            if let Some(ds) = self.run_dataset.clone() {
+                self.session.apply(&ds, ev);
+            }
+        }
+        while let Ok(done) = self.tasks.rx.try_recv() {
+            match done {
+                Done::LoadProgress { what, done, total } => {
+                    self.loading = Some((what, done, total))
+                }
+                Done::DataLoaded(r) => {
+                    self.loading = None;
+                    match *r {
+                        Ok((ds, rec)) => self.on_data_loaded(ds, rec),
+                        Err(e) => self.data_error = Some(e),
+                    }
+                }
+                Done::RunOpened(r) => {
+                    self.loading = None;
+                    match *r {
+                        Ok((run, ds)) => {
+                            self.settings.data = run.data.clone();
+                            self.settings.config = run.config.clone();
+                            self.session = Session::from_saved(run, &ds);
+                            self.dataset = Some(ds.clone());
+                            self.run_dataset = Some(ds);
+                            self.embedding = None;
+                            self.tsne_for = None;
+                            self.selection = None;
+                        }
+                        Err(e) => self.notice = Some(format!("cannot open the run: {e}")),
+                    }
+                }
+                Done::Tsne { generation, result } => {
+                    if Some(generation) == self.tsne_for {
+                        self.tsne_running = false;
+                        match result {
+                            Ok(e) => self.embedding = Some(e),
+                            Err(e) => self.tsne_error = Some(e),
+                        }
+                    }
+                }
+                Done::Exported(r) => {
+                    self.export_busy = false;
+                    self.export_result = Some(r);
+                }
+                Done::Picked(purpose, path) => match (purpose, path) {
+                    (_, None) => {
+                        self.notice = Some(
+                            "No folder was chosen (or no file dialog is available here: type the path instead)."
+                                .into(),
+                        )
+                    }
+                    (Pick::Data, Some(p)) => {
+                        self.folder_input = p.display().to_string();
+                        let mut rec = self.settings.data.clone();
+                        rec.folder = Some(p);
+                        rec.dataset = None;
+                        self.load_data(rec);
+                    }
+                    (Pick::Run, Some(p)) => self.open_run(p),
+                    (Pick::Export, Some(p)) => {
+                        self.settings.export_dir = p.display().to_string()
+                    }
+                },
+            }
+        }
+        self.maybe_start_tsne();
+    }
+
+    /// Starts t-SNE once a run has features and nobody has mapped them yet.
+    fn maybe_start_tsne(&mut self) {
+        let Some((features, dim)) = &self.session.features else {
+            return;
+        };
+        if self.tsne_for == Some(self.session.generation) {
+            return;
+        }
+        let generation = self.session.generation;
+        self.tsne_for = Some(generation);
+        self.tsne_running = true;
+        self.tsne_error = None;
+        let (features, dim) = (features.clone(), *dim);
+        let (max, iters, seed) = (
+            self.settings.tsne_max_points,
+            self.settings.tsne_iterations,
+            self.session.config.seed,
+        );
+        self.tasks.spawn("tsne", move |r| {
+            let result = crate::embedding::tsne(&features, dim, max, iters, seed)
+                .map_err(|e| format!("{e:#}"));
+            r.send(Done::Tsne { generation, result });
+        });
+    }
+
+    fn automate(&mut self, ctx: &egui::Context) {
+        let t = self.launched.elapsed().as_secs_f64();
+        if let Some((at, path)) = self.automation.screenshots.get(self.shots_taken).cloned() {
+            if t >= at {
+                self.shots_taken += 1;
+                ctx.request_screenshot(move |image| {
+                    let [w, h] = image.size;
+                    let buf: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
+                    let saved = image::RgbaImage::from_raw(w as u32, h as u32, buf)
+                        .map(|img| img.save(&path));
+                    if let Some(Err(e)) = saved {
+                        eprintln!("screenshot {}: {e}", path.display());
+                    }
+                });
+            } else {
+                ctx.request_repaint_after(std::time::Duration::from_secs_f64(at - t));
+            }
+        }
+        if let Some(q) = self.automation.quit_after {
+            if t >= q {
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            } else {
+                ctx.request_repaint_after(std::time::Duration::from_secs_f64(q - t));
+            }
+        }
+    }
+
+    /// Draws everything; the same code runs in the window and under egui_kittest.
+    pub fn draw(&mut self, ui: &mut egui::Ui) {
+        let t0 = Instant::now();
+        let ctx = ui.ctx().clone();
+        self.pump();
+        self.automate(&ctx);
+
+        egui::Panel::top("top").show(ui, |ui| panels::training::show(self, ui));
+        egui::Panel::left("left")
+            .resizable(true)
+            .default_size(340.0)
+            .min_size(280.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    egui::CollapsingHeader::new("Dataset")
+                        .default_open(true)
+                        .show(ui, |ui| panels::dataset::show(self, ui));
+                    egui::CollapsingHeader::new("Hyperparameters")
+                        .default_open(true)
+                        .show(ui, |ui| panels::params::show(self, ui));
+                });
+            });
+        egui::CentralPanel::default().show(ui, |ui| {
+            ui.horizontal(|ui| {
+                for t in Tab::ALL {
+                    ui.selectable_value(&mut self.tab, t, t.title());
+                }
+            });
+            ui.separator();
+            match self.tab {
+                Tab::Losses => panels::losses::show(self, ui),
+                Tab::Embedding => panels::embedding::show(self, ui),
+                Tab::Confusion => panels::confusion::show(self, ui),
+                Tab::Gallery => panels::gallery::show(self, ui),
+                Tab::Graph => panels::graph::show(self, ui),
+                Tab::Export => panels::export::show(self, ui),
+            }
+        });
+        self.frame_ms.push(t0.elapsed().as_secs_f32() * 1000.0);
+    }
+
+    fn write_frame_log(&self) {
+        let Some(path) = &self.automation.frame_log else {
+            return;
+        };
+        let mut sorted = self.frame_ms.clone();
+        sorted.sort_by(f32::total_cmp);
+        let pct = |p: f64| {
+            sorted
+                .get(((sorted.len() as f64 - 1.0) * p).round() as usize)
+                .copied()
+                .unwrap_or(0.0)
+        };
+        let text = format!(
+            "frames {}\np50_ms {:.2}\np95_ms {:.2}\np99_ms {:.2}\nmax_ms {:.2}\n",
+            sorted.len(),
+            pct(0.5),
+            pct(0.95),
+            pct(0.99),
+            sorted.last().copied().unwrap_or(0.0)
+        );
+        if let Err(e) = crate::atomic::write(path, text.as_bytes()) {
+            eprintln!("frame log: {e:#}");
+        }
+    }
+}
+
+impl eframe::App for IcicleApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.draw(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        if !self.automation.fresh {
+            eframe::set_value(storage, STORAGE_KEY, &self.settings);
+        }
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        // Closing the window cancels a run; dropping the worker waits for it to stop.
+        self.worker.send(Command::Cancel);
+        self.write_frame_log();
+    }
+}

@@ -1,0 +1,175 @@
+//! Per-cluster image grids, as in the paper's Fig. 4: for the class a cluster is matched to,
+//! its successes, the false negatives (that class's images placed elsewhere) and the false
+//! positives (other classes' images in it), most confident first. Without labels, each
+//! cluster's images by confidence. A selection from another view is shown first.
+use crate::data::Dataset;
+use crate::ui::app::CaseKind;
+use crate::ui::{IcicleApp, palette};
+
+pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
+    let (Some(ds), Some(an)) = (app.run_dataset.clone(), app.session.analysis.as_ref()) else {
+        super::nothing_yet(
+            ui,
+            "Cluster galleries appear with the first assignments (after stage-1 epoch 1).",
+        );
+        return;
+    };
+    if let Some(sel) = app.selection.clone() {
+        let mut clear = false;
+        ui.horizontal(|ui| {
+            ui.label(egui::RichText::new(format!("Selection: {}", sel.title)).strong());
+            clear = ui.button("clear selection").clicked();
+        });
+        if clear {
+            app.selection = None;
+        } else {
+            grid(app, ui, &ds, &sel.items, None);
+            return;
+        }
+    }
+    let k = an.members.len();
+    app.gallery_cluster = app.gallery_cluster.min(k.saturating_sub(1));
+    let labelled = an.eval.is_some();
+    // Cluster list on the left.
+    let mut chosen = app.gallery_cluster;
+    egui::Panel::left("gallery-clusters")
+        .resizable(false)
+        .exact_size(190.0)
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                for c in 0..k {
+                    let size = an.members[c].len();
+                    let text = match an.cases.get(c) {
+                        Some(cases) => {
+                            let class = cases
+                                .class
+                                .and_then(|cl| ds.class_names.get(cl).cloned())
+                                .unwrap_or_else(|| "unmatched".into());
+                            format!(
+                                "cluster {c}: {class}  ({size}, {} right)",
+                                cases.successes.len()
+                            )
+                        }
+                        None => format!("cluster {c}  ({size})"),
+                    };
+                    let text = egui::RichText::new(text).color(palette::colour(c));
+                    if ui.selectable_label(chosen == c, text).clicked() {
+                        chosen = c;
+                    }
+                }
+            });
+        });
+    app.gallery_cluster = chosen;
+    let c = chosen;
+    let items: Vec<usize> = if labelled {
+        let cases = &an.cases[c];
+        ui.horizontal(|ui| {
+            for (kind, name, n, tip) in [
+                (
+                    CaseKind::Success,
+                    "Success",
+                    cases.successes.len(),
+                    "Images of the matched class in this cluster",
+                ),
+                (
+                    CaseKind::FalseNegative,
+                    "False negatives",
+                    cases.false_negatives.len(),
+                    "Images of the matched class that went to other clusters",
+                ),
+                (
+                    CaseKind::FalsePositive,
+                    "False positives",
+                    cases.false_positives.len(),
+                    "Images of other classes in this cluster",
+                ),
+            ] {
+                ui.selectable_value(&mut app.gallery_kind, kind, format!("{name} ({n})"))
+                    .on_hover_text(tip);
+            }
+        });
+        let class = cases.class.and_then(|cl| ds.class_names.get(cl).cloned());
+        ui.label(match class {
+            Some(cl) => format!("Cluster {c} is matched to class \"{cl}\". Most confident first."),
+            None => format!("Cluster {c} has no class of its own (K exceeds the classes)."),
+        });
+        match app.gallery_kind {
+            CaseKind::Success => cases.successes.clone(),
+            CaseKind::FalseNegative => cases.false_negatives.clone(),
+            CaseKind::FalsePositive => cases.false_positives.clone(),
+        }
+    } else {
+        ui.label(format!(
+            "Cluster {c}: {} images, most confident first.",
+            an.members[c].len()
+        ));
+        an.members[c].clone()
+    };
+    grid(app, ui, &ds, &items, Some(c));
+}
+
+/// A virtualised thumbnail grid: only the rows on screen are laid out and uploaded.
+fn grid(
+    app: &mut IcicleApp,
+    ui: &mut egui::Ui,
+    ds: &Dataset,
+    items: &[usize],
+    cluster: Option<usize>,
+) {
+    if items.is_empty() {
+        ui.label(egui::RichText::new("(none)").weak());
+        return;
+    }
+    ui.horizontal(|ui| {
+        let l = ui.label("thumbnail size");
+        ui.add(egui::Slider::new(
+            &mut app.settings.thumb_size,
+            24.0..=128.0,
+        ))
+        .labelled_by(l.id);
+    });
+    let side = app.settings.thumb_size;
+    let gap = 4.0;
+    let per_row = (((ui.available_width() - 16.0) / (side + gap)).floor() as usize).max(1);
+    let rows = items.len().div_ceil(per_row);
+    let labels = ds.labels.clone();
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show_rows(ui, side + gap, rows, |ui, range| {
+            for row in range {
+                ui.horizontal(|ui| {
+                    ui.spacing_mut().item_spacing = egui::vec2(gap, gap);
+                    for &i in items.iter().skip(row * per_row).take(per_row) {
+                        let tex = app.thumbs.get(ui.ctx(), ds, i);
+                        let mut img =
+                            egui::Image::new(&tex).fit_to_exact_size(egui::vec2(side, side));
+                        if app.focus == Some(i) {
+                            img = img.bg_fill(egui::Color32::YELLOW);
+                        }
+                        let r = ui.add(img.sense(egui::Sense::click()));
+                        let pred = app.session.clusters.get(i).copied().unwrap_or(-1);
+                        let conf = app.session.confidence.get(i).copied().unwrap_or(0.0);
+                        let truth = labels
+                            .as_ref()
+                            .map(|l| ds.class_names[l[i] as usize].clone());
+                        if cluster.is_some_and(|c| c as i64 != pred) {
+                            // A false negative: mark the cluster it went to.
+                            ui.painter().rect_stroke(
+                                r.rect,
+                                0.0,
+                                egui::Stroke::new(2.0, palette::colour(pred.max(0) as usize)),
+                                egui::StrokeKind::Inside,
+                            );
+                        }
+                        r.on_hover_ui(|ui| {
+                            ui.label(&ds.items[i]);
+                            ui.label(format!("cluster {pred} · confidence {conf:.3}"));
+                            if let Some(t) = truth {
+                                ui.label(format!("true class: {t}"));
+                            }
+                        });
+                    }
+                });
+            }
+        });
+}

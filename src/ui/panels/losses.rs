@@ -1,0 +1,140 @@
+//! Live loss curves of every term of both stages, and ACC/NMI/ARI over training when the data
+//! has labels. Log scale plots log10 of each term.
+use crate::messages::{LossPoint, LossTerms, Stage};
+use crate::ui::IcicleApp;
+use egui_plot::{Legend, Line, Plot, PlotPoints, VLine};
+
+type Term = (&'static str, fn(&LossTerms) -> Option<f64>);
+
+const STAGE1: [Term; 5] = [
+    ("total", |t| Some(t.total)),
+    ("instance L_CIS", |t| t.instance),
+    ("cluster L_CCS", |t| t.cluster),
+    ("entropy (log K − H)", |t| t.entropy),
+    ("reconstruction L_re", |t| t.reconstruction),
+];
+
+const STAGE2: [Term; 5] = [
+    ("total", |t| Some(t.total)),
+    ("reconstruction L_rec", |t| t.reconstruction),
+    ("KL(P||Q)", |t| t.kl_q),
+    ("KL(P||G_a)", |t| t.kl_a),
+    ("KL(P||G_b)", |t| t.kl_b),
+];
+
+fn plot_losses(
+    ui: &mut egui::Ui,
+    id: &str,
+    title: &str,
+    points: &[LossPoint],
+    terms: &[Term],
+    log: bool,
+    height: f32,
+) {
+    ui.label(egui::RichText::new(title).strong());
+    // Long runs have many steps; a few thousand points per line are plenty to draw.
+    let stride = (points.len() / 4000).max(1);
+    Plot::new(id)
+        .height(height)
+        .legend(Legend::default())
+        .x_axis_label(if id == "loss1" { "step" } else { "iteration" })
+        .y_axis_label(if log { "log10(loss)" } else { "loss" })
+        .show(ui, |p| {
+            for (name, get) in terms {
+                let pts: Vec<[f64; 2]> = points
+                    .iter()
+                    .step_by(stride)
+                    .filter_map(|l| {
+                        let v = get(&l.terms)?;
+                        let y = if log { v.max(1e-12).log10() } else { v };
+                        y.is_finite().then_some([l.global_step as f64, y])
+                    })
+                    .collect();
+                if !pts.is_empty() {
+                    p.line(Line::new(*name, PlotPoints::from(pts)));
+                }
+            }
+        });
+}
+
+pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
+    let s = &app.session;
+    if s.losses1.is_empty() && s.losses2.is_empty() {
+        super::nothing_yet(
+            ui,
+            "Press Train: loss curves of both stages appear here as training runs.",
+        );
+        return;
+    }
+    ui.horizontal(|ui| {
+        ui.checkbox(&mut app.settings.log_scale, "log scale");
+        let s = &app.session;
+        if let Some(l) = s.losses2.last().or(s.losses1.last()) {
+            ui.label(format!("latest total loss {:.4}", l.terms.total));
+        }
+    });
+    let s = &app.session;
+    let log = app.settings.log_scale;
+    let labelled = app.run_dataset.as_ref().is_some_and(|d| d.labels.is_some());
+    let avail = ui.available_height();
+    let h = if labelled {
+        (avail - 90.0) / 2.0
+    } else {
+        avail - 40.0
+    }
+    .max(120.0);
+    ui.columns(2, |cols| {
+        plot_losses(
+            &mut cols[0],
+            "loss1",
+            "Stage 1: contrastive pre-training",
+            &s.losses1,
+            &STAGE1,
+            log,
+            h,
+        );
+        plot_losses(
+            &mut cols[1],
+            "loss2",
+            "Stage 2: multi-scale GCN",
+            &s.losses2,
+            &STAGE2,
+            log,
+            h,
+        );
+    });
+    if !labelled {
+        return;
+    }
+    ui.label(
+        egui::RichText::new(
+            "Clustering quality against the labels (stage 1: AE head; stage 2: the final head)",
+        )
+        .strong(),
+    );
+    // Stage-2 points are drawn after stage 1: x = stage-1 steps + iteration.
+    let offset = s.stage1_steps as f64;
+    let x = |stage: Stage, step: usize| match stage {
+        Stage::One => step as f64,
+        _ => offset + step as f64,
+    };
+    let series = |f: fn(&crate::metrics::Scores) -> f64| -> Vec<[f64; 2]> {
+        s.final_head_metrics()
+            .map(|m| [x(m.stage, m.global_step), f(&m.scores)])
+            .collect()
+    };
+    Plot::new("metrics")
+        .height((ui.available_height() - 10.0).max(100.0))
+        .legend(Legend::default())
+        .include_y(0.0)
+        .include_y(1.0)
+        .x_axis_label("stage-1 step, then stage-2 iteration")
+        .show(ui, |p| {
+            p.line(Line::new("ACC", PlotPoints::from(series(|s| s.acc))));
+            p.line(Line::new("NMI", PlotPoints::from(series(|s| s.nmi))));
+            p.line(Line::new("ARI", PlotPoints::from(series(|s| s.ari))));
+            if !s.losses2.is_empty() {
+                p.vline(VLine::new("stage 2 starts", offset).color(egui::Color32::GRAY));
+            }
+        });
+}

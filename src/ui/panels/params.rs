@@ -1,0 +1,227 @@
+//! Hyperparameters: the preset, K and every IcicleGCN knob, each with a tooltip saying what it
+//! does in the method. Invalid values are named inline and block Train; changes made while a
+//! run trains apply to the next run.
+use crate::config::{BackboneKind, FeatureSpace, Head, Preset};
+use crate::graph::Normalization;
+use crate::runtime::DeviceChoice;
+use crate::ui::IcicleApp;
+
+fn num<T: egui::emath::Numeric>(
+    ui: &mut egui::Ui,
+    label: &str,
+    value: &mut T,
+    range: std::ops::RangeInclusive<T>,
+    speed: f64,
+    tip: &str,
+) {
+    let l = ui.label(label).on_hover_text(tip);
+    ui.add(egui::DragValue::new(value).range(range).speed(speed))
+        .labelled_by(l.id)
+        .on_hover_text(tip);
+    ui.end_row();
+}
+
+fn unit(ui: &mut egui::Ui, label: &str, value: &mut f64, tip: &str) {
+    let l = ui.label(label).on_hover_text(tip);
+    ui.add(egui::Slider::new(value, 0.0..=1.0).step_by(0.01))
+        .labelled_by(l.id)
+        .on_hover_text(tip);
+    ui.end_row();
+}
+
+fn log_num(
+    ui: &mut egui::Ui,
+    label: &str,
+    value: &mut f64,
+    range: std::ops::RangeInclusive<f64>,
+    tip: &str,
+) {
+    let l = ui.label(label).on_hover_text(tip);
+    ui.add(egui::Slider::new(value, range).logarithmic(true))
+        .labelled_by(l.id)
+        .on_hover_text(tip);
+    ui.end_row();
+}
+
+fn flag(ui: &mut egui::Ui, label: &str, value: &mut bool, tip: &str) {
+    ui.checkbox(value, label).on_hover_text(tip);
+}
+
+pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
+    ui.horizontal(|ui| {
+        ui.label("Preset").on_hover_text(
+            "reference: the released code, its bugs included · paper: the paper's equations · \
+             default: reference numbers with the bugs fixed, sized for a CPU",
+        );
+        for p in [Preset::Default, Preset::Paper, Preset::Reference] {
+            let name = format!("{p:?}").to_lowercase();
+            if ui
+                .selectable_label(app.settings.config.preset == p, name)
+                .clicked()
+                && app.settings.config.preset != p
+            {
+                app.apply_preset(p);
+            }
+        }
+    });
+    let items = app.dataset.as_ref().map(|d| d.len()).unwrap_or(0);
+    let cfg = &mut app.settings.config;
+    egui::Grid::new("core").num_columns(2).striped(true).show(ui, |ui| {
+        num(ui, "K (clusters)", &mut cfg.clusters, 2..=1000, 0.1,
+            "Number of clusters: the size of the JC-SLIM softmax bottleneck and of the GCN outputs");
+        num(ui, "seed", &mut cfg.seed, 0..=u64::MAX, 1.0,
+            "Seeds weights, batches and augmentations: the same config and seed reproduce a run");
+        let l = ui.label("device").on_hover_text("auto: CUDA when libtorch sees a GPU, else CPU");
+        egui::ComboBox::from_id_salt("device")
+            .selected_text(format!("{:?}", cfg.device).to_lowercase())
+            .show_ui(ui, |ui| {
+                for d in [DeviceChoice::Auto, DeviceChoice::Cpu, DeviceChoice::Cuda] {
+                    ui.selectable_value(&mut cfg.device, d, format!("{d:?}").to_lowercase());
+                }
+            })
+            .response
+            .labelled_by(l.id);
+        ui.end_row();
+    });
+    egui::CollapsingHeader::new("Stage 1 · contrastive learning").default_open(true).show(ui, |ui| {
+        egui::Grid::new("s1").num_columns(2).striped(true).show(ui, |ui| {
+            let l = ui.label("backbone").on_hover_text(
+                "Feature extractor f(·): a small CNN at the images' own size (CPU), or the paper's ResNet-34 / ResNet-18 at input size",
+            );
+            egui::ComboBox::from_id_salt("backbone")
+                .selected_text(format!("{:?}", cfg.backbone).to_lowercase())
+                .show_ui(ui, |ui| {
+                    for b in [BackboneKind::Small, BackboneKind::Resnet18, BackboneKind::Resnet34] {
+                        ui.selectable_value(&mut cfg.backbone, b, format!("{b:?}").to_lowercase());
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+            ui.end_row();
+            num(ui, "input size", &mut cfg.input_size, 0..=512, 1.0,
+                "Side of the backbone input in pixels; 0 = the images' own size");
+            num(ui, "batch", &mut cfg.batch, 2..=4096, 1.0,
+                "Images per step; each gives two augmented views, so the contrastive losses see 2·batch");
+            log_num(ui, "lr", &mut cfg.lr, 1e-6..=1e-1, "Adam learning rate of stage 1");
+            num(ui, "warm-up epochs", &mut cfg.warmup_epochs, 0..=10000, 1.0,
+                "Contrastive-only epochs (instance + cluster loss, no reconstruction) before stage 1 proper");
+            num(ui, "epochs", &mut cfg.epochs, 1..=10000, 1.0,
+                "Stage-1 epochs of L_CIS + L_CCS + L_re (the default preset fits this to the data size)");
+            log_num(ui, "τ_I", &mut cfg.tau_i, 0.01..=10.0,
+                "Temperature of the instance-level contrastive loss (ISM, NT-Xent over projected features)");
+            log_num(ui, "τ_C", &mut cfg.tau_c, 0.01..=10.0,
+                "Temperature of the cluster-level contrastive loss (JC-SLIM, over cluster columns)");
+        });
+    });
+    egui::CollapsingHeader::new("Stage 2 · multi-scale GCN").default_open(true).show(ui, |ui| {
+        egui::Grid::new("s2").num_columns(2).striped(true).show(ui, |ui| {
+            unit(ui, "σ", &mut cfg.sigma,
+                "Fusion weight of a GCN stream's own previous layer");
+            unit(ui, "γ", &mut cfg.gamma,
+                "Fusion weight of the other stream's previous layer (the cross-scale exchange)");
+            unit(ui, "AE weight", &mut cfg.ae_weight,
+                "Fusion weight of the auto-encoder's hidden layer (the paper: 1 − σ − γ)");
+            log_num(ui, "α", &mut cfg.alpha, 1e-4..=10.0, "Weight of KL(P||Q): the AE's Student-t assignment");
+            log_num(ui, "β", &mut cfg.beta, 1e-4..=10.0, "Weight of KL(P||G_a): the small-scale (k_a) GCN stream");
+            log_num(ui, "η", &mut cfg.eta, 1e-4..=10.0, "Weight of KL(P||G_b): the large-scale (k_b) GCN stream");
+            num(ui, "k_a", &mut cfg.k_a, 1..=200, 0.1,
+                "Neighbours per item in the small-scale graph (the paper: 1)");
+            num(ui, "k_b", &mut cfg.k_b, 1..=200, 0.1,
+                "Neighbours per item in the large-scale graph (the paper: 10–15)");
+            num(ui, "iterations", &mut cfg.iterations, 1..=100000, 1.0,
+                "Full-graph stage-2 iterations (one forward and one Adam step each)");
+            log_num(ui, "stage-2 lr", &mut cfg.stage2_lr, 1e-6..=1e-1,
+                "Adam learning rate of the AE and the cluster centres in stage 2");
+            log_num(ui, "GCN lr", &mut cfg.gcn_lr, 1e-6..=1.0,
+                "Learning rate of the GCN weights (0 would mean the stage-2 lr)");
+            let l = ui.label("normalisation").on_hover_text("Row D^-1 A (reference code) or symmetric D^-1/2 A D^-1/2 (paper)");
+            egui::ComboBox::from_id_salt("norm")
+                .selected_text(format!("{:?}", cfg.normalization).to_lowercase())
+                .show_ui(ui, |ui| {
+                    for n in [Normalization::Row, Normalization::Symmetric] {
+                        ui.selectable_value(&mut cfg.normalization, n, format!("{n:?}").to_lowercase());
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+            ui.end_row();
+            let l = ui.label("final head").on_hover_text("Which distribution gives each item's cluster at the end");
+            egui::ComboBox::from_id_salt("head")
+                .selected_text(cfg.head.name())
+                .show_ui(ui, |ui| {
+                    for h in [Head::StreamA, Head::StreamB, Head::Q] {
+                        ui.selectable_value(&mut cfg.head, h, h.name());
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+            ui.end_row();
+            let l = ui.label("graph features").on_hover_text(
+                "Where stage 2 builds its k-NN graphs: the learned backbone features, or raw pixels",
+            );
+            egui::ComboBox::from_id_salt("gfeat")
+                .selected_text(format!("{:?}", cfg.graph_features).to_lowercase())
+                .show_ui(ui, |ui| {
+                    for f in [FeatureSpace::Backbone, FeatureSpace::Pixels] {
+                        ui.selectable_value(&mut cfg.graph_features, f, format!("{f:?}").to_lowercase());
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+            ui.end_row();
+        });
+        let mut separate = !cfg.share_gcn_weights;
+        flag(ui, "separate weights per stream", &mut separate,
+            "Each GCN stream gets its own weights (the paper); off: both streams share them (reference)");
+        cfg.share_gcn_weights = !separate;
+    });
+    egui::CollapsingHeader::new("Ablations (paper Tables 4–6)").show(ui, |ui| {
+        flag(
+            ui,
+            "no instance loss",
+            &mut cfg.no_instance_loss,
+            "Drop L_CIS (ISM) from stage 1",
+        );
+        flag(
+            ui,
+            "no cluster loss",
+            &mut cfg.no_cluster_loss,
+            "Drop L_CCS (JC-SLIM's cluster contrast) from stage 1",
+        );
+        flag(
+            ui,
+            "no GCN",
+            &mut cfg.no_gcn,
+            "Stage 2 with the AE and Q only, no GCN streams",
+        );
+        flag(
+            ui,
+            "single scale",
+            &mut cfg.single_scale,
+            "One graph (k_a) for both streams instead of two scales",
+        );
+    });
+    match cfg.validate(items.max(1)) {
+        Err(e) if items > 0 => {
+            ui.colored_label(
+                egui::Color32::from_rgb(190, 30, 30),
+                format!("Invalid: {e:#}"),
+            );
+        }
+        _ => {}
+    }
+    if app.session.status.active() && app.settings.config != app.session.config {
+        ui.colored_label(
+            egui::Color32::from_rgb(170, 110, 0),
+            "Changes apply to the next run; the current run keeps its settings.",
+        );
+    }
+    if ui
+        .button("Reset to preset")
+        .on_hover_text("Put back the preset's values for this dataset")
+        .clicked()
+    {
+        let p = app.settings.config.preset;
+        app.apply_preset(p);
+    }
+}

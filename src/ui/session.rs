@@ -1,0 +1,200 @@
+//! The run on screen, live or reopened: everything the worker's events have said so far, and
+//! the analysis of the latest assignments (metrics, aligned confusion, case lists).
+use crate::config::Config;
+use crate::data::Dataset;
+use crate::graph::GraphStats;
+use crate::messages::{Event, LossPoint, MetricsPoint, Stage};
+use crate::metrics::{ClusterCases, Evaluation, cluster_cases};
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Status {
+    Idle,
+    Starting,
+    Running,
+    Paused,
+    Finished,
+    Cancelled,
+    Failed(String),
+}
+
+impl Status {
+    pub fn active(&self) -> bool {
+        matches!(self, Status::Starting | Status::Running | Status::Paused)
+    }
+}
+
+/// Per-cluster item lists for the gallery.
+pub struct Analysis {
+    pub eval: Option<Evaluation>,
+    /// With labels: successes / false negatives / false positives per cluster.
+    pub cases: Vec<ClusterCases>,
+    /// Every cluster's items, most confident first (used without labels, and for sizes).
+    pub members: Vec<Vec<usize>>,
+}
+
+impl Analysis {
+    pub fn new(ds: &Dataset, k: usize, clusters: &[i64], confidence: &[f32]) -> Self {
+        let mut members = vec![vec![]; k];
+        for (i, &c) in clusters.iter().enumerate() {
+            if let Some(m) = members.get_mut(c as usize) {
+                m.push(i);
+            }
+        }
+        for m in &mut members {
+            m.sort_by(|a, b| confidence[*b].total_cmp(&confidence[*a]).then(a.cmp(b)));
+        }
+        let eval = ds
+            .labels
+            .as_ref()
+            .and_then(|l| Evaluation::new(clusters, l, k, ds.num_classes()).ok());
+        let cases = match (&eval, &ds.labels) {
+            (Some(e), Some(l)) => cluster_cases(clusters, l, confidence, &e.matching),
+            _ => vec![],
+        };
+        Self {
+            eval,
+            cases,
+            members,
+        }
+    }
+}
+
+pub struct Session {
+    pub status: Status,
+    pub config: Config,
+    pub device: String,
+    pub run_dir: Option<PathBuf>,
+    pub stage: Option<Stage>,
+    pub stage1_steps: usize,
+    pub progress: Option<(Stage, usize, usize, Option<f64>)>,
+    pub losses1: Vec<LossPoint>,
+    pub losses2: Vec<LossPoint>,
+    pub metrics: Vec<MetricsPoint>,
+    pub graphs: Vec<(&'static str, GraphStats)>,
+    pub warnings: Vec<String>,
+    pub clusters: Vec<i64>,
+    pub confidence: Vec<f32>,
+    /// From which stage the current assignments come.
+    pub assignments_stage: Option<Stage>,
+    pub features: Option<(Vec<f32>, usize)>,
+    pub analysis: Option<Analysis>,
+    pub started: Option<Instant>,
+    pub wall_seconds: Option<f64>,
+    /// Bumped whenever new assignments arrive (views cache on it).
+    pub generation: u64,
+}
+
+impl Session {
+    pub fn new(config: Config) -> Self {
+        Self {
+            status: Status::Idle,
+            config,
+            device: String::new(),
+            run_dir: None,
+            stage: None,
+            stage1_steps: 0,
+            progress: None,
+            losses1: vec![],
+            losses2: vec![],
+            metrics: vec![],
+            graphs: vec![],
+            warnings: vec![],
+            clusters: vec![],
+            confidence: vec![],
+            assignments_stage: None,
+            features: None,
+            analysis: None,
+            started: None,
+            wall_seconds: None,
+            generation: 0,
+        }
+    }
+
+    /// A session showing a saved run.
+    pub fn from_saved(run: crate::rundir::SavedRun, ds: &Dataset) -> Self {
+        let mut s = Self::new(run.config);
+        s.status = Status::Finished;
+        s.run_dir = Some(run.dir);
+        for l in run.losses {
+            s.push_loss(l);
+        }
+        s.metrics = run.metrics;
+        s.features = run.features;
+        s.set_assignments(ds, Stage::Two, run.clusters, run.confidence);
+        s
+    }
+
+    fn push_loss(&mut self, l: LossPoint) {
+        match l.stage {
+            Stage::One => {
+                self.stage1_steps = self.stage1_steps.max(l.global_step);
+                self.losses1.push(l)
+            }
+            _ => self.losses2.push(l),
+        }
+    }
+
+    fn set_assignments(&mut self, ds: &Dataset, stage: Stage, clusters: Vec<i64>, conf: Vec<f32>) {
+        if clusters.len() != ds.len() {
+            return;
+        }
+        self.analysis = Some(Analysis::new(ds, self.config.clusters, &clusters, &conf));
+        self.clusters = clusters;
+        self.confidence = conf;
+        self.assignments_stage = Some(stage);
+        self.generation += 1;
+    }
+
+    /// Folds one worker event in.
+    pub fn apply(&mut self, ds: &Dataset, ev: Event) {
+        match ev {
+            Event::Started {
+                device, run_dir, ..
+            } => {
+                self.device = device;
+                self.run_dir = Some(run_dir);
+                self.status = Status::Running;
+            }
+            Event::StageChanged { stage, .. } => self.stage = Some(stage),
+            Event::Loss(l) => self.push_loss(l),
+            Event::Metrics(m) => self.metrics.push(m),
+            Event::Graph { scale, stats } => {
+                self.graphs.retain(|(s, _)| *s != scale);
+                self.graphs.push((scale, stats));
+            }
+            Event::Assignments {
+                stage,
+                clusters,
+                confidence,
+            } => self.set_assignments(ds, stage, clusters, confidence),
+            Event::Progress {
+                stage,
+                done,
+                total,
+                eta_seconds,
+            } => self.progress = Some((stage, done, total, eta_seconds)),
+            Event::Warning(w) => self.warnings.push(w),
+            Event::Paused => self.status = Status::Paused,
+            Event::Resumed => self.status = Status::Running,
+            Event::Finished(r) => {
+                self.wall_seconds = Some(r.wall_seconds);
+                self.features = Some((r.features, r.feature_dim));
+                self.set_assignments(ds, Stage::Two, r.clusters, r.confidence);
+                self.status = Status::Finished;
+            }
+            Event::Cancelled { .. } => self.status = Status::Cancelled,
+            Event::Failed(e) => self.status = Status::Failed(e),
+        }
+    }
+
+    /// The metric points of the head that the config reports, in plotting order.
+    pub fn final_head_metrics(&self) -> impl Iterator<Item = &MetricsPoint> {
+        let head = self.config.head.name();
+        let head = if self.config.no_gcn { "q" } else { head };
+        self.metrics
+            .iter()
+            .filter(move |m| m.stage == Stage::One || m.head == head)
+    }
+}

@@ -1,0 +1,108 @@
+//! Helper threads for everything slow that is not training: loading data, t-SNE, export,
+//! file dialogs, reopening runs. Each sends one `Done` back and wakes the UI.
+use crate::data::Dataset;
+use crate::embedding::Embedding;
+use crate::export::FolderExport;
+use crate::rundir::{DataRecord, SavedRun};
+use crossbeam_channel::{Receiver, Sender, unbounded};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// What a file dialog was opened for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pick {
+    Data,
+    Run,
+    Export,
+}
+
+pub enum Done {
+    LoadProgress {
+        what: String,
+        done: usize,
+        total: usize,
+    },
+    DataLoaded(Box<Result<(Arc<Dataset>, DataRecord), String>>),
+    RunOpened(Box<Result<(SavedRun, Arc<Dataset>), String>>),
+    Tsne {
+        generation: u64,
+        result: Result<Embedding, String>,
+    },
+    Exported(Result<ExportReport, String>),
+    Picked(Pick, Option<PathBuf>),
+}
+
+#[derive(Debug, Clone)]
+pub enum ExportReport {
+    Files(Vec<PathBuf>),
+    Folders(FolderExport),
+}
+
+pub struct Tasks {
+    tx: Sender<Done>,
+    pub rx: Receiver<Done>,
+    wake: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl Tasks {
+    pub fn new(wake: impl Fn() + Send + Sync + 'static) -> Self {
+        let (tx, rx) = unbounded();
+        Self {
+            tx,
+            rx,
+            wake: Arc::new(wake),
+        }
+    }
+
+    /// Runs `job` on a new thread; it reports through the `Reporter` it gets.
+    pub fn spawn(&self, name: &str, job: impl FnOnce(Reporter) + Send + 'static) {
+        let r = Reporter {
+            tx: self.tx.clone(),
+            wake: self.wake.clone(),
+        };
+        let _ = std::thread::Builder::new()
+            .name(format!("icicle-{name}"))
+            .spawn(move || job(r));
+    }
+
+    /// A folder dialog off the UI thread (rfd's sync dialog would block drawing). Without a
+    /// portal or zenity rfd returns `None` at once; the app then says no dialog is available.
+    pub fn pick_folder(&self, purpose: Pick) {
+        self.spawn("dialog", move |r| {
+            let path = rfd::FileDialog::new().pick_folder();
+            r.send(Done::Picked(purpose, path));
+        });
+    }
+}
+
+/// A helper thread's line back to the UI.
+#[derive(Clone)]
+pub struct Reporter {
+    tx: Sender<Done>,
+    wake: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl Reporter {
+    pub fn send(&self, d: Done) {
+        let _ = self.tx.send(d);
+        (self.wake)();
+    }
+
+    /// Loader progress for the UI, at most every 50 ms (loaders report per file).
+    pub fn progress(&self) -> crate::progress::Progress {
+        let r = self.clone();
+        let last = std::sync::Mutex::new(None::<std::time::Instant>);
+        crate::progress::Progress::new(move |what, done, total| {
+            let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
+            let due = last.is_none_or(|t| t.elapsed().as_millis() >= 50) || done == total;
+            if due {
+                *last = Some(std::time::Instant::now());
+                r.send(Done::LoadProgress {
+                    what: what.to_string(),
+                    done,
+                    total,
+                });
+            }
+        })
+    }
+}

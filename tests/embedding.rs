@@ -1,0 +1,72 @@
+//! t-SNE for the embedding view: separated groups stay separated, subsampling is seeded, and
+//! too little data is a clear error.
+use icicle_explorer::embedding::tsne;
+
+/// Three tight Gaussian-ish groups in 10-d, 40 points each, far apart.
+fn blobs() -> (Vec<f32>, Vec<usize>) {
+    let mut seed = 7u32;
+    let mut noise = || {
+        seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        (seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5
+    };
+    let (mut x, mut g) = (vec![], vec![]);
+    for i in 0..120 {
+        let group = i % 3;
+        for d in 0..10 {
+            let centre = if d == group { 20.0 } else { 0.0 };
+            x.push(centre + noise());
+        }
+        g.push(group);
+    }
+    (x, g)
+}
+
+#[test]
+fn groups_stay_apart_in_the_map() {
+    let (x, g) = blobs();
+    let e = tsne(&x, 10, 1000, 300, 1).unwrap();
+    assert_eq!(e.items.len(), 120);
+    assert!(!e.subsampled());
+    // Every point's nearest neighbour in the map is from its own group.
+    for p in 0..120 {
+        let nearest = (0..120)
+            .filter(|&q| q != p)
+            .min_by(|&a, &b| {
+                let d = |q: usize| {
+                    (e.xy[q][0] - e.xy[p][0]).powi(2) + (e.xy[q][1] - e.xy[p][1]).powi(2)
+                };
+                d(a).total_cmp(&d(b))
+            })
+            .unwrap();
+        assert_eq!(g[e.items[nearest]], g[e.items[p]], "point {p}");
+    }
+}
+
+#[test]
+fn subsample_is_seeded_and_sorted() {
+    let (x, _) = blobs();
+    let a = tsne(&x, 10, 50, 100, 3).unwrap();
+    let b = tsne(&x, 10, 50, 100, 3).unwrap();
+    assert_eq!(a, b, "same seed, same map");
+    assert!(a.subsampled());
+    assert_eq!((a.items.len(), a.total), (50, 120));
+    assert!(a.items.windows(2).all(|w| w[0] < w[1]));
+    let c = tsne(&x, 10, 50, 100, 4).unwrap();
+    assert_ne!(a.items, c.items);
+}
+
+#[test]
+fn bad_input_is_an_error() {
+    assert!(
+        tsne(&[0.0; 10], 3, 100, 100, 1)
+            .unwrap_err()
+            .to_string()
+            .contains("rows of 3")
+    );
+    assert!(
+        tsne(&[0.0; 20], 4, 100, 100, 1)
+            .unwrap_err()
+            .to_string()
+            .contains("at least 8")
+    );
+}

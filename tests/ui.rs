@@ -1,0 +1,190 @@
+//! The real app driven through its accessibility tree (egui_kittest, no window): pick the
+//! embedded dataset, change σ, train a tiny config, watch losses arrive, then fill the
+//! confusion matrix, gallery tabs and embedding, and export to a temp folder.
+use egui::accesskit::Role;
+use egui_kittest::{Harness, kittest::Queryable as _};
+use icicle_explorer::ui::{Automation, IcicleApp};
+use std::time::{Duration, Instant};
+
+const TINY: &[&str] = &[
+    "small_width=8",
+    "ae_hidden=[16, 16, 32]",
+    "batch=256",
+    "epochs=2",
+    "iterations=3",
+    "eval_every=1",
+    "kmeans_restarts=1",
+    "device=\"cpu\"",
+];
+
+fn harness() -> Harness<'static, IcicleApp> {
+    let automation = Automation {
+        fresh: true,
+        sets: TINY.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    };
+    Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| IcicleApp::new(cc, automation.clone()))
+}
+
+/// Steps the UI until `done` holds (background threads do the work meanwhile).
+fn wait(
+    h: &mut Harness<'static, IcicleApp>,
+    what: &str,
+    secs: u64,
+    done: impl Fn(&IcicleApp) -> bool,
+) {
+    let start = Instant::now();
+    while !done(h.state()) {
+        assert!(
+            start.elapsed() < Duration::from_secs(secs),
+            "timed out waiting for {what}"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    h.step();
+}
+
+#[test]
+fn pick_tune_train_inspect_and_export() {
+    let mut h = harness();
+    wait(&mut h, "the default dataset", 60, |a| a.dataset.is_some());
+    h.get_by_label_contains("1797 images");
+    assert_eq!(
+        h.state().settings.config.clusters,
+        10,
+        "K follows the classes"
+    );
+    assert_eq!(
+        h.state().settings.config.epochs,
+        2,
+        "--set applied after fitting"
+    );
+
+    // Pick the embedded dataset in the list (it is the default; picking it again keeps it).
+    h.get_by_label_contains("Digits —").click();
+    h.step();
+    assert_eq!(h.state().dataset.as_ref().unwrap().name, "digits");
+
+    // σ through its slider, as a person (or a screen reader) would.
+    h.get_by_role_and_label(Role::Slider, "σ")
+        .set_value_accesskit(0.3);
+    h.step();
+    assert!((h.state().settings.config.sigma - 0.3).abs() < 1e-9);
+
+    // An invalid value blocks Train and says why.
+    h.get_by_role_and_label(Role::SpinButton, "batch")
+        .set_value_accesskit(3000.0);
+    h.run_steps(2);
+    h.get_by_label_contains("Cannot train: batch = 3000");
+    assert!(h.state().train_blocker().unwrap().contains("batch"));
+    h.state_mut().settings.config.batch = 256;
+    h.state_mut().settings.tsne_max_points = 300;
+    h.step();
+
+    h.get_by_label("Train").click();
+    wait(&mut h, "the first loss point", 120, |a| {
+        !a.session.losses1.is_empty()
+    });
+    wait(&mut h, "the end of the run", 300, |a| !a.training());
+    let s = &h.state().session;
+    assert_eq!(
+        s.status,
+        icicle_explorer::ui::Status::Finished,
+        "{:?}",
+        s.status
+    );
+    assert!(s.losses2.iter().all(|l| l.terms.kl_a.is_some()));
+    assert_eq!(s.losses2.len(), 3);
+    assert!(
+        (s.config.sigma - 0.3).abs() < 1e-9,
+        "the run used the edited σ"
+    );
+    assert_eq!(s.graphs.len(), 2);
+
+    h.get_by_label("Confusion matrix").click();
+    h.step();
+    h.get_by_label_contains("from the final head");
+    h.get_by_label("Graphs").click();
+    h.step();
+    h.get_by_label_contains("edge purity");
+
+    h.get_by_label("Gallery").click();
+    h.step();
+    h.get_by_label_contains("Success (");
+    h.get_by_label_contains("False negatives (").click();
+    h.step();
+    assert_eq!(
+        h.state().gallery_kind,
+        icicle_explorer::ui::CaseKind::FalseNegative
+    );
+    h.get_by_label_contains("False positives (").click();
+    h.step();
+    assert_eq!(
+        h.state().gallery_kind,
+        icicle_explorer::ui::CaseKind::FalsePositive
+    );
+
+    h.get_by_label("Embedding (t-SNE)").click();
+    wait(&mut h, "the t-SNE map", 120, |a| a.embedding.is_some());
+    assert_eq!(h.state().embedding.as_ref().unwrap().items.len(), 300);
+    h.get_by_label_contains("300 of 1797 points");
+
+    let out = tempfile::tempdir().unwrap();
+    h.get_by_label("Export").click();
+    h.step();
+    h.state_mut().settings.export_dir = out.path().display().to_string();
+    h.step();
+    h.get_by_label("Assignments to CSV").click();
+    wait(&mut h, "the CSV export", 60, |a| a.export_result.is_some());
+    let csv = std::fs::read_to_string(out.path().join("assignments.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1798);
+    h.state_mut().export_result = None;
+    h.get_by_label("Assignments to JSON").click();
+    wait(&mut h, "the JSON export", 60, |a| a.export_result.is_some());
+    assert!(out.path().join("assignments.json").is_file());
+    h.state_mut().export_result = None;
+    h.get_by_label("Copy images into one folder per cluster")
+        .click();
+    wait(&mut h, "the folder export", 60, |a| {
+        a.export_result.is_some()
+    });
+    h.get_by_label_contains("copied 1797 images");
+    let files: usize = std::fs::read_dir(out.path().join("clusters"))
+        .unwrap()
+        .map(|d| std::fs::read_dir(d.unwrap().path()).unwrap().count())
+        .sum();
+    assert_eq!(files, 1797);
+
+    // The run folder can be opened again and shows the same assignments.
+    let run_dir = h.state().session.run_dir.clone().unwrap();
+    let clusters = h.state().session.clusters.clone();
+    h.state_mut().open_run(run_dir.clone());
+    wait(&mut h, "the reopened run", 60, |a| {
+        a.session.status == icicle_explorer::ui::Status::Finished
+            && !a.session.losses1.is_empty()
+            && a.loading.is_none()
+    });
+    assert_eq!(h.state().session.clusters, clusters);
+    assert_eq!(h.state().session.run_dir.as_ref(), Some(&run_dir));
+    let _ = std::fs::remove_dir_all(&run_dir);
+}
+
+#[test]
+fn a_missing_folder_is_a_readable_error_not_a_crash() {
+    let mut h = harness();
+    wait(&mut h, "the default dataset", 60, |a| a.dataset.is_some());
+    let missing = std::env::temp_dir().join("icicle-no-such-folder-4321");
+    let mut rec = h.state().settings.data.clone();
+    rec.folder = Some(missing);
+    h.state_mut().load_data(rec);
+    wait(&mut h, "the load error", 30, |a| a.data_error.is_some());
+    h.get_by_label_contains("icicle-no-such-folder-4321");
+    assert_eq!(
+        h.state().dataset.as_ref().unwrap().name,
+        "digits",
+        "the loaded data stays"
+    );
+}
