@@ -23,26 +23,6 @@ pub struct BaselineArgs {
     pub device: DeviceChoice,
 }
 
-impl BaselineArgs {
-    /// The default dataset, its class count as K, a fresh run directory.
-    pub fn default_job() -> Self {
-        Self {
-            data: DataArgs {
-                dataset: None,
-                folder: None,
-                size: 32,
-                channels: "auto".into(),
-                registry: None,
-                no_cache: false,
-            },
-            clusters: None,
-            out: None,
-            seed: 0,
-            device: DeviceChoice::Auto,
-        }
-    }
-}
-
 pub fn run(a: &BaselineArgs) -> Result<()> {
     let device = a.device.resolve()?;
     let ds = a.data.load()?;

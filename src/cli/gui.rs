@@ -26,9 +26,18 @@ pub struct GuiArgs {
     /// Press Train as soon as the data is loaded.
     #[arg(long)]
     pub train: bool,
+    /// Press Train this many seconds after launch.
+    #[arg(long, value_name = "SECONDS")]
+    pub train_at: Option<f64>,
+    /// Map at most this many points with t-SNE (default 2500; a seeded subsample above).
+    #[arg(long, value_name = "N")]
+    pub tsne_points: Option<usize>,
     /// Open on this tab: losses, embedding, confusion, gallery, graph or export.
     #[arg(long)]
     pub tab: Option<String>,
+    /// Switch to a tab at a time: SECONDS:TAB (repeatable).
+    #[arg(long = "tab-at", value_name = "SECONDS:TAB")]
+    pub tab_at: Vec<String>,
     /// Save a screenshot of the window: SECONDS:FILE.png after launch (repeatable).
     #[arg(long = "screenshot", value_name = "SECONDS:FILE")]
     pub screenshots: Vec<String>,
@@ -43,24 +52,35 @@ pub struct GuiArgs {
     pub fresh: bool,
 }
 
-pub fn run(a: &GuiArgs) -> Result<()> {
-    let tab = match &a.tab {
-        Some(t) => match Tab::parse(t) {
-            Some(t) => Some(t),
-            None => {
-                bail!("--tab {t}: not one of losses, embedding, confusion, gallery, graph, export")
-            }
-        },
-        None => None,
+fn tab(t: &str) -> Result<Tab> {
+    match Tab::parse(t) {
+        Some(t) => Ok(t),
+        None => bail!("tab {t}: not one of losses, embedding, confusion, gallery, graph, export"),
+    }
+}
+
+/// `SECONDS:REST` → (seconds, rest).
+fn timed<'a>(flag: &str, s: &'a str) -> Result<(f64, &'a str)> {
+    let Some((t, rest)) = s.split_once(':') else {
+        bail!("--{flag} {s}: expected SECONDS:…");
     };
+    let t: f64 = t
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--{flag} {s}: {t} is not a number of seconds"))?;
+    Ok((t, rest))
+}
+
+pub fn run(a: &GuiArgs) -> Result<()> {
+    let first_tab = a.tab.as_deref().map(tab).transpose()?;
+    let mut tab_at = vec![];
+    for s in &a.tab_at {
+        let (t, name) = timed("tab-at", s)?;
+        tab_at.push((t, tab(name)?));
+    }
+    tab_at.sort_by(|x, y| x.0.total_cmp(&y.0));
     let mut screenshots = vec![];
     for s in &a.screenshots {
-        let Some((t, path)) = s.split_once(':') else {
-            bail!("--screenshot {s}: expected SECONDS:FILE.png");
-        };
-        let t: f64 = t
-            .parse()
-            .map_err(|_| anyhow::anyhow!("--screenshot {s}: {t} is not a number of seconds"))?;
+        let (t, path) = timed("screenshot", s)?;
         screenshots.push((t, PathBuf::from(path)));
     }
     screenshots.sort_by(|x, y| x.0.total_cmp(&y.0));
@@ -78,7 +98,10 @@ pub fn run(a: &GuiArgs) -> Result<()> {
         open_run: a.open_run.clone(),
         sets: a.sets.clone(),
         train: a.train,
-        tab,
+        train_at: a.train_at,
+        tsne_max_points: a.tsne_points,
+        tab: first_tab,
+        tab_at,
         screenshots,
         quit_after: a.quit_after,
         frame_log: a.frame_log.clone(),

@@ -103,7 +103,9 @@ pub struct IcicleApp {
     automation: Automation,
     launched: Instant,
     shots_taken: usize,
-    pub frame_ms: Vec<f32>,
+    /// UI-building time of each frame (ms), and whether a run was training with the
+    /// embedding on screen (what the frame-time benchmark measures).
+    pub frame_ms: Vec<(f32, bool)>,
     pending_train: bool,
 }
 
@@ -127,6 +129,9 @@ impl IcicleApp {
         if let Some(d) = &automation.data {
             settings.data = d.clone();
         }
+        if let Some(n) = automation.tsne_max_points {
+            settings.tsne_max_points = n;
+        }
         let (c1, c2) = (ctx.clone(), ctx.clone());
         let mut app = Self {
             registry: Registry::discover(None).map_err(|e| format!("{e:#}")),
@@ -134,7 +139,11 @@ impl IcicleApp {
             dataset: None,
             loading: None,
             data_error: None,
-            worker: Worker::spawn(move || c1.request_repaint()),
+            // Training reports every step; 10 repaints a second are plenty to watch it, and
+            // software GL would otherwise take CPU time from the training itself.
+            worker: Worker::spawn(move || {
+                c1.request_repaint_after(std::time::Duration::from_millis(100))
+            }),
             session: Session::new(settings.config.clone()),
             run_dataset: None,
             tasks: Tasks::new(move || c2.request_repaint()),
@@ -432,6 +441,23 @@ impl IcicleApp {
                 ctx.request_repaint_after(std::time::Duration::from_secs_f64(at - t));
             }
         }
+        while let Some(&(at, tab)) = self.automation.tab_at.first() {
+            if t >= at {
+                self.tab = tab;
+                self.automation.tab_at.remove(0);
+            } else {
+                ctx.request_repaint_after(std::time::Duration::from_secs_f64(at - t));
+                break;
+            }
+        }
+        if let Some(at) = self.automation.train_at {
+            if t >= at {
+                self.automation.train_at = None;
+                self.start_training();
+            } else {
+                ctx.request_repaint_after(std::time::Duration::from_secs_f64(at - t));
+            }
+        }
         if let Some(q) = self.automation.quit_after {
             if t >= q {
                 ctx.send_viewport_cmd(egui::ViewportCommand::Close);
@@ -479,28 +505,41 @@ impl IcicleApp {
                 Tab::Export => panels::export::show(self, ui),
             }
         });
-        self.frame_ms.push(t0.elapsed().as_secs_f32() * 1000.0);
+        let busy = self.training() && self.embedding.is_some() && self.tab == Tab::Embedding;
+        self.frame_ms
+            .push((t0.elapsed().as_secs_f32() * 1000.0, busy));
     }
 
     fn write_frame_log(&self) {
         let Some(path) = &self.automation.frame_log else {
             return;
         };
-        let mut sorted = self.frame_ms.clone();
-        sorted.sort_by(f32::total_cmp);
-        let pct = |p: f64| {
-            sorted
-                .get(((sorted.len() as f64 - 1.0) * p).round() as usize)
-                .copied()
-                .unwrap_or(0.0)
+        let summary = |name: &str, mut v: Vec<f32>| {
+            v.sort_by(f32::total_cmp);
+            let pct = |p: f64| {
+                v.get(((v.len() as f64 - 1.0) * p).round() as usize)
+                    .copied()
+                    .unwrap_or(0.0)
+            };
+            format!(
+                "{name}: frames {} p50_ms {:.2} p95_ms {:.2} p99_ms {:.2} max_ms {:.2}\n",
+                v.len(),
+                pct(0.5),
+                pct(0.95),
+                pct(0.99),
+                v.last().copied().unwrap_or(0.0)
+            )
         };
+        let all = self.frame_ms.iter().map(|f| f.0).collect();
+        let busy = self.frame_ms.iter().filter(|f| f.1).map(|f| f.0).collect();
+        let points = self.embedding.as_ref().map_or(0, |e| e.items.len());
         let text = format!(
-            "frames {}\np50_ms {:.2}\np95_ms {:.2}\np99_ms {:.2}\nmax_ms {:.2}\n",
-            sorted.len(),
-            pct(0.5),
-            pct(0.95),
-            pct(0.99),
-            sorted.last().copied().unwrap_or(0.0)
+            "{}{}",
+            summary("all frames", all),
+            summary(
+                &format!("training with {points} points in the embedding view"),
+                busy
+            )
         );
         if let Err(e) = crate::atomic::write(path, text.as_bytes()) {
             eprintln!("frame log: {e:#}");

@@ -11,7 +11,13 @@ pub struct Automation {
     /// `key=value` config changes applied after loading (as `icicle train --set`).
     pub sets: Vec<String>,
     pub train: bool,
+    /// Press Train this many seconds after launch (e.g. once a reopened run's map is drawn).
+    pub train_at: Option<f64>,
+    /// Override the t-SNE point cap (e.g. all 10k points for the frame-time benchmark).
+    pub tsne_max_points: Option<usize>,
     pub tab: Option<super::Tab>,
+    /// (seconds after start, tab) switches, sorted by time.
+    pub tab_at: Vec<(f64, super::Tab)>,
     /// (seconds after start, PNG path).
     pub screenshots: Vec<(f64, PathBuf)>,
     pub quit_after: Option<f64>,

@@ -37,6 +37,11 @@ pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
         .exact_size(190.0)
         .show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
+                ui.label(if labelled {
+                    "cluster · matched class · size · share right"
+                } else {
+                    "cluster · size"
+                });
                 for c in 0..k {
                     let size = an.members[c].len();
                     let text = match an.cases.get(c) {
@@ -45,12 +50,10 @@ pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
                                 .class
                                 .and_then(|cl| ds.class_names.get(cl).cloned())
                                 .unwrap_or_else(|| "unmatched".into());
-                            format!(
-                                "cluster {c}: {class}  ({size}, {} right)",
-                                cases.successes.len()
-                            )
+                            let pct = 100.0 * cases.successes.len() as f64 / size.max(1) as f64;
+                            format!("{c} · {class} · {size} · {pct:.0}%")
                         }
-                        None => format!("cluster {c}  ({size})"),
+                        None => format!("cluster {c} · {size}"),
                     };
                     let text = egui::RichText::new(text).color(palette::colour(c));
                     if ui.selectable_label(chosen == c, text).clicked() {

@@ -32,6 +32,12 @@ fn plot_losses(
     height: f32,
 ) {
     ui.label(egui::RichText::new(title).strong());
+    if points.is_empty() {
+        ui.allocate_ui(egui::vec2(ui.available_width(), height), |ui| {
+            super::nothing_yet(ui, "Starts when the previous stage ends.");
+        });
+        return;
+    }
     // Long runs have many steps; a few thousand points per line are plenty to draw.
     let stride = (points.len() / 4000).max(1);
     Plot::new(id)
