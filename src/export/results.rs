@@ -15,14 +15,7 @@ pub fn write_assignments(
     clusters: &[i64],
     confidence: &[f32],
 ) -> Result<()> {
-    if clusters.len() != ds.len() || confidence.len() != ds.len() {
-        bail!(
-            "{} items but {} clusters and {} confidences",
-            ds.len(),
-            clusters.len(),
-            confidence.len()
-        );
-    }
+    check_lengths(ds, clusters, confidence)?;
     atomic::write_with(path, |w| {
         let mut csv = csv::Writer::from_writer(w);
         let labelled = ds.labels.is_some();
@@ -45,6 +38,19 @@ pub fn write_assignments(
     })
 }
 
+/// One cluster and one confidence per item, or a clear error.
+fn check_lengths(ds: &Dataset, clusters: &[i64], confidence: &[f32]) -> Result<()> {
+    if clusters.len() != ds.len() || confidence.len() != ds.len() {
+        bail!(
+            "{} items but {} clusters and {} confidences",
+            ds.len(),
+            clusters.len(),
+            confidence.len()
+        );
+    }
+    Ok(())
+}
+
 #[derive(Serialize)]
 struct JsonItem<'a> {
     path: &'a str,
@@ -61,14 +67,7 @@ pub fn write_assignments_json(
     clusters: &[i64],
     confidence: &[f32],
 ) -> Result<()> {
-    if clusters.len() != ds.len() || confidence.len() != ds.len() {
-        bail!(
-            "{} items but {} clusters and {} confidences",
-            ds.len(),
-            clusters.len(),
-            confidence.len()
-        );
-    }
+    check_lengths(ds, clusters, confidence)?;
     let rows: Vec<JsonItem> = (0..ds.len())
         .map(|i| JsonItem {
             path: &ds.items[i],
