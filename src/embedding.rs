@@ -21,6 +21,48 @@ impl Embedding {
     pub fn subsampled(&self) -> bool {
         self.items.len() < self.total
     }
+
+    /// The items whose points lie in the axis-aligned box with corners `a` and `b`.
+    pub fn items_in_box(&self, a: [f64; 2], b: [f64; 2]) -> Vec<usize> {
+        let (x0, x1) = (a[0].min(b[0]), a[0].max(b[0]));
+        let (y0, y1) = (a[1].min(b[1]), a[1].max(b[1]));
+        self.items_where(|p| (x0..=x1).contains(&p[0]) && (y0..=y1).contains(&p[1]))
+    }
+
+    /// The items whose points lie inside the closed lasso path `polygon` (any shape, the
+    /// last vertex joins the first; fewer than 3 vertices enclose nothing).
+    pub fn items_in_polygon(&self, polygon: &[[f64; 2]]) -> Vec<usize> {
+        if polygon.len() < 3 {
+            return vec![];
+        }
+        self.items_where(|p| inside_polygon(p, polygon))
+    }
+
+    fn items_where(&self, keep: impl Fn([f64; 2]) -> bool) -> Vec<usize> {
+        self.items
+            .iter()
+            .zip(&self.xy)
+            .filter(|(_, xy)| keep(**xy))
+            .map(|(i, _)| *i)
+            .collect()
+    }
+}
+
+/// Even-odd rule: a ray from `p` to +x crosses the polygon's edges an odd number of times.
+pub fn inside_polygon(p: [f64; 2], polygon: &[[f64; 2]]) -> bool {
+    let mut inside = false;
+    let mut j = polygon.len() - 1;
+    for i in 0..polygon.len() {
+        let (a, b) = (polygon[i], polygon[j]);
+        if (a[1] > p[1]) != (b[1] > p[1]) {
+            let x = a[0] + (p[1] - a[1]) * (b[0] - a[0]) / (b[1] - a[1]);
+            if p[0] < x {
+                inside = !inside;
+            }
+        }
+        j = i;
+    }
+    inside
 }
 
 /// Maps the rows of `features` (N×dim, row-major) to 2-d.

@@ -104,6 +104,12 @@ pub enum Event {
         scale: &'static str,
         stats: GraphStats,
     },
+    /// The stage-2 input features (N×dim), ready once stage 1 ends; they stay fixed through
+    /// stage 2, so the embedding view can map them while stage 2 trains.
+    Features {
+        features: Vec<f32>,
+        dim: usize,
+    },
     /// Current assignments (after each stage-1 epoch and stage-2 evaluation).
     Assignments {
         stage: Stage,

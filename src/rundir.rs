@@ -1,7 +1,8 @@
 //! A run directory read back: what the app needs to show a finished run again (config, data
-//! source, losses, metrics history, assignments, features). CLI and app write the same files.
+//! source, losses, metrics history, assignments, features, graph statistics). CLI and app write the same files.
 use crate::config::Config;
 use crate::data::{Dataset, FolderLayout, LoadOptions, Progress, Registry};
+use crate::graph::GraphStats;
 use crate::messages::{LossPoint, LossTerms, MetricsPoint, Stage};
 use crate::metrics::Scores;
 use anyhow::{Context, Result, bail};
@@ -91,6 +92,47 @@ pub struct SavedRun {
     pub confidence: Vec<f32>,
     /// features.npy, when the run got that far: (values, dim).
     pub features: Option<(Vec<f32>, usize)>,
+    /// graphs.json: the k-NN graph statistics per scale (empty for runs saved before it).
+    pub graphs: Vec<(&'static str, GraphStats)>,
+}
+
+/// One line of graphs.json.
+#[derive(Serialize, Deserialize)]
+struct SavedGraph {
+    scale: String,
+    #[serde(flatten)]
+    stats: GraphStats,
+}
+
+/// Writes graphs.json (atomically): the statistics of each graph scale.
+pub fn write_graphs(dir: &Path, graphs: &[(&'static str, GraphStats)]) -> Result<()> {
+    let rows: Vec<SavedGraph> = graphs
+        .iter()
+        .map(|(scale, stats)| SavedGraph {
+            scale: scale.to_string(),
+            stats: stats.clone(),
+        })
+        .collect();
+    crate::export::write_json(&dir.join("graphs.json"), &rows)
+}
+
+fn read_graphs(path: &Path) -> Result<Vec<(&'static str, GraphStats)>> {
+    if !path.is_file() {
+        return Ok(vec![]);
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let rows: Vec<SavedGraph> =
+        serde_json::from_slice(&bytes).with_context(|| path.display().to_string())?;
+    rows.into_iter()
+        .map(|g| {
+            let scale = match g.scale.as_str() {
+                "a" => "a",
+                "b" => "b",
+                other => bail!("{}: unknown graph scale {other:?}", path.display()),
+            };
+            Ok((scale, g.stats))
+        })
+        .collect()
 }
 
 impl SavedRun {
@@ -117,6 +159,7 @@ impl SavedRun {
         } else {
             None
         };
+        let graphs = read_graphs(&dir.join("graphs.json"))?;
         Ok(Self {
             dir: dir.to_path_buf(),
             config,
@@ -126,6 +169,7 @@ impl SavedRun {
             clusters,
             confidence,
             features,
+            graphs,
         })
     }
 }

@@ -107,6 +107,8 @@ fn train_eval_and_resume() {
     assert!(!saved.metrics.is_empty());
     let (features, dim) = saved.features.expect("features.npy");
     assert_eq!(features.len(), 1797 * dim);
+    let scales: Vec<_> = saved.graphs.iter().map(|(s, g)| (*s, g.nodes)).collect();
+    assert_eq!(scales, vec![("a", 1797), ("b", 1797)], "graphs.json");
 
     // Resume with a longer stage 2: picks up the stage-2 checkpoint and the recorded data.
     let o = icicle(&[

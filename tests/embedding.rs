@@ -1,6 +1,6 @@
-//! t-SNE for the embedding view: separated groups stay separated, subsampling is seeded, and
-//! too little data is a clear error.
-use icicle_explorer::embedding::tsne;
+//! t-SNE for the embedding view: separated groups stay separated, subsampling is seeded, too
+//! little data is a clear error, and box and lasso selections pick exactly the points inside.
+use icicle_explorer::embedding::{Embedding, inside_polygon, tsne};
 
 /// Three tight Gaussian-ish groups in 10-d, 40 points each, far apart.
 fn blobs() -> (Vec<f32>, Vec<usize>) {
@@ -69,4 +69,45 @@ fn bad_input_is_an_error() {
             .to_string()
             .contains("at least 8")
     );
+}
+
+/// Points on a 5×5 grid (x, y in 0..5), item i at (i % 5, i / 5), mapped items 100.. .
+fn grid() -> Embedding {
+    Embedding {
+        items: (100..125).collect(),
+        xy: (0..25).map(|i| [(i % 5) as f64, (i / 5) as f64]).collect(),
+        total: 25,
+    }
+}
+
+#[test]
+fn box_selection_takes_the_points_inside_whatever_the_drag_direction() {
+    let e = grid();
+    let want = vec![106, 107, 111, 112];
+    assert_eq!(e.items_in_box([0.5, 0.5], [2.5, 2.5]), want);
+    assert_eq!(e.items_in_box([2.5, 2.5], [0.5, 0.5]), want);
+    assert!(e.items_in_box([0.2, 0.2], [0.8, 0.8]).is_empty());
+}
+
+#[test]
+fn lasso_selection_follows_a_concave_outline() {
+    let e = grid();
+    // An L-shaped lasso: the left column x≈0 and the bottom row y≈0, not the inner corner.
+    let l = [
+        [-0.5, -0.5],
+        [4.5, -0.5],
+        [4.5, 0.5],
+        [0.5, 0.5],
+        [0.5, 4.5],
+        [-0.5, 4.5],
+    ];
+    let mut want: Vec<usize> = (100..105).collect();
+    want.extend([105, 110, 115, 120]);
+    assert_eq!(e.items_in_polygon(&l), want);
+    assert!(!inside_polygon([1.0, 1.0], &l), "the notch is outside");
+    // Orientation does not matter; two vertices enclose nothing.
+    let mut rev = l.to_vec();
+    rev.reverse();
+    assert_eq!(e.items_in_polygon(&rev), want);
+    assert!(e.items_in_polygon(&l[..2]).is_empty());
 }

@@ -132,6 +132,41 @@ fn pick_tune_train_inspect_and_export() {
     assert_eq!(h.state().embedding.as_ref().unwrap().items.len(), 300);
     h.get_by_label_contains("300 of 1797 points");
 
+    // A lasso drawn round the middle of the map selects the points inside it, and only those.
+    h.get_by_label("lasso select").click();
+    h.step();
+    assert_eq!(h.state().drag_mode, icicle_explorer::ui::DragMode::Lasso);
+    let centre = egui::pos2(870.0, 520.0);
+    let ring = |k: usize| {
+        let a = k as f32 * 0.35;
+        centre + 200.0 * egui::vec2(a.cos(), a.sin())
+    };
+    h.hover_at(ring(0));
+    h.step();
+    h.drag_at(ring(0));
+    h.step();
+    for k in 1..=18 {
+        h.hover_at(ring(k));
+        h.step();
+    }
+    h.drop_at(ring(18));
+    h.step();
+    let sel = h
+        .state()
+        .selection
+        .clone()
+        .expect("the lasso selected points");
+    assert!(sel.title.contains("lassoed"), "{}", sel.title);
+    assert!(
+        !sel.items.is_empty() && sel.items.len() < 300,
+        "{} of 300 points",
+        sel.items.len()
+    );
+    h.get_by_label_contains("Selected:");
+    h.get_by_label("clear selection").click();
+    h.step();
+    assert!(h.state().selection.is_none());
+
     let out = tempfile::tempdir().unwrap();
     h.get_by_label("Export").click();
     h.step();
@@ -168,6 +203,11 @@ fn pick_tune_train_inspect_and_export() {
             && a.loading.is_none()
     });
     assert_eq!(h.state().session.clusters, clusters);
+    assert_eq!(
+        h.state().session.graphs.len(),
+        2,
+        "graph statistics come back"
+    );
     assert_eq!(h.state().session.run_dir.as_ref(), Some(&run_dir));
     let _ = std::fs::remove_dir_all(&run_dir);
 }
@@ -187,4 +227,91 @@ fn a_missing_folder_is_a_readable_error_not_a_crash() {
         "digits",
         "the loaded data stays"
     );
+}
+
+/// eframe's storage, in memory.
+#[derive(Default)]
+struct Memory(std::collections::HashMap<String, String>);
+
+impl eframe::Storage for Memory {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_string(), value);
+    }
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+    fn flush(&mut self) {}
+}
+
+#[test]
+fn settings_and_the_last_dataset_survive_a_restart() {
+    // A labelled folder of 12 small images, the "last dataset" to come back.
+    let folder = tempfile::tempdir().unwrap();
+    for (class, shade) in [("dark", 30u8), ("light", 220u8)] {
+        std::fs::create_dir(folder.path().join(class)).unwrap();
+        for i in 0..6u8 {
+            let img = image::GrayImage::from_fn(12, 12, |x, y| {
+                image::Luma([shade.wrapping_add((x as u8 + y as u8 + i) % 7)])
+            });
+            img.save(folder.path().join(class).join(format!("{i}.png")))
+                .unwrap();
+        }
+    }
+    let start = |settings: icicle_explorer::ui::Settings, automation: Automation| {
+        Harness::builder()
+            .with_size(egui::vec2(1400.0, 900.0))
+            .build_eframe(move |cc| {
+                IcicleApp::with_settings(cc.egui_ctx.clone(), settings.clone(), automation.clone())
+            })
+    };
+    let mut h = start(Default::default(), Automation::default());
+    wait(&mut h, "the default dataset", 60, |a| a.dataset.is_some());
+    let mut rec = h.state().settings.data.clone();
+    rec.folder = Some(folder.path().to_path_buf());
+    rec.size = 16;
+    h.state_mut().load_data(rec);
+    wait(&mut h, "the folder", 60, |a| {
+        a.dataset.as_ref().is_some_and(|d| d.len() == 12)
+    });
+    h.get_by_role_and_label(Role::Slider, "σ")
+        .set_value_accesskit(0.7);
+    h.state_mut().settings.colour_by_truth = true;
+    h.step();
+
+    let mut storage = Memory::default();
+    eframe::App::save(h.state_mut(), &mut storage);
+    let restored = icicle_explorer::ui::Settings::restore(Some(&storage));
+    assert_eq!(restored, h.state().settings, "everything comes back");
+    assert!((restored.config.sigma - 0.7).abs() < 1e-9);
+    assert_eq!(restored.data.folder.as_deref(), Some(folder.path()));
+    drop(h);
+
+    // The next launch opens on the same folder, at the same size, with the same σ.
+    let mut h = start(restored, Automation::default());
+    wait(&mut h, "the remembered folder", 60, |a| a.dataset.is_some());
+    let ds = h.state().dataset.clone().unwrap();
+    assert_eq!((ds.len(), ds.height, ds.num_classes()), (12, 16, 2));
+    h.get_by_label_contains("12 images ·");
+    assert!((h.state().settings.config.sigma - 0.7).abs() < 1e-9);
+
+    // Damaged or foreign stored settings give the defaults, not a crash; --fresh saves nothing.
+    let mut bad = Memory::default();
+    eframe::Storage::set_string(&mut bad, "icicle-settings", "(config: 12, nonsense".into());
+    assert_eq!(
+        icicle_explorer::ui::Settings::restore(Some(&bad)),
+        Default::default()
+    );
+    let mut h = start(
+        Default::default(),
+        Automation {
+            fresh: true,
+            ..Default::default()
+        },
+    );
+    let mut untouched = Memory::default();
+    eframe::App::save(h.state_mut(), &mut untouched);
+    assert!(untouched.0.is_empty());
 }

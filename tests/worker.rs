@@ -80,8 +80,14 @@ fn a_run_reports_every_stage_and_writes_its_directory() {
     let mut stages = vec![];
     let mut graphs = vec![];
     let mut metrics = 0;
+    let mut features = None;
     let (losses, end) = run(&w, &ds, &tiny(), dir.path(), false, |e, _| match e {
         Event::StageChanged { stage, .. } => stages.push(*stage),
+        // The features arrive before stage 2 starts, so the app can map them meanwhile.
+        Event::Features { features: f, dim } => {
+            assert_eq!(stages.last(), Some(&Stage::Graphs));
+            features = Some((f.clone(), *dim));
+        }
         Event::Graph { scale, stats } => graphs.push((*scale, stats.k, stats.purity.is_some())),
         Event::Metrics(_) => metrics += 1,
         _ => {}
@@ -102,6 +108,11 @@ fn a_run_reports_every_stage_and_writes_its_directory() {
     );
     assert_eq!(r.clusters.len(), 1797);
     assert!(r.scores.is_some());
+    assert_eq!(
+        features,
+        Some((r.features.clone(), r.feature_dim)),
+        "the early features are the final ones"
+    );
     for f in [
         "config.toml",
         "data.json.absent",
@@ -109,6 +120,8 @@ fn a_run_reports_every_stage_and_writes_its_directory() {
         "metrics.json",
         "assignments.csv",
         "confusion.csv",
+        "features.npy",
+        "graphs.json",
         "checkpoints/stage1.ot",
         "checkpoints/stage2.ot",
     ] {

@@ -32,6 +32,9 @@ pub struct GuiArgs {
     /// Map at most this many points with t-SNE (default 2500; a seeded subsample above).
     #[arg(long, value_name = "N")]
     pub tsne_points: Option<usize>,
+    /// t-SNE iterations (default 750; fewer gives a rougher map sooner).
+    #[arg(long, value_name = "N")]
+    pub tsne_iterations: Option<usize>,
     /// Open on this tab: losses, embedding, confusion, gallery, graph or export.
     #[arg(long)]
     pub tab: Option<String>,
@@ -47,6 +50,10 @@ pub struct GuiArgs {
     /// At exit, write per-frame UI times (p50/p95/p99) to this file.
     #[arg(long, value_name = "FILE")]
     pub frame_log: Option<PathBuf>,
+    /// Once the t-SNE map is drawn, keep moving the pointer over it, redrawing every frame
+    /// (the worst case of someone exploring the map; for frame-time measurements).
+    #[arg(long)]
+    pub sweep_pointer: bool,
     /// Start from default settings and do not save them (demos, tests).
     #[arg(long)]
     pub fresh: bool,
@@ -100,11 +107,13 @@ pub fn run(a: &GuiArgs) -> Result<()> {
         train: a.train,
         train_at: a.train_at,
         tsne_max_points: a.tsne_points,
+        tsne_iterations: a.tsne_iterations,
         tab: first_tab,
         tab_at,
         screenshots,
         quit_after: a.quit_after,
         frame_log: a.frame_log.clone(),
+        sweep_pointer: a.sweep_pointer,
         fresh: a.fresh,
     })
 }

@@ -223,7 +223,8 @@ pub fn run(a: &TrainArgs) -> Result<()> {
                 ),
             ),
             Event::Warning(w) => say(&bar, format!("warning: {w}")),
-            Event::Assignments { .. } | Event::Paused | Event::Resumed => {}
+            Event::Assignments { .. } | Event::Features { .. } | Event::Paused | Event::Resumed => {
+            }
             Event::Finished(r) => {
                 bar.finish_and_clear();
                 match r.scores {

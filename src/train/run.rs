@@ -333,13 +333,26 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
     let labels = ds.labels.as_deref();
     let adj_a = Adjacency::from_knn(&knn_a, cfg.normalization);
     let adj_b = Adjacency::from_knn(&knn_b, cfg.normalization);
-    emit(Event::Graph {
-        scale: "a",
-        stats: graph::graph_stats(&knn_a, &adj_a, labels),
-    });
-    emit(Event::Graph {
-        scale: "b",
-        stats: graph::graph_stats(&knn_b, &adj_b, labels),
+    let graphs = [
+        ("a", graph::graph_stats(&knn_a, &adj_a, labels)),
+        ("b", graph::graph_stats(&knn_b, &adj_b, labels)),
+    ];
+    crate::rundir::write_graphs(&job.run_dir, &graphs)?;
+    for (scale, stats) in graphs {
+        emit(Event::Graph { scale, stats });
+    }
+    let features: Vec<f32> =
+        Vec::try_from(&x.to_device(Device::Cpu).view([-1])).map_err(anyhow::Error::from)?;
+    let feature_dim = x.size()[1] as usize;
+    crate::export::npy::write_f32(
+        &job.run_dir.join("features.npy"),
+        &features,
+        ds.len(),
+        feature_dim,
+    )?;
+    emit(Event::Features {
+        features: features.clone(),
+        dim: feature_dim,
     });
     let (adj_a, adj_b) = (adj_a.to_sparse(device), adj_b.to_sparse(device));
 
@@ -444,15 +457,6 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         &confidence,
         eval.as_ref(),
         &t.metrics,
-    )?;
-    let features: Vec<f32> =
-        Vec::try_from(&x.to_device(Device::Cpu).view([-1])).map_err(anyhow::Error::from)?;
-    let feature_dim = x.size()[1] as usize;
-    crate::export::npy::write_f32(
-        &job.run_dir.join("features.npy"),
-        &features,
-        ds.len(),
-        feature_dim,
     )?;
     Ok(RunResult {
         run_dir: job.run_dir.clone(),

@@ -3,7 +3,7 @@
 use super::automation::Automation;
 use super::panels;
 use super::session::{Session, Status};
-use super::settings::{STORAGE_KEY, Settings};
+use super::settings::Settings;
 use super::tasks::{Done, ExportReport, Pick, Tasks};
 use super::thumbs::Thumbs;
 use crate::config::{Config, apply_override};
@@ -14,6 +14,17 @@ use crate::rundir::{DataRecord, SavedRun};
 use crate::worker::Worker;
 use std::sync::Arc;
 use std::time::Instant;
+
+/// What dragging on the t-SNE map does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DragMode {
+    /// Drag pans, scroll zooms.
+    Pan,
+    /// Drag a rectangle; the points inside are selected.
+    Box,
+    /// Draw a free outline; the points inside are selected.
+    Lasso,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Tab {
@@ -93,8 +104,10 @@ pub struct IcicleApp {
     pub focus: Option<usize>,
     pub gallery_cluster: usize,
     pub gallery_kind: CaseKind,
-    pub box_select: bool,
-    pub box_start: Option<[f64; 2]>,
+    /// What a drag on the t-SNE map does.
+    pub drag_mode: DragMode,
+    /// The drag in progress on the map, in plot coordinates (box: its first corner).
+    pub drag_path: Vec<[f64; 2]>,
     pub export_busy: bool,
     pub export_result: Option<Result<ExportReport, String>>,
     pub notice: Option<String>,
@@ -103,17 +116,20 @@ pub struct IcicleApp {
     automation: Automation,
     launched: Instant,
     shots_taken: usize,
-    /// UI-building time of each frame (ms), and whether a run was training with the
-    /// embedding on screen (what the frame-time benchmark measures).
+    /// Per frame: time to build the UI (ms), and whether training ran with the map shown.
     pub frame_ms: Vec<(f32, bool)>,
+    /// Per frame, as eframe reports it: build + tessellation + GL painting (ms), without the
+    /// wait for the buffer swap; same flag.
+    pub frame_total_ms: Vec<(f32, bool)>,
     pending_train: bool,
 }
 
 impl IcicleApp {
     pub fn new(cc: &eframe::CreationContext<'_>, automation: Automation) -> Self {
-        let settings = match (automation.fresh, cc.storage) {
-            (false, Some(s)) => eframe::get_value(s, STORAGE_KEY).unwrap_or_default(),
-            _ => Settings::default(),
+        let settings = if automation.fresh {
+            Settings::default()
+        } else {
+            Settings::restore(cc.storage)
         };
         let ctx = cc.egui_ctx.clone();
         Self::with_settings(ctx, settings, automation)
@@ -131,6 +147,9 @@ impl IcicleApp {
         }
         if let Some(n) = automation.tsne_max_points {
             settings.tsne_max_points = n;
+        }
+        if let Some(n) = automation.tsne_iterations {
+            settings.tsne_iterations = n;
         }
         let (c1, c2) = (ctx.clone(), ctx.clone());
         let mut app = Self {
@@ -157,8 +176,8 @@ impl IcicleApp {
             focus: None,
             gallery_cluster: 0,
             gallery_kind: CaseKind::Success,
-            box_select: false,
-            box_start: None,
+            drag_mode: DragMode::Pan,
+            drag_path: vec![],
             export_busy: false,
             export_result: None,
             notice: None,
@@ -175,6 +194,7 @@ impl IcicleApp {
             launched: Instant::now(),
             shots_taken: 0,
             frame_ms: vec![],
+            frame_total_ms: vec![],
         };
         match app.automation.open_run.clone() {
             Some(dir) => app.open_run(dir),
@@ -530,17 +550,24 @@ impl IcicleApp {
                 v.last().copied().unwrap_or(0.0)
             )
         };
-        let all = self.frame_ms.iter().map(|f| f.0).collect();
-        let busy = self.frame_ms.iter().filter(|f| f.1).map(|f| f.0).collect();
         let points = self.embedding.as_ref().map_or(0, |e| e.items.len());
-        let text = format!(
-            "{}{}",
-            summary("all frames", all),
-            summary(
-                &format!("training with {points} points in the embedding view"),
-                busy
-            )
-        );
+        let mut text = String::new();
+        for (what, frames) in [
+            ("UI build", &self.frame_ms),
+            (
+                "whole frame (build, tessellate, paint)",
+                &self.frame_total_ms,
+            ),
+        ] {
+            text += &summary(
+                &format!("{what}, all frames"),
+                frames.iter().map(|f| f.0).collect(),
+            );
+            text += &summary(
+                &format!("{what}, training with {points} points in the embedding view"),
+                frames.iter().filter(|f| f.1).map(|f| f.0).collect(),
+            );
+        }
         if let Err(e) = crate::atomic::write(path, text.as_bytes()) {
             eprintln!("frame log: {e:#}");
         }
@@ -548,13 +575,29 @@ impl IcicleApp {
 }
 
 impl eframe::App for IcicleApp {
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        // eframe reports the previous frame's CPU time; pair it with that frame's flag.
+        if let (Some(s), Some(&(_, busy))) = (frame.info().cpu_usage, self.frame_ms.last()) {
+            self.frame_total_ms.push((s * 1000.0, busy));
+        }
         self.draw(ui);
+    }
+
+    fn raw_input_hook(&mut self, ctx: &egui::Context, raw: &mut egui::RawInput) {
+        // Only once the map is drawn: before that the sweep would just take CPU from t-SNE.
+        if self.automation.sweep_pointer && self.embedding.is_some() {
+            let screen = raw.screen_rect.unwrap_or(ctx.content_rect());
+            let t = self.launched.elapsed().as_secs_f64();
+            raw.events.push(egui::Event::PointerMoved(
+                super::automation::sweep_position(screen, t),
+            ));
+            ctx.request_repaint();
+        }
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         if !self.automation.fresh {
-            eframe::set_value(storage, STORAGE_KEY, &self.settings);
+            self.settings.remember(storage);
         }
     }
 

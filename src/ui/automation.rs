@@ -15,6 +15,7 @@ pub struct Automation {
     pub train_at: Option<f64>,
     /// Override the t-SNE point cap (e.g. all 10k points for the frame-time benchmark).
     pub tsne_max_points: Option<usize>,
+    pub tsne_iterations: Option<usize>,
     pub tab: Option<super::Tab>,
     /// (seconds after start, tab) switches, sorted by time.
     pub tab_at: Vec<(f64, super::Tab)>,
@@ -23,6 +24,19 @@ pub struct Automation {
     pub quit_after: Option<f64>,
     /// Write per-frame CPU times (ms) here at exit, with p50/p95/p99.
     pub frame_log: Option<PathBuf>,
+    /// Move the pointer along a slow figure-of-eight over the main view every frame.
+    pub sweep_pointer: bool,
     /// Start from default settings, ignoring (and not saving) the remembered ones.
     pub fresh: bool,
+}
+
+/// Where the swept pointer is `t` seconds after launch: a Lissajous figure over the central
+/// view of a `screen` (left of it is the settings panel, above it the tabs).
+pub fn sweep_position(screen: egui::Rect, t: f64) -> egui::Pos2 {
+    let area = egui::Rect::from_min_max(
+        egui::pos2(screen.left() + 400.0, screen.top() + 120.0),
+        screen.max - egui::vec2(40.0, 40.0),
+    );
+    let (x, y) = ((t * 0.7).sin() as f32, (t * 1.1).sin() as f32);
+    area.center() + egui::vec2(x * area.width(), y * area.height()) * 0.5
 }

@@ -10,7 +10,7 @@ mod settings;
 mod tasks;
 mod thumbs;
 
-pub use app::{CaseKind, IcicleApp, Selection, Tab};
+pub use app::{CaseKind, DragMode, IcicleApp, Selection, Tab};
 pub use automation::Automation;
 pub use session::Status;
 pub use settings::Settings;

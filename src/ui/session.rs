@@ -122,6 +122,7 @@ impl Session {
         }
         s.metrics = run.metrics;
         s.features = run.features;
+        s.graphs = run.graphs;
         s.set_assignments(ds, Stage::Two, run.clusters, run.confidence);
         s
     }
@@ -164,6 +165,7 @@ impl Session {
                 self.graphs.retain(|(s, _)| *s != scale);
                 self.graphs.push((scale, stats));
             }
+            Event::Features { features, dim } => self.features = Some((features, dim)),
             Event::Assignments {
                 stage,
                 clusters,
@@ -180,7 +182,10 @@ impl Session {
             Event::Resumed => self.status = Status::Running,
             Event::Finished(r) => {
                 self.wall_seconds = Some(r.wall_seconds);
-                self.features = Some((r.features, r.feature_dim));
+                // Same features as the Features event; keep them (and their map).
+                if self.features.is_none() {
+                    self.features = Some((r.features, r.feature_dim));
+                }
                 self.set_assignments(ds, Stage::Two, r.clusters, r.confidence);
                 self.status = Status::Finished;
             }

@@ -38,3 +38,17 @@ impl Default for Settings {
 }
 
 pub const STORAGE_KEY: &str = "icicle-settings";
+
+impl Settings {
+    /// The settings remembered in eframe's storage; defaults when there are none or they
+    /// cannot be read (a newer or damaged file must never stop the app from starting).
+    pub fn restore(storage: Option<&dyn eframe::Storage>) -> Self {
+        storage
+            .and_then(|s| eframe::get_value(s, STORAGE_KEY))
+            .unwrap_or_default()
+    }
+
+    pub fn remember(&self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, STORAGE_KEY, self);
+    }
+}

@@ -1,22 +1,23 @@
 //! The t-SNE map of the learned features, coloured by cluster or by ground truth. Hovering a
-//! point shows its image, cluster, label and confidence; a click selects it; with "box
-//! select" a drag picks every point inside, and the gallery lists them.
-use crate::ui::app::{Selection, Tab};
+//! point shows its image, cluster, label and confidence; a click selects it; in box or lasso
+//! mode a drag picks every point inside the box or outline, and the gallery lists them.
+use crate::ui::app::{DragMode, Selection, Tab};
 use crate::ui::{IcicleApp, palette};
-use egui_plot::{Legend, MarkerShape, Plot, PlotPoints, Points, Polygon};
+use egui_plot::{Legend, Line, MarkerShape, Plot, PlotPoints, Points, Polygon};
 
 pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
     let Some(ds) = app.run_dataset.clone() else {
         super::nothing_yet(
             ui,
-            "The embedding of the learned features appears when a run finishes.",
+            "A t-SNE map of the learned features appears when stage 1 of a run ends.",
         );
         return;
     };
     if app.session.features.is_none() {
         super::nothing_yet(
             ui,
-            "The embedding of the learned features appears when the run finishes.",
+            "A t-SNE map of the learned features appears when stage 1 ends; stage 2 then \
+             recolours it as the clusters change.",
         );
         return;
     }
@@ -25,13 +26,13 @@ pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
         return;
     }
     let Some(emb) = app.embedding.clone() else {
-        ui.horizontal(|ui| {
-            ui.spinner();
-            ui.label(format!(
-                "Computing t-SNE of {} points on a helper thread…",
-                app.session.clusters.len().min(app.settings.tsne_max_points)
-            ));
-        });
+        // A static line, not a spinner: a spinner repaints every frame, and on software GL
+        // that takes CPU from the t-SNE and the training it is waiting for.
+        ui.label(format!(
+            "Computing the t-SNE map of {} points on a helper thread (minutes for 10,000 \
+             points on a small CPU)…",
+            app.session.clusters.len().min(app.settings.tsne_max_points)
+        ));
         return;
     };
     let labelled = ds.labels.is_some();
@@ -43,9 +44,14 @@ pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
                 .on_disabled_hover_text("this dataset has no labels");
         });
         ui.separator();
-        ui.toggle_value(&mut app.box_select, "box select")
+        ui.label("drag");
+        ui.selectable_value(&mut app.drag_mode, DragMode::Pan, "pan")
+            .on_hover_text("Drag pans the map, scroll zooms, double-click resets");
+        ui.selectable_value(&mut app.drag_mode, DragMode::Box, "box select")
+            .on_hover_text("Drag a box; its points are listed in the gallery");
+        ui.selectable_value(&mut app.drag_mode, DragMode::Lasso, "lasso select")
             .on_hover_text(
-                "Drag a box to list its points in the gallery (off: drag pans, scroll zooms)",
+                "Draw an outline around any group; its points are listed in the gallery",
             );
         ui.separator();
         if emb.subsampled() {
@@ -58,6 +64,18 @@ pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
             ui.label(format!("{} points", emb.items.len()));
         }
     });
+    if let Some(sel) = &app.selection {
+        let title = sel.title.clone();
+        ui.horizontal(|ui| {
+            ui.label(format!("Selected: {title}"));
+            if ui.button("show in gallery").clicked() {
+                app.tab = Tab::Gallery;
+            }
+            if ui.button("clear selection").clicked() {
+                app.selection = None;
+            }
+        });
+    }
     let by_truth = app.settings.colour_by_truth && labelled;
     let clusters = &app.session.clusters;
     let group = |i: usize| -> usize {
@@ -91,14 +109,14 @@ pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
         .as_ref()
         .map(|s| s.items.iter().copied().collect())
         .unwrap_or_default();
-    let box_select = app.box_select;
-    let box_start = app.box_start;
+    let mode = app.drag_mode;
+    let path = app.drag_path.clone();
     let resp = Plot::new("tsne")
         .legend(Legend::default())
         .data_aspect(1.0)
         .show_axes(false)
         .show_grid(false)
-        .allow_drag(!box_select)
+        .allow_drag(mode == DragMode::Pan)
         .allow_boxed_zoom(false)
         .show_x(false)
         .show_y(false)
@@ -130,12 +148,23 @@ pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
                         .shape(MarkerShape::Circle),
                 );
             }
-            if let (true, Some(a), Some(b)) = (box_select, box_start, p.pointer_coordinate()) {
-                let rect = vec![[a[0], a[1]], [b.x, a[1]], [b.x, b.y], [a[0], b.y]];
-                p.polygon(
-                    Polygon::new("box", PlotPoints::from(rect))
-                        .fill_color(egui::Color32::from_rgba_unmultiplied(30, 90, 200, 30)),
-                );
+            // The selection being drawn, closed back to its start.
+            if let (Some(a), Some(b)) = (path.first(), p.pointer_coordinate()) {
+                let outline: Vec<[f64; 2]> = match mode {
+                    DragMode::Box => vec![*a, [b.x, a[1]], [b.x, b.y], [a[0], b.y]],
+                    _ => path.iter().copied().chain([[b.x, b.y]]).collect(),
+                };
+                let tint = egui::Color32::from_rgb(30, 90, 200);
+                if mode == DragMode::Box {
+                    p.polygon(
+                        Polygon::new("selection", PlotPoints::from(outline))
+                            .fill_color(tint.gamma_multiply(0.12))
+                            .stroke(egui::Stroke::new(1.0, tint)),
+                    );
+                } else {
+                    let closed: Vec<[f64; 2]> = outline.iter().copied().chain([*a]).collect();
+                    p.line(Line::new("selection", PlotPoints::from(closed)).color(tint));
+                }
             }
             p.pointer_coordinate()
         });
@@ -157,25 +186,26 @@ pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(p, _)| emb.items[p])
     });
-    if box_select {
+    if mode != DragMode::Pan {
         if r.drag_started() {
-            app.box_start = pointer.map(|p| [p.x, p.y]);
-        }
-        if r.drag_stopped()
-            && let (Some(a), Some(b)) = (app.box_start.take(), pointer)
+            app.drag_path = pointer.map(|p| vec![[p.x, p.y]]).unwrap_or_default();
+        } else if let (true, Some(p), false) = (r.dragged(), pointer, app.drag_path.is_empty())
+            && mode == DragMode::Lasso
         {
-            let (x0, x1) = (a[0].min(b.x), a[0].max(b.x));
-            let (y0, y1) = (a[1].min(b.y), a[1].max(b.y));
-            let items: Vec<usize> = emb
-                .items
-                .iter()
-                .zip(&emb.xy)
-                .filter(|(_, xy)| (x0..=x1).contains(&xy[0]) && (y0..=y1).contains(&xy[1]))
-                .map(|(i, _)| *i)
-                .collect();
+            app.drag_path.push([p.x, p.y]);
+        }
+        if r.drag_stopped() {
+            let mut path = std::mem::take(&mut app.drag_path);
+            if let Some(p) = pointer {
+                path.push([p.x, p.y]);
+            }
+            let (items, how) = match (mode, path.first(), path.last()) {
+                (DragMode::Box, Some(&a), Some(&b)) => (emb.items_in_box(a, b), "boxed"),
+                _ => (emb.items_in_polygon(&path), "lassoed"),
+            };
             if !items.is_empty() {
                 app.selection = Some(Selection {
-                    title: format!("{} points boxed in the embedding", items.len()),
+                    title: format!("{} points {how} in the embedding", items.len()),
                     items,
                 });
             }
