@@ -14,6 +14,22 @@ pub enum BenchCommand {
     Speed(super::bench_train::SpeedArgs),
     /// Train the default preset on the embedded sets; print a table next to K-means on pixels.
     Quality(super::bench_train::QualityArgs),
+    /// The embedding view's t-SNE on a run's features.npy: wall time for N points.
+    Tsne(TsneBench),
+}
+
+#[derive(Debug, Args)]
+pub struct TsneBench {
+    /// A run folder with features.npy.
+    #[arg(long)]
+    pub run: std::path::PathBuf,
+    /// Points to map (a seeded subsample above).
+    #[arg(long, default_value_t = 10000)]
+    pub points: usize,
+    #[arg(long, default_value_t = 750)]
+    pub iterations: usize,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]
@@ -38,7 +54,21 @@ pub fn run(b: &BenchCommand) -> Result<()> {
         BenchCommand::Knn(a) => knn(a),
         BenchCommand::Speed(a) => super::bench_train::speed(a),
         BenchCommand::Quality(a) => super::bench_train::quality(a),
+        BenchCommand::Tsne(a) => tsne(a),
     }
+}
+
+fn tsne(a: &TsneBench) -> Result<()> {
+    let (features, rows, dim) = crate::export::npy::read_f32(&a.run.join("features.npy"))?;
+    let start = Instant::now();
+    let e = crate::embedding::tsne(&features, dim, a.points, a.iterations, a.seed)?;
+    println!(
+        "tsne {} of {rows} points, dim {dim}, {} iterations: {:.1} s",
+        e.items.len(),
+        a.iterations,
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 fn proc_status_kb(field: &str) -> Option<u64> {

@@ -95,7 +95,7 @@ pub struct IcicleApp {
     pub thumbs: Thumbs,
     pub tab: Tab,
     pub embedding: Option<Embedding>,
-    /// The session generation whose features the t-SNE is computing or has computed.
+    /// The `features_id` whose t-SNE map is being computed or shown.
     pub tsne_for: Option<u64>,
     pub tsne_running: bool,
     pub tsne_error: Option<String>,
@@ -381,8 +381,8 @@ impl IcicleApp {
                         Err(e) => self.notice = Some(format!("cannot open the run: {e}")),
                     }
                 }
-                Done::Tsne { generation, result } => {
-                    if Some(generation) == self.tsne_for {
+                Done::Tsne { features_id, result } => {
+                    if Some(features_id) == self.tsne_for {
                         self.tsne_running = false;
                         match result {
                             Ok(e) => self.embedding = Some(e),
@@ -423,11 +423,11 @@ impl IcicleApp {
         let Some((features, dim)) = &self.session.features else {
             return;
         };
-        if self.tsne_for == Some(self.session.generation) {
+        let features_id = self.session.features_id;
+        if self.tsne_for == Some(features_id) {
             return;
         }
-        let generation = self.session.generation;
-        self.tsne_for = Some(generation);
+        self.tsne_for = Some(features_id);
         self.tsne_running = true;
         self.tsne_error = None;
         let (features, dim) = (features.clone(), *dim);
@@ -439,7 +439,10 @@ impl IcicleApp {
         self.tasks.spawn("tsne", move |r| {
             let result = crate::embedding::tsne(&features, dim, max, iters, seed)
                 .map_err(|e| format!("{e:#}"));
-            r.send(Done::Tsne { generation, result });
+            r.send(Done::Tsne {
+                features_id,
+                result,
+            });
         });
     }
 

@@ -79,6 +79,9 @@ pub struct Session {
     /// From which stage the current assignments come.
     pub assignments_stage: Option<Stage>,
     pub features: Option<(Vec<f32>, usize)>,
+    /// Unique in the process for each set of features, so a t-SNE map is computed once per
+    /// run and a late map of an earlier run is never shown for a later one.
+    pub features_id: u64,
     pub analysis: Option<Analysis>,
     pub started: Option<Instant>,
     pub wall_seconds: Option<f64>,
@@ -109,6 +112,7 @@ impl Session {
             started: None,
             wall_seconds: None,
             generation: 0,
+            features_id: 0,
         }
     }
 
@@ -121,7 +125,7 @@ impl Session {
             s.push_loss(l);
         }
         s.metrics = run.metrics;
-        s.features = run.features;
+        s.set_features(run.features);
         s.graphs = run.graphs;
         s.set_assignments(ds, Stage::Two, run.clusters, run.confidence);
         s
@@ -135,6 +139,12 @@ impl Session {
             }
             _ => self.losses2.push(l),
         }
+    }
+
+    fn set_features(&mut self, features: Option<(Vec<f32>, usize)>) {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        self.features_id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.features = features;
     }
 
     fn set_assignments(&mut self, ds: &Dataset, stage: Stage, clusters: Vec<i64>, conf: Vec<f32>) {
@@ -165,7 +175,7 @@ impl Session {
                 self.graphs.retain(|(s, _)| *s != scale);
                 self.graphs.push((scale, stats));
             }
-            Event::Features { features, dim } => self.features = Some((features, dim)),
+            Event::Features { features, dim } => self.set_features(Some((features, dim))),
             Event::Assignments {
                 stage,
                 clusters,
@@ -184,7 +194,7 @@ impl Session {
                 self.wall_seconds = Some(r.wall_seconds);
                 // Same features as the Features event; keep them (and their map).
                 if self.features.is_none() {
-                    self.features = Some((r.features, r.feature_dim));
+                    self.set_features(Some((r.features, r.feature_dim)));
                 }
                 self.set_assignments(ds, Stage::Two, r.clusters, r.confidence);
                 self.status = Status::Finished;

@@ -25,7 +25,7 @@ pub enum Done {
     DataLoaded(Box<Result<(Arc<Dataset>, DataRecord), String>>),
     RunOpened(Box<Result<(SavedRun, Arc<Dataset>), String>>),
     Tsne {
-        generation: u64,
+        features_id: u64,
         result: Result<Embedding, String>,
     },
     Exported(Result<ExportReport, String>),
