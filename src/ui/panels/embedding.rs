@@ -111,9 +111,29 @@ pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
         .unwrap_or_default();
     let mode = app.drag_mode;
     let path = app.drag_path.clone();
+    // The points are one mesh of small squares drawn under the plot, not 10,000 egui_plot
+    // circles: tessellating and rasterising those anti-aliased circles in software was what
+    // kept frames over 16 ms while training. The plot keeps a one-point series per group for the
+    // legend (and its click-to-hide), the transform and the interaction.
+    let map_id = ui.make_persistent_id("tsne-map");
+    let slot = ui.painter().add(egui::Shape::Noop);
+    let item_id = |g: usize| egui_plot::ItemId::new(("tsne-group", g));
+    let (mut lo, mut hi) = ([f64::MAX; 2], [f64::MIN; 2]);
+    for xy in &emb.xy {
+        for d in 0..2 {
+            lo[d] = lo[d].min(xy[d]);
+            hi[d] = hi[d].max(xy[d]);
+        }
+    }
     let resp = Plot::new("tsne")
+        .id(map_id)
         .legend(Legend::default())
         .data_aspect(1.0)
+        .show_background(false)
+        .include_x(lo[0])
+        .include_x(hi[0])
+        .include_y(lo[1])
+        .include_y(hi[1])
         .show_axes(false)
         .show_grid(false)
         .allow_drag(mode == DragMode::Pan)
@@ -121,14 +141,16 @@ pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
         .show_x(false)
         .show_y(false)
         .show(ui, |p| {
-            for (g, pts) in series.into_iter().enumerate() {
+            for (g, pts) in series.iter().enumerate() {
                 if !pts.is_empty() {
                     p.points(
-                        Points::new(name(g), PlotPoints::from(pts))
+                        // One point each: enough for the legend entry, hidden under the mesh.
+                        Points::new(name(g), PlotPoints::from(vec![pts[0]]))
+                            .id(item_id(g))
                             .color(palette::colour(g))
                             .radius(2.0)
                             .filled(true)
-                            .shape(MarkerShape::Circle),
+                            .shape(MarkerShape::Square),
                     );
                 }
             }
@@ -168,6 +190,29 @@ pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
             }
             p.pointer_coordinate()
         });
+    let hidden = egui_plot::PlotMemory::load(ui.ctx(), map_id)
+        .map(|m| m.hidden_items)
+        .unwrap_or_default();
+    let frame = *resp.transform.frame();
+    let mut mesh = egui::Mesh::default();
+    for (g, pts) in series.iter().enumerate() {
+        if hidden.contains(&item_id(g)) {
+            continue;
+        }
+        let colour = palette::colour(g);
+        for xy in pts {
+            let s = resp
+                .transform
+                .position_from_point(&egui_plot::PlotPoint::new(xy[0], xy[1]));
+            if frame.contains(s) {
+                mesh.add_colored_rect(
+                    egui::Rect::from_center_size(s, egui::vec2(3.5, 3.5)),
+                    colour,
+                );
+            }
+        }
+    }
+    ui.painter().set(slot, egui::Shape::mesh(mesh));
     let pointer = resp.inner;
     let r = &resp.response;
     // The nearest point under the pointer, within a few screen pixels.
