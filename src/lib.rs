@@ -11,6 +11,7 @@ pub mod graph;
 pub mod messages;
 pub mod metrics;
 pub mod model;
+pub mod priority;
 pub mod progress;
 pub mod rundir;
 pub mod runtime;

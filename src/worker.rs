@@ -1,6 +1,7 @@
 //! The background training thread: `Command`s in, `Event`s out over crossbeam channels.
 //! The UI and the CLI only ever talk to it through these messages.
 use crate::messages::{Command, Event};
+use crate::priority::Priority;
 use crate::train::{self, Stop};
 use crossbeam_channel::{Receiver, Sender, unbounded};
 use std::thread::JoinHandle;
@@ -13,13 +14,19 @@ pub struct Worker {
 
 impl Worker {
     /// Starts the thread; it waits for `Command::Start` and runs one job at a time.
-    /// `wake` is called after every event (the app passes a repaint request).
-    pub fn spawn(wake: impl Fn() + Send + 'static) -> Self {
+    /// `wake` is called after every event (the app passes a repaint request). The app asks
+    /// for `Priority::Background` so training never starves the UI thread of CPU.
+    pub fn spawn(priority: Priority, wake: impl Fn() + Send + 'static) -> Self {
         let (cmd_tx, cmd_rx) = unbounded::<Command>();
         let (ev_tx, ev_rx) = unbounded::<Event>();
         let thread = std::thread::Builder::new()
             .name("icicle-trainer".into())
-            .spawn(move || serve(cmd_rx, ev_tx, wake))
+            .spawn(move || {
+                if let Err(e) = priority.apply_to_current_thread() {
+                    eprintln!("training thread keeps normal priority: {e}");
+                }
+                serve(cmd_rx, ev_tx, wake)
+            })
             .expect("spawn training thread");
         Self {
             commands: cmd_tx,

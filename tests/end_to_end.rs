@@ -4,6 +4,7 @@ use icicle_explorer::baseline;
 use icicle_explorer::config::{Config, Preset, fit_to_data};
 use icicle_explorer::data::{LoadOptions, Progress, Registry, load_entry};
 use icicle_explorer::messages::{Command, Event, Job};
+use icicle_explorer::priority::Priority;
 use icicle_explorer::worker::Worker;
 use std::sync::Arc;
 
@@ -25,7 +26,7 @@ fn default_preset_on_digits_beats_kmeans_on_pixels() {
     fit_to_data(&mut cfg, ds.len(), 8, false);
     cfg.device = icicle_explorer::runtime::DeviceChoice::Cpu;
     let dir = tempfile::tempdir().unwrap();
-    let w = Worker::spawn(|| {});
+    let w = Worker::spawn(Priority::Normal, || {});
     w.send(Command::Start(Box::new(Job {
         dataset: ds.clone(),
         config: cfg,

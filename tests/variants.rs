@@ -4,6 +4,7 @@ use icicle_explorer::data::{
     Dataset, FolderLayout, LoadOptions, Progress, Registry, load_entry, load_folder,
 };
 use icicle_explorer::messages::{Command, Event, Job, RunResult};
+use icicle_explorer::priority::Priority;
 use icicle_explorer::worker::Worker;
 use std::sync::Arc;
 
@@ -28,7 +29,7 @@ fn tiny(preset: Preset, k: usize) -> Config {
 fn train(ds: &Arc<Dataset>, cfg: Config) -> Box<RunResult> {
     let _one = ONE_RUN.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
-    let w = Worker::spawn(|| {});
+    let w = Worker::spawn(Priority::Normal, || {});
     w.send(Command::Start(Box::new(Job {
         dataset: ds.clone(),
         config: cfg,

@@ -3,6 +3,7 @@
 use icicle_explorer::config::{Config, Preset};
 use icicle_explorer::data::{Dataset, LoadOptions, Progress, Registry, load_entry};
 use icicle_explorer::messages::{Command, Event, Job, Stage};
+use icicle_explorer::priority::Priority;
 use icicle_explorer::worker::Worker;
 use std::path::Path;
 use std::sync::Arc;
@@ -76,7 +77,7 @@ fn a_run_reports_every_stage_and_writes_its_directory() {
     let _one = ONE_RUN.lock().unwrap_or_else(|e| e.into_inner());
     let ds = digits();
     let dir = tempfile::tempdir().unwrap();
-    let w = Worker::spawn(|| {});
+    let w = Worker::spawn(Priority::Normal, || {});
     let mut stages = vec![];
     let mut graphs = vec![];
     let mut metrics = 0;
@@ -143,7 +144,7 @@ fn a_run_reports_every_stage_and_writes_its_directory() {
 fn pause_resume_cancel_and_exact_resume_from_checkpoint() {
     let _one = ONE_RUN.lock().unwrap_or_else(|e| e.into_inner());
     let ds = digits();
-    let w = Worker::spawn(|| {});
+    let w = Worker::spawn(Priority::Normal, || {});
     let full = tempfile::tempdir().unwrap();
     let (straight, end) = run(&w, &ds, &tiny(), full.path(), false, |_, _| {});
     assert!(matches!(end, Event::Finished(_)));
@@ -206,7 +207,7 @@ fn a_non_finite_loss_stops_the_run_and_keeps_the_last_checkpoint() {
     let mut cfg = tiny();
     cfg.epochs = 1;
     cfg.alpha = 1e300; // α·KL(P‖Q) overflows to +∞ at the first stage-2 iteration
-    let w = Worker::spawn(|| {});
+    let w = Worker::spawn(Priority::Normal, || {});
     let (_, end) = run(&w, &ds, &cfg, dir.path(), false, |_, _| {});
     let Event::Failed(msg) = end else {
         panic!("expected a failure")
@@ -226,7 +227,7 @@ fn invalid_config_fails_with_the_field_name() {
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = tiny();
     cfg.k_b = 5000;
-    let w = Worker::spawn(|| {});
+    let w = Worker::spawn(Priority::Normal, || {});
     let (_, end) = run(&w, &ds, &cfg, dir.path(), false, |_, _| {});
     let Event::Failed(msg) = end else {
         panic!("expected a failure")

@@ -4,6 +4,7 @@ use crate::config::{Config, Preset, apply_override};
 use crate::data::{self, LoadOptions, Progress, Registry};
 use crate::graph::{self, Adjacency};
 use crate::messages::{Command, Event, Job};
+use crate::priority::Priority;
 use crate::runtime::{DeviceChoice, device_name};
 use crate::train::{adam::Adam, stage1::Stage1, stage2::Stage2};
 use crate::worker::Worker;
@@ -178,7 +179,7 @@ pub fn quality(a: &QualityArgs) -> Result<()> {
         for s in &a.sets {
             cfg = apply_override(&cfg, s)?;
         }
-        let worker = Worker::spawn(|| {});
+        let worker = Worker::spawn(Priority::Normal, || {});
         worker.send(Command::Start(Box::new(Job {
             dataset: ds.clone(),
             config: cfg,

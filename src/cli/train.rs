@@ -2,6 +2,7 @@
 use super::data_args::{self, DataArgs};
 use crate::config::{Config, Preset, apply_override};
 use crate::messages::{Command, Event, Job, LossTerms, Stage};
+use crate::priority::Priority;
 use crate::rundir::DataRecord;
 use crate::runtime::DeviceChoice;
 use crate::worker::Worker;
@@ -86,7 +87,7 @@ pub fn run(a: &TrainArgs) -> Result<()> {
         .with_context(|| format!("cannot create {}", run_dir.display()))?;
     data.record().write(&run_dir)?;
 
-    let worker = Worker::spawn(|| {});
+    let worker = Worker::spawn(Priority::Normal, || {});
     worker.send(Command::Start(Box::new(Job {
         dataset: ds.clone(),
         config: cfg.clone(),

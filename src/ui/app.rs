@@ -10,6 +10,7 @@ use crate::config::{Config, apply_override};
 use crate::data::{Dataset, LoadOptions, Registry};
 use crate::embedding::Embedding;
 use crate::messages::{Command, Job};
+use crate::priority::Priority;
 use crate::rundir::{DataRecord, SavedRun};
 use crate::worker::Worker;
 use std::sync::Arc;
@@ -160,7 +161,7 @@ impl IcicleApp {
             data_error: None,
             // Training reports every step; 10 repaints a second are plenty to watch it, and
             // software GL would otherwise take CPU time from the training itself.
-            worker: Worker::spawn(move || {
+            worker: Worker::spawn(Priority::Background, move || {
                 c1.request_repaint_after(std::time::Duration::from_millis(100))
             }),
             session: Session::new(settings.config.clone()),

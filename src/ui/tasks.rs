@@ -3,6 +3,7 @@
 use crate::data::Dataset;
 use crate::embedding::Embedding;
 use crate::export::FolderExport;
+use crate::priority::Priority;
 use crate::rundir::{DataRecord, SavedRun};
 use crossbeam_channel::{Receiver, Sender, unbounded};
 use std::path::PathBuf;
@@ -62,7 +63,13 @@ impl Tasks {
         };
         let _ = std::thread::Builder::new()
             .name(format!("icicle-{name}"))
-            .spawn(move || job(r));
+            .spawn(move || {
+                // Helpers (t-SNE, decoding, export) yield to the UI thread like training does.
+                if let Err(e) = Priority::Background.apply_to_current_thread() {
+                    eprintln!("helper thread keeps normal priority: {e}");
+                }
+                job(r)
+            });
     }
 
     /// A folder dialog off the UI thread (rfd's sync dialog would block drawing). Without a
