@@ -37,6 +37,9 @@ pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
     });
     let dest = PathBuf::from(app.settings.export_dir.trim());
     let ready = !app.settings.export_dir.trim().is_empty() && !app.export_busy;
+    if app.settings.export_dir.trim().is_empty() {
+        ui.weak("Type or choose a folder above to export to; it is created if missing.");
+    }
     let clusters = app.session.clusters.clone();
     let confidence = app.session.confidence.clone();
     ui.horizontal(|ui| {

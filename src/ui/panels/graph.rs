@@ -52,29 +52,27 @@ pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
                 ui.end_row();
             }
         });
-    ui.add_space(12.0);
-    // Purity as bars: how much the larger scale trades purity for reach.
-    let bars: Vec<egui_plot::Bar> = s
-        .graphs
-        .iter()
-        .enumerate()
-        .filter_map(|(i, (scale, g))| {
-            g.purity.map(|p| {
-                egui_plot::Bar::new(i as f64, p)
-                    .name(format!("scale {scale}, k = {}", g.k))
-                    .width(0.5)
-            })
-        })
-        .collect();
-    if !bars.is_empty() {
-        egui_plot::Plot::new("purity")
-            .height(220.0)
-            .include_y(0.0)
-            .include_y(1.0)
-            .y_axis_label("edge purity")
-            .show_x(false)
-            .show(ui, |p| {
-                p.bar_chart(egui_plot::BarChart::new("edge purity", bars))
+    // Purity as labelled bars: how much the larger scale trades purity for reach.
+    if s.graphs.iter().any(|(_, g)| g.purity.is_some()) {
+        ui.add_space(12.0);
+        ui.label(egui::RichText::new("Edges that join two images of the same class").strong());
+        for (scale, g) in &s.graphs {
+            let Some(p) = g.purity else { continue };
+            ui.horizontal(|ui| {
+                ui.add_sized(
+                    [110.0, 18.0],
+                    egui::Label::new(format!("{scale}, k = {}", g.k)),
+                );
+                ui.add(
+                    egui::ProgressBar::new(p as f32)
+                        .desired_width(ui.available_width().min(520.0))
+                        .text(format!(
+                            "{:.1} % of {} edges",
+                            100.0 * p,
+                            g.undirected_edges
+                        )),
+                );
             });
+        }
     }
 }
