@@ -111,3 +111,32 @@ fn lasso_selection_follows_a_concave_outline() {
     assert_eq!(e.items_in_polygon(&rev), want);
     assert!(e.items_in_polygon(&l[..2]).is_empty());
 }
+
+/// A cloud big enough for a deep neighbour tree: 1,500 points in 16-d around 10 centres.
+fn cloud() -> Vec<f32> {
+    let mut seed = 11u32;
+    let mut noise = || {
+        seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        (seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5
+    };
+    let mut x = vec![];
+    for i in 0..1500 {
+        for d in 0..16 {
+            let centre = if d == i % 10 { 3.0 } else { 0.0 };
+            x.push(centre + noise());
+        }
+    }
+    x
+}
+
+#[test]
+fn the_same_seed_draws_the_same_map_of_many_points() {
+    // The map must not depend on anything but the features and the seed (the neighbour
+    // search's random vantage points, thread scheduling): a reopened run shows the map again.
+    let x = cloud();
+    let a = tsne(&x, 16, 5000, 120, 9).unwrap();
+    let b = tsne(&x, 16, 5000, 120, 9).unwrap();
+    assert_eq!(a.items.len(), 1500);
+    let moved = a.xy.iter().zip(&b.xy).filter(|(p, q)| p != q).count();
+    assert_eq!(moved, 0, "{moved} of 1500 points moved between two runs");
+}

@@ -62,11 +62,22 @@ fn tsne(a: &TsneBench) -> Result<()> {
     let (features, rows, dim) = crate::export::npy::read_f32(&a.run.join("features.npy"))?;
     let start = Instant::now();
     let e = crate::embedding::tsne(&features, dim, a.points, a.iterations, a.seed)?;
+    let secs = start.elapsed().as_secs_f64();
+    // A digest of the coordinates: equal digests across launches show the map is reproducible.
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    for p in &e.xy {
+        h.update(p[0].to_le_bytes());
+        h.update(p[1].to_le_bytes());
+    }
+    let digest: String = h.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     println!(
-        "tsne {} of {rows} points, dim {dim}, {} iterations: {:.1} s",
+        "tsne {} of {rows} points, dim {dim}, {} iterations: {secs:.1} s (map digest {digest})",
         e.items.len(),
         a.iterations,
-        start.elapsed().as_secs_f64()
     );
     Ok(())
 }

@@ -29,7 +29,7 @@ pub struct GuiArgs {
     /// Press Train this many seconds after launch.
     #[arg(long, value_name = "SECONDS")]
     pub train_at: Option<f64>,
-    /// Map at most this many points with t-SNE (default 2500; a seeded subsample above).
+    /// Map at most this many points with t-SNE (default 5000; a seeded subsample above).
     #[arg(long, value_name = "N")]
     pub tsne_points: Option<usize>,
     /// t-SNE iterations (default 750; fewer gives a rougher map sooner).

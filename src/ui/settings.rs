@@ -29,7 +29,7 @@ impl Default for Settings {
             k_from_classes: true,
             log_scale: false,
             colour_by_truth: false,
-            tsne_max_points: 2500,
+            tsne_max_points: 5000,
             tsne_iterations: 750,
             thumb_size: 56.0,
             export_dir: String::new(),

@@ -29,8 +29,8 @@ pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
         // A static line, not a spinner: a spinner repaints every frame, and on software GL
         // that takes CPU from the t-SNE and the training it is waiting for.
         ui.label(format!(
-            "Computing the t-SNE map of {} points on a helper thread (minutes for 10,000 \
-             points on a small CPU)…",
+            "Computing the t-SNE map of {} points on a helper thread (about 15 s for 10,000 \
+             points on a small CPU, longer while training)…",
             app.session.clusters.len().min(app.settings.tsne_max_points)
         ));
         return;
@@ -56,7 +56,8 @@ pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
         ui.separator();
         if emb.subsampled() {
             ui.label(format!(
-                "{} of {} points (seeded subsample; t-SNE is slow above a few thousand)",
+                "{} of {} points (a seeded subsample keeps t-SNE quick; icicle gui \
+                 --tsne-points N maps more)",
                 emb.items.len(),
                 emb.total
             ));
@@ -64,18 +65,24 @@ pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
             ui.label(format!("{} points", emb.items.len()));
         }
     });
-    if let Some(sel) = &app.selection {
-        let title = sel.title.clone();
-        ui.horizontal(|ui| {
-            ui.label(format!("Selected: {title}"));
-            if ui.button("show in gallery").clicked() {
-                app.tab = Tab::Gallery;
+    // The selection row is always there, so the map does not jump when a selection appears.
+    ui.horizontal(|ui| {
+        ui.set_min_height(ui.spacing().interact_size.y);
+        match &app.selection {
+            Some(sel) => {
+                ui.label(format!("Selected: {}", sel.title));
+                if ui.button("show in gallery").clicked() {
+                    app.tab = Tab::Gallery;
+                }
+                if ui.button("clear selection").clicked() {
+                    app.selection = None;
+                }
             }
-            if ui.button("clear selection").clicked() {
-                app.selection = None;
+            None => {
+                ui.weak("Nothing selected: click a point, or drag in box or lasso mode.");
             }
-        });
-    }
+        }
+    });
     let by_truth = app.settings.colour_by_truth && labelled;
     let clusters = &app.session.clusters;
     let group = |i: usize| -> usize {
