@@ -3,6 +3,7 @@
 //! it maps a seeded random subsample. The map depends only on the features and the seed: the
 //! start is drawn from the seed, and bhtsne's neighbour search is exact (see BENCHMARKS for
 //! why this is bhtsne 0.7 rather than linfa-tsne, whose bhtsne 0.4 search was not).
+use crate::progress::Progress;
 use anyhow::{Result, bail};
 use rand::seq::index::sample;
 use rand::{Rng, SeedableRng};
@@ -80,6 +81,25 @@ pub fn tsne(
     iterations: usize,
     seed: u64,
 ) -> Result<Embedding> {
+    tsne_with_progress(
+        features,
+        dim,
+        max_points,
+        iterations,
+        seed,
+        &Progress::none(),
+    )
+}
+
+/// As `tsne`, reporting ("t-SNE", iterations done, iterations) after every iteration.
+pub fn tsne_with_progress(
+    features: &[f32],
+    dim: usize,
+    max_points: usize,
+    iterations: usize,
+    seed: u64,
+    progress: &Progress,
+) -> Result<Embedding> {
     if dim == 0 || !features.len().is_multiple_of(dim) {
         bail!("features: {} values are not rows of {dim}", features.len());
     }
@@ -119,16 +139,18 @@ pub fn tsne(
         .thread_name(|_| "icicle-tsne-fit".into())
         .build()?;
     let fit = pool.install(|| {
-        std::panic::catch_unwind(|| {
+        // Nothing the fit touches outlives a panic but the progress sink, which only reports.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let mut t = bhtsne::tSNE::<f32, &[f32], 2>::new(&rows);
             t.perplexity(perplexity)
+                .epoch_callback(|epoch, _| progress.report("t-SNE", epoch + 1, iterations))
                 .epochs(iterations)
                 .stop_lying_epoch(lying)
                 .momentum_switch_epoch(lying)
                 .initial_embedding(start)
                 .barnes_hut(0.5, |a, b| euclidean(a, b));
             t.embedding()
-        })
+        }))
     });
     let y = fit.map_err(|_| anyhow::anyhow!("t-SNE failed on {n} points of dimension {dim}"))?;
     let xy = y

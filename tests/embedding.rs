@@ -1,6 +1,8 @@
 //! t-SNE for the embedding view: separated groups stay separated, subsampling is seeded, too
 //! little data is a clear error, and box and lasso selections pick exactly the points inside.
-use icicle_explorer::embedding::{Embedding, inside_polygon, tsne};
+use icicle_explorer::embedding::{Embedding, inside_polygon, tsne, tsne_with_progress};
+use icicle_explorer::progress::Progress;
+use std::sync::{Arc, Mutex};
 
 /// Three tight Gaussian-ish groups in 10-d, 40 points each, far apart.
 fn blobs() -> (Vec<f32>, Vec<usize>) {
@@ -139,4 +141,22 @@ fn the_same_seed_draws_the_same_map_of_many_points() {
     assert_eq!(a.items.len(), 1500);
     let moved = a.xy.iter().zip(&b.xy).filter(|(p, q)| p != q).count();
     assert_eq!(moved, 0, "{moved} of 1500 points moved between two runs");
+}
+
+#[test]
+fn progress_counts_every_iteration_and_does_not_change_the_map() {
+    let (x, _) = blobs();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let progress = Progress::new(move |what, done, total| {
+        assert_eq!(what, "t-SNE");
+        sink.lock().unwrap().push((done, total));
+    });
+    let with = tsne_with_progress(&x, 10, 1000, 80, 5, &progress).unwrap();
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 80);
+    assert_eq!(seen.first(), Some(&(1, 80)));
+    assert_eq!(seen.last(), Some(&(80, 80)));
+    assert!(seen.windows(2).all(|w| w[1].0 == w[0].0 + 1));
+    assert_eq!(with, tsne(&x, 10, 1000, 80, 5).unwrap());
 }

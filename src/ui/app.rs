@@ -99,6 +99,8 @@ pub struct IcicleApp {
     /// The `features_id` whose t-SNE map is being computed or shown.
     pub tsne_for: Option<u64>,
     pub tsne_running: bool,
+    /// (iterations done, iterations in all) of the map being computed.
+    pub tsne_progress: Option<(usize, usize)>,
     pub tsne_error: Option<String>,
     pub selection: Option<Selection>,
     /// Item highlighted by a click in the embedding.
@@ -172,6 +174,7 @@ impl IcicleApp {
             embedding: None,
             tsne_for: None,
             tsne_running: false,
+            tsne_progress: None,
             tsne_error: None,
             selection: None,
             focus: None,
@@ -382,9 +385,19 @@ impl IcicleApp {
                         Err(e) => self.notice = Some(format!("cannot open the run: {e}")),
                     }
                 }
+                Done::TsneProgress {
+                    features_id,
+                    done,
+                    total,
+                } => {
+                    if Some(features_id) == self.tsne_for {
+                        self.tsne_progress = Some((done, total));
+                    }
+                }
                 Done::Tsne { features_id, result } => {
                     if Some(features_id) == self.tsne_for {
                         self.tsne_running = false;
+                        self.tsne_progress = None;
                         match result {
                             Ok(e) => self.embedding = Some(e),
                             Err(e) => self.tsne_error = Some(e),
@@ -430,6 +443,7 @@ impl IcicleApp {
         }
         self.tsne_for = Some(features_id);
         self.tsne_running = true;
+        self.tsne_progress = None;
         self.tsne_error = None;
         let (features, dim) = (features.clone(), *dim);
         let (max, iters, seed) = (
@@ -438,8 +452,10 @@ impl IcicleApp {
             self.session.config.seed,
         );
         self.tasks.spawn("tsne", move |r| {
-            let result = crate::embedding::tsne(&features, dim, max, iters, seed)
-                .map_err(|e| format!("{e:#}"));
+            let progress = r.tsne_progress(features_id);
+            let result =
+                crate::embedding::tsne_with_progress(&features, dim, max, iters, seed, &progress)
+                    .map_err(|e| format!("{e:#}"));
             r.send(Done::Tsne {
                 features_id,
                 result,

@@ -25,6 +25,12 @@ pub enum Done {
     },
     DataLoaded(Box<Result<(Arc<Dataset>, DataRecord), String>>),
     RunOpened(Box<Result<(SavedRun, Arc<Dataset>), String>>),
+    /// t-SNE iterations done of all, for the map being computed for `features_id`.
+    TsneProgress {
+        features_id: u64,
+        done: usize,
+        total: usize,
+    },
     Tsne {
         features_id: u64,
         result: Result<Embedding, String>,
@@ -97,18 +103,37 @@ impl Reporter {
 
     /// Loader progress for the UI, at most every 50 ms (loaders report per file).
     pub fn progress(&self) -> crate::progress::Progress {
+        self.throttled(50, |what, done, total| Done::LoadProgress {
+            what: what.to_string(),
+            done,
+            total,
+        })
+    }
+
+    /// t-SNE progress for the UI, at most every 250 ms (each report costs a repaint, which on
+    /// software GL takes CPU from the t-SNE itself).
+    pub fn tsne_progress(&self, features_id: u64) -> crate::progress::Progress {
+        self.throttled(250, move |_, done, total| Done::TsneProgress {
+            features_id,
+            done,
+            total,
+        })
+    }
+
+    /// Sends `message(what, done, total)` at most every `ms` milliseconds, and at the end.
+    fn throttled(
+        &self,
+        ms: u128,
+        message: impl Fn(&str, usize, usize) -> Done + Send + Sync + 'static,
+    ) -> crate::progress::Progress {
         let r = self.clone();
         let last = std::sync::Mutex::new(None::<std::time::Instant>);
         crate::progress::Progress::new(move |what, done, total| {
             let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
-            let due = last.is_none_or(|t| t.elapsed().as_millis() >= 50) || done == total;
+            let due = last.is_none_or(|t| t.elapsed().as_millis() >= ms) || done == total;
             if due {
                 *last = Some(std::time::Instant::now());
-                r.send(Done::LoadProgress {
-                    what: what.to_string(),
-                    done,
-                    total,
-                });
+                r.send(message(what, done, total));
             }
         })
     }

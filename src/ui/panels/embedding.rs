@@ -26,13 +26,20 @@ pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
         return;
     }
     let Some(emb) = app.embedding.clone() else {
-        // A static line, not a spinner: a spinner repaints every frame, and on software GL
-        // that takes CPU from the t-SNE and the training it is waiting for.
+        // A bar moved by the helper's reports (4 a second), not a spinner: a spinner repaints
+        // every frame, and on software GL that takes CPU from the t-SNE and the training.
+        let points = app.session.clusters.len().min(app.settings.tsne_max_points);
         ui.label(format!(
-            "Computing the t-SNE map of {} points on a helper thread (about 15 s for 10,000 \
-             points on a small CPU, longer while training)…",
-            app.session.clusters.len().min(app.settings.tsne_max_points)
+            "Computing the t-SNE map of {points} points on a helper thread (about 15 s for \
+             10,000 points on a small CPU, longer while training)…"
         ));
+        if let Some((done, total)) = app.tsne_progress {
+            ui.add(
+                egui::ProgressBar::new(done as f32 / total.max(1) as f32)
+                    .desired_width(320.0)
+                    .text(format!("iteration {done} of {total}")),
+            );
+        }
         return;
     };
     let labelled = ds.labels.is_some();
