@@ -95,7 +95,8 @@ pub struct IcicleApp {
     pub tasks: Tasks,
     pub thumbs: Thumbs,
     pub tab: Tab,
-    pub embedding: Option<Embedding>,
+    /// Shared, so the panel takes it each frame without copying 10,000 points.
+    pub embedding: Option<Arc<Embedding>>,
     /// The `features_id` whose t-SNE map is being computed or shown.
     pub tsne_for: Option<u64>,
     pub tsne_running: bool,
@@ -399,7 +400,7 @@ impl IcicleApp {
                         self.tsne_running = false;
                         self.tsne_progress = None;
                         match result {
-                            Ok(e) => self.embedding = Some(e),
+                            Ok(e) => self.embedding = Some(Arc::new(e)),
                             Err(e) => self.tsne_error = Some(e),
                         }
                     }
