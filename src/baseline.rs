@@ -53,10 +53,34 @@ pub fn run(
             ds.name
         );
     }
+    run_on(
+        ds,
+        &ds.pixel_features(device),
+        clusters,
+        seed,
+        device,
+        progress,
+    )
+}
+
+/// K-means on given per-image features `x` (N×D), e.g. a pretrained encoder's.
+pub fn run_on(
+    ds: &Dataset,
+    x: &tch::Tensor,
+    clusters: usize,
+    seed: u64,
+    device: Device,
+    progress: &Progress,
+) -> Result<Baseline> {
+    if clusters < 2 || clusters > ds.len() {
+        bail!(
+            "clusters = {clusters}: must be between 2 and the {} images",
+            ds.len()
+        );
+    }
     let start = Instant::now();
-    let x = ds.pixel_features(device);
     let config = KMeansConfig::new(clusters, seed);
-    let km = kmeans(&x, &config, progress)?;
+    let km = kmeans(x, &config, progress)?;
     let evaluation = match &ds.labels {
         Some(l) => Some(Evaluation::new(&km.labels, l, clusters, ds.num_classes())?),
         None => None,

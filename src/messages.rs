@@ -14,6 +14,8 @@ pub struct Job {
     pub run_dir: PathBuf,
     /// Continue from the checkpoints in `run_dir` instead of starting afresh.
     pub resume: bool,
+    /// Where frozen-backbone features are cached (`None`: computed every time).
+    pub feature_cache: Option<PathBuf>,
 }
 
 pub enum Command {
@@ -44,6 +46,8 @@ pub struct LossTerms {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Stage {
+    /// Frozen pretrained backbone: features of the augmented views, computed once and cached.
+    Extract,
     /// Backbone + ISM + JC-SLIM on augmented views.
     One,
     /// Features, k-NN graphs, K-means initialisation.
@@ -122,6 +126,8 @@ pub enum Event {
         total: usize,
         eta_seconds: Option<f64>,
     },
+    /// Something the person should know that is not a problem (a cache hit, a choice made).
+    Info(String),
     Warning(String),
     Paused,
     Resumed,

@@ -179,6 +179,7 @@ fn stage_of(s: &str) -> Option<Stage> {
         "1" => Some(Stage::One),
         "2" => Some(Stage::Two),
         "graphs" => Some(Stage::Graphs),
+        "extract" => Some(Stage::Extract),
         _ => None,
     }
 }

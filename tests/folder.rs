@@ -74,9 +74,9 @@ fn class_folders_give_labels_and_every_format_is_converted() {
         "red JPEG stays red"
     );
     assert_eq!(
-        d.image(2)[2 * hw],
-        255,
-        "RGBA: blue plane kept, alpha dropped"
+        (d.image(2)[0], d.image(2)[2 * hw]),
+        (127, 255),
+        "RGBA (0, 0, 255, alpha 128): composited on white"
     );
     assert_eq!(d.image(3)[0], 255, "16-bit white → 255");
     assert_eq!(d.image(4)[hw], 255, "palette GIF green");

@@ -141,7 +141,7 @@ fn stage1_loss_under_reference_has_a_constant_positive_pair() {
     cfg.augment.blur = false;
     tch::manual_seed(5);
     let batch = Tensor::rand([8, 1, 8, 8], (Kind::Float, Device::Cpu));
-    let s1 = Stage1::new(&cfg, 1, 8, Device::Cpu);
+    let s1 = Stage1::new(&cfg, 1, 8, None, Device::Cpu).unwrap();
     tch::manual_seed(6);
     let (_, t_ref) = s1.loss(&batch, &cfg, false);
     let mut fixed = cfg.clone();

@@ -35,6 +35,7 @@ fn train(ds: &Arc<Dataset>, cfg: Config) -> Box<RunResult> {
         config: cfg,
         run_dir: dir.path().to_path_buf(),
         resume: false,
+        feature_cache: None,
     })));
     loop {
         match w.events.recv().unwrap() {

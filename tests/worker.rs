@@ -54,6 +54,7 @@ fn run(
         config: cfg.clone(),
         run_dir: dir.to_path_buf(),
         resume,
+        feature_cache: None,
     })));
     let mut losses = vec![];
     loop {

@@ -21,6 +21,57 @@ pub struct BaselineArgs {
     pub seed: u64,
     #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     pub device: DeviceChoice,
+    /// What K-means clusters: the pixels, or the frozen EfficientNet-Lite0's features of each
+    /// image (test view, L2-normalised) at `--tap` and `--side`.
+    #[arg(long, value_enum, default_value_t = BaselineFeatures::Pixels)]
+    pub features: BaselineFeatures,
+    /// EfficientNet-Lite0 feature tap for `--features pretrained`: 0 = head, 1..=16 = block.
+    #[arg(long, default_value_t = 0)]
+    pub tap: usize,
+    /// Side the images are resized to for `--features pretrained`.
+    #[arg(long, default_value_t = 224)]
+    pub side: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BaselineFeatures {
+    Pixels,
+    Pretrained,
+}
+
+/// The features K-means runs on, and their name for messages.
+fn features(
+    a: &BaselineArgs,
+    ds: &crate::data::Dataset,
+    device: tch::Device,
+) -> Result<(tch::Tensor, String)> {
+    match a.features {
+        BaselineFeatures::Pixels => Ok((ds.pixel_features(device), "pixels".into())),
+        BaselineFeatures::Pretrained => {
+            let mut cfg = crate::config::Config::preset(crate::config::Preset::Default, 2);
+            cfg.backbone = crate::config::BackboneKind::EfficientnetLite0;
+            cfg.backbone_tap = a.tap;
+            cfg.input_size = a.side;
+            cfg.validate(ds.len())?;
+            let images = tch::Tensor::from_slice(&ds.pixels)
+                .view([
+                    ds.len() as i64,
+                    ds.channels as i64,
+                    ds.height as i64,
+                    ds.width as i64,
+                ])
+                .to_device(device);
+            let x = crate::train::frozen::test_features(&images, &cfg, device)?;
+            Ok((
+                x,
+                format!(
+                    "EfficientNet-Lite0 {} features at side {}",
+                    crate::model::efficientnet::tap_name(a.tap),
+                    a.side
+                ),
+            ))
+        }
+    }
 }
 
 pub fn run(a: &BaselineArgs) -> Result<()> {
@@ -31,8 +82,11 @@ pub fn run(a: &BaselineArgs) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| data_args::default_run_dir(&ds, "-baseline"));
+    let started = std::time::Instant::now();
+    let (x, what) = features(a, &ds, device)?;
+    let feature_secs = started.elapsed().as_secs_f64();
     println!(
-        "K-means on pixels: {} ({} images, {}×{}×{}), K = {k}, device {}",
+        "K-means on {what}: {} ({} images, {}×{}×{}), K = {k}, device {}",
         ds.name,
         ds.len(),
         ds.channels,
@@ -41,7 +95,8 @@ pub fn run(a: &BaselineArgs) -> Result<()> {
         crate::runtime::device_name(device)
     );
     let bar = progress_bar::loader();
-    let result = baseline::run(&ds, k, a.seed, device, &bar.progress)?;
+    let mut result = baseline::run_on(&ds, &x, k, a.seed, device, &bar.progress)?;
+    result.wall_seconds += feature_secs;
     bar.finish();
     result
         .write(&out, &ds)

@@ -44,6 +44,43 @@ pub struct QualityArgs {
     pub out: PathBuf,
 }
 
+/// The frozen encoder's throughput: batches of augmented views at the configured side, as
+/// the extraction runs them (its cost is (views + 1) forward passes per image).
+fn frozen_speed(
+    cfg: &Config,
+    ds: &data::Dataset,
+    images: &Tensor,
+    device: tch::Device,
+    batches: usize,
+) -> Result<()> {
+    let enc = crate::model::pretrained::Pretrained::open(cfg, device)?;
+    let side = crate::train::frozen::side(cfg);
+    let b = crate::train::frozen::batch(side).min(ds.len() as i64);
+    let batch = |i: usize| {
+        let start = (i as i64 * b) % (ds.len() as i64 - b + 1);
+        crate::data::augment::view(&images.narrow(0, start, b), side, &cfg.augment)
+    };
+    let _ = enc.features(&batch(0))?; // warm-up
+    let t = Instant::now();
+    for i in 0..batches {
+        let _ = enc.features(&batch(i + 1))?;
+    }
+    let secs = t.elapsed().as_secs_f64();
+    let per_s = (batches as i64 * b) as f64 / secs;
+    println!(
+        "speed on {} ({} images), device {}, {} threads: {} at side {side}: {per_s:.1} images/s; \
+         extracting {} views + the test view of every image takes about {:.0} s",
+        ds.name,
+        ds.len(),
+        device_name(device),
+        tch::get_num_threads(),
+        enc.describe(),
+        cfg.views,
+        (cfg.views + 1) as f64 * ds.len() as f64 / per_s
+    );
+    Ok(())
+}
+
 fn config(k: usize, sets: &[String]) -> Result<Config> {
     let mut cfg = Config::preset(Preset::Default, k);
     for s in sets {
@@ -65,7 +102,10 @@ pub fn speed(a: &SpeedArgs) -> Result<()> {
     let device = cfg.device.resolve()?;
     tch::manual_seed(0);
     let images = ds.to_tensor(device);
-    let s1 = Stage1::new(&cfg, ds.channels, ds.height.max(ds.width), device);
+    if cfg.backbone.is_frozen() {
+        return frozen_speed(&cfg, &ds, &images, device, a.steps);
+    }
+    let s1 = Stage1::new(&cfg, ds.channels, ds.height.max(ds.width), None, device)?;
     let mut opt = Adam::new(&s1.vs, cfg.lr);
     let b = cfg.batch as i64;
     let step = |opt: &mut Adam, i: usize| {
@@ -185,6 +225,7 @@ pub fn quality(a: &QualityArgs) -> Result<()> {
             config: cfg,
             run_dir: a.out.join(name),
             resume: false,
+            feature_cache: crate::data::cache::default_dir(),
         })));
         let mut device = String::new();
         let result = loop {

@@ -93,6 +93,7 @@ pub fn run(a: &TrainArgs) -> Result<()> {
         config: cfg.clone(),
         run_dir: run_dir.clone(),
         resume: a.resume.is_some(),
+        feature_cache: crate::data::cache::default_dir(),
     })));
     let bar = ProgressBar::new(0);
     bar.set_style(
@@ -134,6 +135,8 @@ pub fn run(a: &TrainArgs) -> Result<()> {
                         "[{:>6.1} s] {}",
                         started.elapsed().as_secs_f64(),
                         match stage {
+                            Stage::Extract =>
+                                "pretrained features of the augmented views (frozen backbone)",
                             Stage::One => "stage 1: backbone + ISM + JC-SLIM on augmented views",
                             Stage::Graphs => "features and k-NN graphs",
                             Stage::Two => "stage 2: M-GCN on the full graph",
@@ -141,6 +144,7 @@ pub fn run(a: &TrainArgs) -> Result<()> {
                     ),
                 );
                 bar.set_message(match stage {
+                    Stage::Extract => "features",
                     Stage::One => "stage 1",
                     Stage::Graphs => "graphs",
                     Stage::Two => "stage 2",
@@ -224,6 +228,7 @@ pub fn run(a: &TrainArgs) -> Result<()> {
                 ),
             ),
             Event::Warning(w) => say(&bar, format!("warning: {w}")),
+            Event::Info(i) => say(&bar, i),
             Event::Assignments { .. } | Event::Features { .. } | Event::Paused | Event::Resumed => {
             }
             Event::Finished(r) => {

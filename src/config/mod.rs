@@ -29,6 +29,41 @@ pub enum BackboneKind {
     Resnet18,
     /// torchvision ResNet-34 without fc (the paper's backbone).
     Resnet34,
+    /// ImageNet EfficientNet-Lite0, frozen: the frozen-feature path (features of `views`
+    /// augmented views computed once and cached; stage 1 trains ISM + JC-SLIM on them).
+    #[serde(rename = "efficientnet-lite0")]
+    EfficientnetLite0,
+    /// A TorchScript image model of the user's (`backbone_file`), frozen, on the same path.
+    Torchscript,
+}
+
+impl BackboneKind {
+    pub const ALL: [BackboneKind; 5] = [
+        BackboneKind::Small,
+        BackboneKind::Resnet18,
+        BackboneKind::Resnet34,
+        BackboneKind::EfficientnetLite0,
+        BackboneKind::Torchscript,
+    ];
+
+    /// Pretrained and frozen: stage 1 runs on cached features instead of a CNN per step.
+    pub fn is_frozen(self) -> bool {
+        matches!(
+            self,
+            BackboneKind::EfficientnetLite0 | BackboneKind::Torchscript
+        )
+    }
+
+    /// The name config.toml and `--set backbone=` use.
+    pub fn name(self) -> &'static str {
+        match self {
+            BackboneKind::Small => "small",
+            BackboneKind::Resnet18 => "resnet18",
+            BackboneKind::Resnet34 => "resnet34",
+            BackboneKind::EfficientnetLite0 => "efficientnet-lite0",
+            BackboneKind::Torchscript => "torchscript",
+        }
+    }
 }
 
 /// Which vectors a stage-2 step works on.
@@ -91,6 +126,16 @@ pub struct Config {
     pub input_size: usize,
     /// Channels of the small CNN's first block (doubled twice).
     pub small_width: usize,
+    /// EfficientNet-Lite0 feature tap: 0 = the pooled 1,280-d head, 1..=16 = the pooled
+    /// output of that block (mid-network blocks cluster better on small images).
+    #[serde(default)]
+    pub backbone_tap: usize,
+    /// The TorchScript model file for `backbone = "torchscript"` (see README: input contract).
+    #[serde(default)]
+    pub backbone_file: String,
+    /// Frozen backbones: augmented views per image whose features are cached for stage 1.
+    #[serde(default = "default_views")]
+    pub views: usize,
     /// ISM projection size (128 in the reference).
     pub feature_dim: usize,
     /// JC-SLIM / GCN hidden sizes (500, 500, 2000 in the paper).
@@ -150,6 +195,10 @@ pub struct Config {
     pub checkpoint_every: usize,
     /// Stage-2 iterations between metric evaluations.
     pub eval_every: usize,
+}
+
+fn default_views() -> usize {
+    8
 }
 
 impl Config {

@@ -1,5 +1,5 @@
 //! Field-by-field validation; every message starts with the field's name.
-use super::{Config, Preset};
+use super::{BackboneKind, Config, Preset};
 use anyhow::{Result, bail};
 
 fn unit(name: &str, v: f64) -> Result<()> {
@@ -101,6 +101,22 @@ pub fn check(c: &Config, items: usize) -> Result<()> {
             "input_size = {}: must be 0 (native) or between 8 and 512",
             c.input_size
         );
+    }
+    if c.backbone_tap > crate::model::efficientnet::BLOCKS {
+        bail!(
+            "backbone_tap = {}: must be 0 (the head) or a block from 1 to {}",
+            c.backbone_tap,
+            crate::model::efficientnet::BLOCKS
+        );
+    }
+    if c.backbone.is_frozen() && c.views < 2 {
+        bail!(
+            "views = {}: a frozen backbone needs at least 2 augmented views per image",
+            c.views
+        );
+    }
+    if c.backbone == BackboneKind::Torchscript && c.backbone_file.trim().is_empty() {
+        bail!("backbone_file is empty: backbone = \"torchscript\" needs the path of a .pt model");
     }
     if c.checkpoint_every < 1 {
         bail!("checkpoint_every = 0: must be at least 1");

@@ -7,7 +7,8 @@ use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
-const MAGIC: &[u8; 10] = b"ICICLEDS1\n";
+// 2: transparent pixels composited on white (version 1 dropped alpha).
+const MAGIC: &[u8; 10] = b"ICICLEDS2\n";
 
 /// `$ICICLE_CACHE_DIR`, else `$XDG_CACHE_HOME/icicle-explorer`, else `~/.cache/icicle-explorer`.
 pub fn default_dir() -> Option<PathBuf> {

@@ -3,9 +3,18 @@ use image::DynamicImage;
 use image::imageops::{FilterType, resize};
 
 /// Converts (gray, RGBA, 16-bit and palette images alike) to `channels` (1 or 3) and resizes to
-/// h×w with a bilinear filter, as torchvision's Resize does. Alpha is dropped.
+/// h×w with a bilinear filter, as torchvision's Resize does. Transparent pixels are
+/// composited on white, as an image viewer shows them (icons and emoji keep their shape
+/// instead of turning into whatever colour the transparent pixels happen to store).
 pub fn to_chw(img: &DynamicImage, h: usize, w: usize, channels: usize) -> Vec<u8> {
     let (h32, w32) = (h as u32, w as u32);
+    let flat;
+    let img = if img.color().has_alpha() {
+        flat = on_white(img);
+        &flat
+    } else {
+        img
+    };
     if channels == 1 {
         let g = img.to_luma8();
         let g = if g.dimensions() == (w32, h32) {
@@ -30,6 +39,19 @@ pub fn to_chw(img: &DynamicImage, h: usize, w: usize, channels: usize) -> Vec<u8
         }
         out
     }
+}
+
+/// An image with alpha, composited on a white background (8-bit RGB).
+fn on_white(img: &DynamicImage) -> DynamicImage {
+    let mut rgba = img.to_rgba8();
+    for px in rgba.pixels_mut() {
+        let a = px[3] as u32;
+        for c in 0..3 {
+            px[c] = ((px[c] as u32 * a + 255 * (255 - a) + 127) / 255) as u8;
+        }
+        px[3] = 255;
+    }
+    DynamicImage::ImageRgb8(DynamicImage::ImageRgba8(rgba).to_rgb8())
 }
 
 /// C×H×W gray planes → the same image as an 8-bit `DynamicImage` (for resizing IDX data).

@@ -26,8 +26,14 @@ fn conv_bn_relu(p: &nn::Path, cin: i64, cout: i64) -> nn::SequentialT {
 }
 
 impl Backbone {
-    pub fn new(vs: &nn::Path, kind: BackboneKind, channels: usize, width: usize) -> Self {
-        match kind {
+    /// The trained CNN of `kind`; frozen pretrained kinds have none (see `pretrained`).
+    pub fn new(
+        vs: &nn::Path,
+        kind: BackboneKind,
+        channels: usize,
+        width: usize,
+    ) -> anyhow::Result<Self> {
+        Ok(match kind {
             BackboneKind::Small => {
                 // Three conv-BN-ReLU blocks (widths w, 2w, 4w), 2×2 max-pool between them,
                 // global average pool: h has 4w dimensions.
@@ -59,7 +65,11 @@ impl Backbone {
                     in_channels: 3,
                 }
             }
-        }
+            BackboneKind::EfficientnetLite0 | BackboneKind::Torchscript => anyhow::bail!(
+                "backbone {} is frozen: it runs on the frozen-feature path, not in stage 1",
+                kind.name()
+            ),
+        })
     }
 
     /// h = f(x) for a batch B×C×H×W in [0, 1] (no mean/std normalisation, as the reference).

@@ -1,9 +1,11 @@
 //! The paper's modules, one file each.
 pub mod backbone;
+pub mod efficientnet;
 pub mod init;
 pub mod ism;
 pub mod jcslim;
 pub mod mgcn;
+pub mod pretrained;
 
 pub use backbone::Backbone;
 pub use ism::Projector;

@@ -2,6 +2,7 @@
 //! that ties them together and reports through `messages::Event`.
 pub mod adam;
 pub mod checkpoint;
+pub mod frozen;
 pub mod losses;
 mod results;
 mod run;
@@ -20,4 +21,13 @@ pub fn argmax_confidence(p: &Tensor) -> (Vec<i64>, Vec<f32>) {
         Vec::try_from(&i.to_device(Device::Cpu)).expect("1-d"),
         Vec::try_from(&m.to_device(Device::Cpu).to_kind(tch::Kind::Float)).expect("1-d"),
     )
+}
+
+/// A seed for one step, so a resumed run draws the same augmentations as an uninterrupted one.
+pub(crate) fn step_seed(seed: u64, stage: u64, epoch: usize, step: usize) -> i64 {
+    let mut h = seed ^ 0x9E37_79B9_7F4A_7C15;
+    for v in [stage, epoch as u64, step as u64] {
+        h = (h ^ v).wrapping_mul(0x100_0000_01B3).rotate_left(29);
+    }
+    (h >> 1) as i64
 }

@@ -19,6 +19,7 @@ pub fn stage_name(s: Stage) -> &'static str {
     match s {
         Stage::One => "1",
         Stage::Graphs => "graphs",
+        Stage::Extract => "extract",
         Stage::Two => "2",
     }
 }

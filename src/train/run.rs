@@ -6,6 +6,7 @@ use super::checkpoint;
 use super::results;
 use super::stage1::Stage1;
 use super::stage2::Stage2;
+use super::{frozen, step_seed};
 use crate::config::{Config, FeatureSpace, Head};
 use crate::graph::{self, Adjacency};
 use crate::messages::{Command, Event, Job, LossPoint, LossTerms, MetricsPoint, RunResult, Stage};
@@ -47,15 +48,6 @@ struct Stage1Meta {
 struct Stage2Meta {
     iterations_done: usize,
     losses: Vec<(usize, LossTerms)>,
-}
-
-/// A seed for one step, so a resumed run draws the same augmentations as an uninterrupted one.
-fn step_seed(seed: u64, stage: u64, epoch: usize, step: usize) -> i64 {
-    let mut h = seed ^ 0x9E37_79B9_7F4A_7C15;
-    for v in [stage, epoch as u64, step as u64] {
-        h = (h ^ v).wrapping_mul(0x100_0000_01B3).rotate_left(29);
-    }
-    (h >> 1) as i64
 }
 
 struct Trainer<'a> {
@@ -186,6 +178,92 @@ fn save_checkpoint<M: Serialize>(
     checkpoint::save(file, tensors, meta)
 }
 
+/// The frozen path's features, normalised (`frozen::normalize`), ready for stage 1.
+struct FrozenFeatures {
+    /// N×V×D.
+    views: Tensor,
+    /// N×D (the test view).
+    test: Tensor,
+}
+
+impl FrozenFeatures {
+    /// Two different cached views of each image of the batch `idx` (the step's seed is set).
+    fn view_pair(&self, idx: &Tensor) -> (Tensor, Tensor) {
+        let s = self.views.size();
+        let (b, v, d) = (idx.size()[0], s[1], s[2]);
+        let dev = idx.device();
+        let va = Tensor::randint(v, [b], (Kind::Int64, dev));
+        let vb = (&va + Tensor::randint(v - 1, [b], (Kind::Int64, dev)) + 1).remainder(v);
+        let rows = self.views.index_select(0, idx);
+        let pick = |which: &Tensor| {
+            rows.gather(1, &which.view([b, 1, 1]).expand([b, 1, d], false), false)
+                .squeeze_dim(1)
+        };
+        (pick(&va), pick(&vb))
+    }
+}
+
+/// What stage 2 (and the stage-1 evaluation) works on: the test view's representation.
+fn stage2_input(s1: &Stage1, frozen: Option<&FrozenFeatures>, images: &Tensor) -> Tensor {
+    match frozen {
+        Some(f) => f.test.shallow_clone(),
+        None => s1.features(images),
+    }
+}
+
+/// Runs the frozen encoder over every image (or reads its cache), reporting progress.
+fn extract_features(t: &mut Trainer, images: &Tensor, device: Device) -> Res<FrozenFeatures> {
+    let (cfg, job): (&Config, &Job) = (t.cfg, t.job);
+    let ds = &*job.dataset;
+    let batches = ds.len().div_ceil(frozen::batch(frozen::side(cfg)) as usize);
+    (t.emit)(Event::StageChanged {
+        stage: Stage::Extract,
+        total_steps: batches * (cfg.views + 1),
+    });
+    let started = Instant::now();
+    let f = frozen::extract(
+        ds,
+        images,
+        cfg,
+        device,
+        job.feature_cache.as_deref(),
+        |done, total| {
+            t.poll()?;
+            t.progress(Stage::Extract, done, total, started, 0);
+            Ok::<(), Stop>(())
+        },
+    )?;
+    let what = format!(
+        "{} at side {}, {} views",
+        match cfg.backbone {
+            crate::config::BackboneKind::Torchscript =>
+                format!("TorchScript {}", cfg.backbone_file),
+            _ => format!(
+                "EfficientNet-Lite0 {}",
+                crate::model::efficientnet::tap_name(cfg.backbone_tap)
+            ),
+        },
+        frozen::side(cfg),
+        cfg.views
+    );
+    (t.emit)(Event::Info(match (&f.file, f.from_cache) {
+        (Some(file), true) => format!("features of {what} read from the cache {}", file.display()),
+        (Some(file), false) => format!(
+            "features of {what} computed in {:.1} s, cached in {}",
+            started.elapsed().as_secs_f64(),
+            file.display()
+        ),
+        (None, _) => format!(
+            "features of {what} computed in {:.1} s (no cache folder)",
+            started.elapsed().as_secs_f64()
+        ),
+    }));
+    Ok(FrozenFeatures {
+        views: frozen::normalize(&f.views),
+        test: frozen::normalize(&f.test),
+    })
+}
+
 /// Runs `job`, reading commands from `rx` between steps and reporting through `emit`.
 pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunResult> {
     let cfg = &job.config;
@@ -232,8 +310,24 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         .view([n, c, h, w])
         .to_device(device);
 
+    // ---- Frozen backbone: cached features of the augmented views ----
+    let frozen = if cfg.backbone.is_frozen() {
+        Some(extract_features(&mut t, &images, device)?)
+    } else {
+        None
+    };
+
     // ---- Stage 1 ----
-    let s1 = Stage1::new(cfg, ds.channels, ds.height.max(ds.width), device);
+    // Seeded again after the extraction's own draws, so weights start the same whether the
+    // features came from the cache or were computed just now.
+    tch::manual_seed(cfg.seed as i64);
+    let s1 = Stage1::new(
+        cfg,
+        ds.channels,
+        ds.height.max(ds.width),
+        frozen.as_ref().map(|f| f.test.size()[1] as usize),
+        device,
+    )?;
     let mut adam1 = Adam::new(&s1.vs, cfg.lr);
     let mut epochs_done = 0;
     if job.resume {
@@ -271,8 +365,16 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
             tch::manual_seed(step_seed(cfg.seed, 1, epoch, step));
             let idx = Tensor::from_slice(&order[(step - 1) * cfg.batch..step * cfg.batch])
                 .to_device(device);
-            let batch = images.index_select(0, &idx).to_kind(Kind::Float) / 255.0;
-            let (loss, terms) = s1.loss(&batch, cfg, warmup);
+            let (loss, terms) = match &frozen {
+                Some(f) => {
+                    let (h_a, h_b) = f.view_pair(&idx);
+                    s1.loss_on_features(&h_a, &h_b, cfg, warmup)
+                }
+                None => {
+                    let batch = images.index_select(0, &idx).to_kind(Kind::Float) / 255.0;
+                    s1.loss(&batch, cfg, warmup)
+                }
+            };
             let global = (epoch - 1) * steps + step;
             t.check_finite(&terms, format!("stage 1, epoch {epoch}, step {step}"))?;
             adam1.zero_grad();
@@ -293,7 +395,7 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
                 done_at_start,
             );
         }
-        let feats = s1.features(&images);
+        let feats = stage2_input(&s1, frozen.as_ref(), &images);
         let (assign, conf) = s1.assign(&feats);
         t.score(Stage::One, epoch * steps, "ae", &assign);
         emit(Event::Assignments {
@@ -319,7 +421,7 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         total_steps: 2,
     });
     t.poll()?;
-    let x = s1.features(&images);
+    let x = stage2_input(&s1, frozen.as_ref(), &images);
     let graph_x = match cfg.graph_features {
         FeatureSpace::Backbone => x.shallow_clone(),
         FeatureSpace::Pixels => images.view([n, -1]).to_kind(Kind::Float) / 255.0,

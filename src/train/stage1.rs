@@ -1,5 +1,7 @@
 //! Stage 1: backbone + ISM + JC-SLIM on two augmented views (spec §3.1):
-//! L1 = L_CIS + L_CCS + L_re, with the D1/D2 switches of the presets.
+//! L1 = L_CIS + L_CCS + L_re, with the D1/D2 switches of the presets. With a frozen
+//! pretrained backbone there is no CNN here: the views' features come from the cache
+//! (`frozen`), and only ISM and JC-SLIM train.
 use super::losses;
 use crate::config::Config;
 use crate::data::augment;
@@ -9,7 +11,8 @@ use tch::{Device, Kind, Tensor, nn};
 
 pub struct Stage1 {
     pub vs: nn::VarStore,
-    pub backbone: Backbone,
+    /// The trained CNN; `None` on the frozen-feature path.
+    pub backbone: Option<Backbone>,
     pub projector: Projector,
     pub ae: AutoEncoder,
     /// Backbone input side.
@@ -17,53 +20,73 @@ pub struct Stage1 {
 }
 
 impl Stage1 {
-    pub fn new(cfg: &Config, channels: usize, native_side: usize, device: Device) -> Self {
+    /// `frozen_dim`: the cached features' size on the frozen-feature path (no CNN built).
+    pub fn new(
+        cfg: &Config,
+        channels: usize,
+        native_side: usize,
+        frozen_dim: Option<usize>,
+        device: Device,
+    ) -> anyhow::Result<Self> {
         let vs = nn::VarStore::new(device);
         let root = vs.root();
-        let backbone = Backbone::new(
-            &(&root / "backbone"),
-            cfg.backbone,
-            channels,
-            cfg.small_width,
-        );
+        let backbone = match frozen_dim {
+            Some(_) => None,
+            None => Some(Backbone::new(
+                &(&root / "backbone"),
+                cfg.backbone,
+                channels,
+                cfg.small_width,
+            )?),
+        };
         crate::model::init::kaiming_convs(&vs);
-        let projector = Projector::new(&(&root / "ism"), backbone.rep_dim, cfg.feature_dim);
-        let ae = AutoEncoder::new(
-            &(&root / "ae"),
-            backbone.rep_dim,
-            cfg.ae_hidden,
-            cfg.clusters,
-        );
-        Self {
+        let rep_dim = backbone
+            .as_ref()
+            .map_or_else(|| frozen_dim.unwrap_or(1), |b| b.rep_dim);
+        let projector = Projector::new(&(&root / "ism"), rep_dim, cfg.feature_dim);
+        let ae = AutoEncoder::new(&(&root / "ae"), rep_dim, cfg.ae_hidden, cfg.clusters);
+        Ok(Self {
             vs,
             backbone,
             projector,
             ae,
             side: cfg.input_side(native_side) as i64,
-        }
+        })
     }
 
     /// The loss of one batch (float images B×C×H×W in [0, 1]); `warmup` leaves out L_re.
     pub fn loss(&self, batch: &Tensor, cfg: &Config, warmup: bool) -> (Tensor, LossTerms) {
+        let backbone = self.backbone.as_ref().expect("the CNN path has a backbone");
         let va = augment::view(batch, self.side, &cfg.augment);
         let vb = augment::view(batch, self.side, &cfg.augment);
         // Two forward calls, so BatchNorm statistics are per view (spec §2.1).
-        let h_a = self.backbone.forward(&va, true);
-        let h_b = self.backbone.forward(&vb, true);
-        let ae_a = self.ae.forward(&h_a);
+        let h_a = backbone.forward(&va, true);
+        let h_b = backbone.forward(&vb, true);
+        self.loss_on_features(&h_a, &h_b, cfg, warmup)
+    }
+
+    /// The loss given the representations h of two views of one batch (both paths).
+    pub fn loss_on_features(
+        &self,
+        h_a: &Tensor,
+        h_b: &Tensor,
+        cfg: &Config,
+        warmup: bool,
+    ) -> (Tensor, LossTerms) {
+        let ae_a = self.ae.forward(h_a);
         let mut terms = LossTerms::default();
-        let mut total = Tensor::zeros([], (Kind::Float, batch.device()));
+        let mut total = Tensor::zeros([], (Kind::Float, h_a.device()));
         if !cfg.no_instance_loss {
             let l = losses::instance_loss(
-                &self.projector.forward(&h_a),
-                &self.projector.forward(&h_b),
+                &self.projector.forward(h_a),
+                &self.projector.forward(h_b),
                 cfg.tau_i,
             );
             terms.instance = Some(l.double_value(&[]));
             total += l;
         }
         let ae_b =
-            (!cfg.cluster_views_from_a || cfg.recon_both_views).then(|| self.ae.forward(&h_b));
+            (!cfg.cluster_views_from_a || cfg.recon_both_views).then(|| self.ae.forward(h_b));
         if !cfg.no_cluster_loss {
             let c_b = Self::second_view_assignment(&ae_a.z, ae_b.as_ref().map(|b| &b.z), cfg);
             let l = losses::cluster_loss(&ae_a.z, c_b, cfg.tau_c);
@@ -72,9 +95,9 @@ impl Stage1 {
             total += l.total();
         }
         if !warmup {
-            let mut rec = losses::reconstruction(&ae_a.x_hat, &h_a);
+            let mut rec = losses::reconstruction(&ae_a.x_hat, h_a);
             if let (true, Some(b)) = (cfg.recon_both_views, &ae_b) {
-                rec = (rec + losses::reconstruction(&b.x_hat, &h_b)) * 0.5;
+                rec = (rec + losses::reconstruction(&b.x_hat, h_b)) * 0.5;
             }
             terms.reconstruction = Some(rec.double_value(&[]));
             total += rec;
@@ -97,6 +120,7 @@ impl Stage1 {
 
     /// Backbone features h of every image under the test transform, eval mode (spec D12).
     pub fn features(&self, images_u8: &Tensor) -> Tensor {
+        let backbone = self.backbone.as_ref().expect("the CNN path has a backbone");
         let _guard = tch::no_grad_guard();
         let n = images_u8.size()[0];
         let mut out = Vec::new();
@@ -104,10 +128,7 @@ impl Stage1 {
         while s < n {
             let len = 256.min(n - s);
             let x = images_u8.narrow(0, s, len).to_kind(Kind::Float) / 255.0;
-            out.push(
-                self.backbone
-                    .forward(&augment::test_view(&x, self.side), false),
-            );
+            out.push(backbone.forward(&augment::test_view(&x, self.side), false));
             s += len;
         }
         Tensor::cat(&out, 0)

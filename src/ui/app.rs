@@ -308,6 +308,7 @@ impl IcicleApp {
             config,
             run_dir,
             resume: false,
+            feature_cache: crate::data::cache::default_dir(),
         })));
     }
 

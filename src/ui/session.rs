@@ -74,6 +74,8 @@ pub struct Session {
     pub metrics: Vec<MetricsPoint>,
     pub graphs: Vec<(&'static str, GraphStats)>,
     pub warnings: Vec<String>,
+    /// Informational lines from the run (cache hits, choices the default made).
+    pub notes: Vec<String>,
     pub clusters: Vec<i64>,
     pub confidence: Vec<f32>,
     /// From which stage the current assignments come.
@@ -104,6 +106,7 @@ impl Session {
             metrics: vec![],
             graphs: vec![],
             warnings: vec![],
+            notes: vec![],
             clusters: vec![],
             confidence: vec![],
             assignments_stage: None,
@@ -188,6 +191,7 @@ impl Session {
                 eta_seconds,
             } => self.progress = Some((stage, done, total, eta_seconds)),
             Event::Warning(w) => self.warnings.push(w),
+            Event::Info(i) => self.notes.push(i),
             Event::Paused => self.status = Status::Paused,
             Event::Resumed => self.status = Status::Running,
             Event::Finished(r) => {

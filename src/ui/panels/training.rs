@@ -5,6 +5,7 @@ use crate::ui::session::Status;
 
 fn stage_title(s: Stage) -> &'static str {
     match s {
+        Stage::Extract => "Pretrained features of the augmented views (frozen backbone)",
         Stage::One => "Stage 1 · contrastive pre-training (backbone + ISM + JC-SLIM)",
         Stage::Graphs => "Features, k-NN graphs, K-means init",
         Stage::Two => "Stage 2 · multi-scale GCN self-training",
@@ -124,10 +125,10 @@ pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
         } else {
             0.0
         };
-        let unit = if stage == Stage::One {
-            "steps"
-        } else {
-            "iterations"
+        let unit = match stage {
+            Stage::One => "steps",
+            Stage::Extract => "batches",
+            _ => "iterations",
         };
         let mut text = format!("{done}/{total} {unit}");
         if let Some(s) = secs {
@@ -149,6 +150,9 @@ pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
             egui::Color32::from_rgb(170, 110, 0),
             format!("Warning: {w}"),
         );
+    }
+    for n in &app.session.notes {
+        ui.label(egui::RichText::new(n).small());
     }
     if let Some(dir) = &app.session.run_dir {
         ui.label(

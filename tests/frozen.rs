@@ -1,0 +1,257 @@
+//! The frozen-feature path: cached view features (reuse, invalidation, a corrupt cache
+//! file), TorchScript backbones and their errors, and a whole run through the worker.
+use icicle_explorer::config::{BackboneKind, Config, Preset};
+use icicle_explorer::data::{Dataset, LoadOptions, Progress, Registry, load_entry};
+use icicle_explorer::messages::{Command, Event, Job, Stage};
+use icicle_explorer::model::pretrained::Pretrained;
+use icicle_explorer::priority::Priority;
+use icicle_explorer::runtime::DeviceChoice;
+use icicle_explorer::train::frozen;
+use icicle_explorer::worker::Worker;
+use std::path::Path;
+use std::sync::Arc;
+use tch::{Device, Kind, Tensor};
+
+/// libtorch's random generator is one per process: tests that compare seeded results take
+/// turns so that another test's draws cannot interleave with theirs.
+static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn rng() -> std::sync::MutexGuard<'static, ()> {
+    RNG.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn digits(n: usize) -> Dataset {
+    let r = Registry::builtin().unwrap();
+    let mut ds = load_entry(
+        r.get("digits").unwrap(),
+        &LoadOptions::default(),
+        &Progress::none(),
+    )
+    .unwrap();
+    ds.items.truncate(n);
+    ds.pixels.truncate(n * ds.image_len());
+    if let Some(l) = &mut ds.labels {
+        l.truncate(n);
+    }
+    ds
+}
+
+fn frozen_config(tap: usize, views: usize) -> Config {
+    let mut cfg = Config::preset(Preset::Default, 10);
+    cfg.backbone = BackboneKind::EfficientnetLite0;
+    cfg.backbone_tap = tap;
+    cfg.input_size = 32;
+    cfg.views = views;
+    cfg.device = DeviceChoice::Cpu;
+    cfg
+}
+
+fn images(ds: &Dataset) -> Tensor {
+    Tensor::from_slice(&ds.pixels).view([
+        ds.len() as i64,
+        ds.channels as i64,
+        ds.height as i64,
+        ds.width as i64,
+    ])
+}
+
+fn extract(ds: &Dataset, cfg: &Config, cache: Option<&Path>) -> frozen::ViewFeatures {
+    frozen::extract(ds, &images(ds), cfg, Device::Cpu, cache, |_, _| {
+        Ok::<(), anyhow::Error>(())
+    })
+    .unwrap()
+}
+
+#[test]
+fn features_are_cached_and_reused_and_a_changed_setting_recomputes() {
+    let _rng = rng();
+    let ds = digits(70);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = frozen_config(3, 2);
+    let first = extract(&ds, &cfg, Some(dir.path()));
+    assert!(!first.from_cache);
+    assert_eq!(first.views.size(), [70, 2, 24]);
+    assert_eq!(first.test.size(), [70, 24]);
+    // Views differ from each other and from the test view: augmentation happened.
+    let v0 = first.views.select(1, 0);
+    assert!(
+        (&v0 - first.views.select(1, 1))
+            .abs()
+            .max()
+            .double_value(&[])
+            > 1e-3
+    );
+    let again = extract(&ds, &cfg, Some(dir.path()));
+    assert!(again.from_cache, "second extraction reads the cache");
+    assert!(again.views.equal(&first.views) && again.test.equal(&first.test));
+    // Without a cache the same seed computes the same numbers.
+    let fresh = extract(&ds, &cfg, None);
+    assert!(fresh.views.allclose(&first.views, 1e-5, 1e-5, false));
+
+    for (what, changed) in [
+        ("tap", frozen_config(4, 2)),
+        ("views", frozen_config(3, 3)),
+        (
+            "seed",
+            Config {
+                seed: 7,
+                ..cfg.clone()
+            },
+        ),
+        (
+            "side",
+            Config {
+                input_size: 40,
+                ..cfg.clone()
+            },
+        ),
+    ] {
+        assert_ne!(
+            frozen::cache_key(&ds, &changed),
+            frozen::cache_key(&ds, &cfg),
+            "{what}"
+        );
+        assert!(
+            !extract(&ds, &changed, Some(dir.path())).from_cache,
+            "{what}"
+        );
+    }
+    let other = digits(69);
+    assert_ne!(
+        frozen::cache_key(&other, &cfg),
+        frozen::cache_key(&ds, &cfg)
+    );
+
+    // A corrupt cache file is ignored and rewritten.
+    let file = first.file.unwrap();
+    std::fs::write(&file, b"not a safetensors file").unwrap();
+    let redone = extract(&ds, &cfg, Some(dir.path()));
+    assert!(!redone.from_cache);
+    assert!(extract(&ds, &cfg, Some(dir.path())).from_cache);
+}
+
+#[test]
+fn a_cancel_during_extraction_stops_it() {
+    let _rng = rng();
+    let ds = digits(200);
+    let cfg = frozen_config(2, 2);
+    let mut calls = 0;
+    let r = frozen::extract(&ds, &images(&ds), &cfg, Device::Cpu, None, |done, total| {
+        calls += 1;
+        assert!(done <= total);
+        if done == 2 {
+            anyhow::bail!("cancelled")
+        }
+        Ok(())
+    });
+    assert_eq!(r.err().unwrap().to_string(), "cancelled");
+    assert_eq!(calls, 3, "ticks at 0, 1 and 2 of 7 batches × 3 passes");
+}
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+#[test]
+fn a_torchscript_backbone_gives_its_features() {
+    let net = Pretrained::script(&fixture("tiny_encoder.pt"), Device::Cpu).unwrap();
+    let expected = Tensor::read_safetensors(fixture("tiny_encoder_expected.safetensors")).unwrap();
+    let get = |n: &str| &expected.iter().find(|(k, _)| k == n).unwrap().1;
+    let out = net.features(get("input")).unwrap();
+    assert!(out.allclose(get("output"), 1e-5, 1e-6, false));
+    // Gray input is repeated to RGB, as for EfficientNet.
+    let gray = Tensor::rand([2, 1, 8, 8], (Kind::Float, Device::Cpu));
+    assert_eq!(net.features(&gray).unwrap().size(), [2, 6]);
+}
+
+#[test]
+fn a_wrong_torchscript_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("notes.pt");
+    std::fs::write(&text, "hello").unwrap();
+    let e = format!(
+        "{:#}",
+        Pretrained::script(&text, Device::Cpu).err().unwrap()
+    );
+    assert!(
+        e.contains("notes.pt") && e.contains("not a TorchScript model"),
+        "{e}"
+    );
+    let missing = dir.path().join("missing.pt");
+    let e = format!(
+        "{:#}",
+        Pretrained::script(&missing, Device::Cpu).err().unwrap()
+    );
+    assert!(
+        e.contains("missing.pt") && e.contains("no such file"),
+        "{e}"
+    );
+    // The EfficientNet weights file is safetensors, not TorchScript.
+    let weights = icicle_explorer::model::efficientnet::default_weights();
+    let e = format!(
+        "{:#}",
+        Pretrained::script(&weights, Device::Cpu).err().unwrap()
+    );
+    assert!(e.contains("not a TorchScript model"), "{e}");
+}
+
+fn run(ds: &Arc<Dataset>, cfg: &Config, dir: &Path, cache: &Path) -> (Vec<String>, usize, f64) {
+    let w = Worker::spawn(Priority::Normal, || {});
+    w.send(Command::Start(Box::new(Job {
+        dataset: ds.clone(),
+        config: cfg.clone(),
+        run_dir: dir.to_path_buf(),
+        resume: false,
+        feature_cache: Some(cache.to_path_buf()),
+    })));
+    let (mut notes, mut extract_ticks) = (vec![], 0);
+    loop {
+        match w.events.recv().unwrap() {
+            Event::Info(i) => notes.push(i),
+            Event::Progress {
+                stage: Stage::Extract,
+                ..
+            } => extract_ticks += 1,
+            Event::Finished(r) => {
+                assert_eq!(r.clusters.len(), ds.len());
+                assert_eq!(r.feature_dim, 40, "block 5 of EfficientNet-Lite0");
+                return (notes, extract_ticks, r.scores.unwrap().acc);
+            }
+            Event::Failed(e) => panic!("{e}"),
+            Event::Cancelled { .. } => panic!("cancelled"),
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn a_frozen_run_trains_on_cached_features_and_reuses_them() {
+    let _rng = rng();
+    let ds = Arc::new(digits(300));
+    let mut cfg = frozen_config(5, 3);
+    cfg.epochs = 60;
+    cfg.iterations = 20;
+    cfg.batch = 50;
+    let (a, b, cache) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let (notes, ticks, acc) = run(&ds, &cfg, a.path(), cache.path());
+    assert!(ticks >= 5 * 4, "progress per batch and view: {ticks}");
+    assert!(notes.iter().any(|n| n.contains("computed")), "{notes:?}");
+    assert!(acc > 0.2, "ACC {acc}");
+    let (notes, _, acc2) = run(&ds, &cfg, b.path(), cache.path());
+    assert!(
+        notes.iter().any(|n| n.contains("read from the cache")),
+        "{notes:?}"
+    );
+    assert_eq!(acc, acc2, "same config and seed, same result");
+    let saved = std::fs::read_to_string(a.path().join("config.toml")).unwrap();
+    assert!(
+        saved.contains("backbone = \"efficientnet-lite0\""),
+        "{saved}"
+    );
+}
