@@ -132,21 +132,45 @@ fn set_overrides_fields_by_name_and_rejects_nonsense() {
 
 #[test]
 fn default_preset_fits_its_epochs_to_the_dataset() {
-    use icicle_explorer::config::{BackboneKind, DEFAULT_STAGE1_STEPS, fit_to_data};
+    use icicle_explorer::config::{BackboneKind, DEFAULT_STAGE1_STEPS, DataShape, fit_to_data};
+    let shape = |items, side, channels| DataShape {
+        items,
+        side,
+        channels,
+    };
     let mut d = Config::preset(Preset::Default, 10);
-    fit_to_data(&mut d, 1797, 8, false);
+    let why = fit_to_data(&mut d, shape(1797, 8, 1), false);
     assert_eq!(d.epochs, DEFAULT_STAGE1_STEPS.div_ceil(1797 / 64));
-    fit_to_data(&mut d, 10_000, 28, false);
+    assert!(why.iter().any(|w| w.contains("gray images")), "{why:?}");
+    assert_eq!(
+        (d.neighbor_k, d.iterations),
+        (10, 200),
+        "gray: pixel neighbours"
+    );
+    fit_to_data(&mut d, shape(10_000, 28, 1), false);
     assert_eq!(d.epochs, DEFAULT_STAGE1_STEPS.div_ceil(10_000 / 64));
     assert_eq!(d.backbone, BackboneKind::Small);
-    fit_to_data(&mut d, 10_000, 32, true);
+    fit_to_data(&mut d, shape(10_000, 32, 1), true);
     assert_eq!(
         (d.backbone, d.input_size),
         (BackboneKind::Resnet34, 224),
         "GPU: the paper's backbone"
     );
+    let why = fit_to_data(&mut d, shape(1906, 64, 3), false);
+    assert_eq!(
+        (d.backbone, d.backbone_tap, d.input_size),
+        (BackboneKind::EfficientnetLite0, 0, 128),
+        "colour: the frozen pretrained backbone"
+    );
+    assert!(
+        why.iter().any(|w| w.contains("EfficientNet-Lite0")),
+        "{why:?}"
+    );
+    // Back to gray after colour: the CNN again, nothing of the colour choice left.
+    fit_to_data(&mut d, shape(1797, 8, 1), false);
+    assert_eq!((d.backbone, d.input_size), (BackboneKind::Small, 0));
     let mut r = Config::preset(Preset::Reference, 10);
-    fit_to_data(&mut r, 1797, 8, false);
+    fit_to_data(&mut r, shape(1797, 8, 3), false);
     assert_eq!(
         r,
         Config::preset(Preset::Reference, 10),

@@ -23,7 +23,7 @@ fn default_preset_on_digits_beats_kmeans_on_pixels() {
     let km_acc = km.evaluation.unwrap().scores.acc;
 
     let mut cfg = Config::preset(Preset::Default, 10);
-    fit_to_data(&mut cfg, ds.len(), 8, false);
+    fit_to_data(&mut cfg, ds.shape(), false);
     cfg.device = icicle_explorer::runtime::DeviceChoice::Cpu;
     let dir = tempfile::tempdir().unwrap();
     let w = Worker::spawn(Priority::Normal, || {});

@@ -47,12 +47,7 @@ fn frozen_config(tap: usize, views: usize) -> Config {
 }
 
 fn images(ds: &Dataset) -> Tensor {
-    Tensor::from_slice(&ds.pixels).view([
-        ds.len() as i64,
-        ds.channels as i64,
-        ds.height as i64,
-        ds.width as i64,
-    ])
+    ds.to_u8_tensor(Device::Cpu)
 }
 
 fn extract(ds: &Dataset, cfg: &Config, cache: Option<&Path>) -> frozen::ViewFeatures {

@@ -53,14 +53,7 @@ fn features(
             cfg.backbone_tap = a.tap;
             cfg.input_size = a.side;
             cfg.validate(ds.len())?;
-            let images = tch::Tensor::from_slice(&ds.pixels)
-                .view([
-                    ds.len() as i64,
-                    ds.channels as i64,
-                    ds.height as i64,
-                    ds.width as i64,
-                ])
-                .to_device(device);
+            let images = ds.to_u8_tensor(device);
             let x = crate::train::frozen::test_features(&images, &cfg, device)?;
             Ok((
                 x,

@@ -72,7 +72,9 @@ pub fn run(a: &TrainArgs) -> Result<()> {
                 .unwrap_or_default()
                 .resolve()
                 .is_ok_and(|d| d.is_cuda());
-            crate::config::fit_to_data(&mut cfg, ds.len(), ds.height.max(ds.width), cuda);
+            for why in crate::config::fit_to_data(&mut cfg, ds.shape(), cuda) {
+                println!("default: {why}");
+            }
             (cfg, dir)
         }
     };

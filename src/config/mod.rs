@@ -6,7 +6,7 @@ mod presets;
 mod validate;
 
 pub use overrides::apply_override;
-pub use presets::{DEFAULT_STAGE1_STEPS, fit_to_data};
+pub use presets::{DEFAULT_STAGE1_STEPS, DataShape, fit_to_data};
 
 use crate::graph::Normalization;
 use crate::runtime::DeviceChoice;
@@ -155,6 +155,12 @@ pub struct Config {
     /// D2: reconstruct both views (false: view a only, as the reference).
     pub recon_both_views: bool,
     pub augment: Augment,
+    /// Stage-1 positives from the k nearest neighbours (0 = off: two augmentations of the same
+    /// image, as CC and the paper). On, view b is an augmentation of the image itself or of one
+    /// of its k nearest neighbours, chosen uniformly (SCAN's neighbour consistency, NNCLR):
+    /// neighbours in the pretrained features on the frozen path, in pixels for the CNN.
+    #[serde(default)]
+    pub neighbor_k: usize,
 
     // Stage 2: M-GCN
     pub stage2_lr: f64,

@@ -53,6 +53,12 @@ pub fn check(c: &Config, items: usize) -> Result<()> {
             bail!("{name} = {k}: must be smaller than the {items} images");
         }
     }
+    if c.neighbor_k >= items {
+        bail!(
+            "neighbor_k = {}: must be smaller than the {items} images (0 = off)",
+            c.neighbor_k
+        );
+    }
     positive("lr", c.lr)?;
     positive("stage2_lr", c.stage2_lr)?;
     non_negative("gcn_lr", c.gcn_lr)?;

@@ -49,12 +49,21 @@ impl Dataset {
         &self.pixels[i * l..(i + 1) * l]
     }
 
+    /// What the default preset adapts to (`config::fit_to_data`).
+    pub fn shape(&self) -> crate::config::DataShape {
+        crate::config::DataShape {
+            items: self.len(),
+            side: self.height.max(self.width),
+            channels: self.channels,
+        }
+    }
+
     pub fn num_classes(&self) -> usize {
         self.class_names.len()
     }
 
-    /// All images as floats in [0, 1], N×C×H×W, on `device`.
-    pub fn to_tensor(&self, device: Device) -> Tensor {
+    /// All images as stored, u8 N×C×H×W, on `device`.
+    pub fn to_u8_tensor(&self, device: Device) -> Tensor {
         Tensor::from_slice(&self.pixels)
             .view([
                 self.len() as i64,
@@ -63,8 +72,11 @@ impl Dataset {
                 self.width as i64,
             ])
             .to_device(device)
-            .to_kind(Kind::Float)
-            / 255.0
+    }
+
+    /// All images as floats in [0, 1], N×C×H×W, on `device`.
+    pub fn to_tensor(&self, device: Device) -> Tensor {
+        self.to_u8_tensor(device).to_kind(Kind::Float) / 255.0
     }
 
     /// Each image flattened to one row of floats in [0, 1] (N×(C·H·W)): "pixel features".

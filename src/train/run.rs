@@ -187,19 +187,57 @@ struct FrozenFeatures {
 }
 
 impl FrozenFeatures {
-    /// Two different cached views of each image of the batch `idx` (the step's seed is set).
-    fn view_pair(&self, idx: &Tensor) -> (Tensor, Tensor) {
+    /// Two different cached views, of the images `idx` and of their partners `partner`
+    /// (the same images, or neighbours); the step's seed is set.
+    fn view_pair(&self, idx: &Tensor, partner: &Tensor) -> (Tensor, Tensor) {
         let s = self.views.size();
         let (b, v, d) = (idx.size()[0], s[1], s[2]);
         let dev = idx.device();
         let va = Tensor::randint(v, [b], (Kind::Int64, dev));
         let vb = (&va + Tensor::randint(v - 1, [b], (Kind::Int64, dev)) + 1).remainder(v);
-        let rows = self.views.index_select(0, idx);
-        let pick = |which: &Tensor| {
-            rows.gather(1, &which.view([b, 1, 1]).expand([b, 1, d], false), false)
+        let pick = |rows: &Tensor, which: &Tensor| {
+            self.views
+                .index_select(0, rows)
+                .gather(1, &which.view([b, 1, 1]).expand([b, 1, d], false), false)
                 .squeeze_dim(1)
         };
-        (pick(&va), pick(&vb))
+        (pick(idx, &va), pick(partner, &vb))
+    }
+}
+
+/// Each image's positive candidates for stage 1: itself and its `neighbor_k` nearest
+/// neighbours (N×(k+1)), or `None` when `neighbor_k` is 0.
+fn positives(
+    cfg: &Config,
+    frozen: Option<&FrozenFeatures>,
+    images: &Tensor,
+) -> anyhow::Result<Option<Tensor>> {
+    if cfg.neighbor_k == 0 {
+        return Ok(None);
+    }
+    let n = images.size()[0];
+    let x = match frozen {
+        Some(f) => f.test.shallow_clone(),
+        None => images.view([n, -1]).to_kind(Kind::Float) / 255.0,
+    };
+    let knn = graph::knn(&x, cfg.neighbor_k, &Progress::none())?;
+    let nb = Tensor::from_slice(&knn.neighbors)
+        .view([n, cfg.neighbor_k as i64])
+        .to_device(images.device());
+    let own = Tensor::arange(n, (Kind::Int64, images.device())).view([n, 1]);
+    Ok(Some(Tensor::cat(&[own, nb], 1)))
+}
+
+/// One uniformly chosen positive candidate per image of the batch `idx`.
+fn partners(positives: Option<&Tensor>, idx: &Tensor) -> Tensor {
+    match positives {
+        None => idx.shallow_clone(),
+        Some(p) => {
+            let cand = p.index_select(0, idx);
+            let s = cand.size();
+            let pick = Tensor::randint(s[1], [s[0], 1], (Kind::Int64, idx.device()));
+            cand.gather(1, &pick, false).squeeze_dim(1)
+        }
     }
 }
 
@@ -300,15 +338,8 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
     });
 
     tch::manual_seed(cfg.seed as i64);
-    let (n, c, h, w) = (
-        ds.len() as i64,
-        ds.channels as i64,
-        ds.height as i64,
-        ds.width as i64,
-    );
-    let images = Tensor::from_slice(&ds.pixels)
-        .view([n, c, h, w])
-        .to_device(device);
+    let n = ds.len() as i64;
+    let images = ds.to_u8_tensor(device);
 
     // ---- Frozen backbone: cached features of the augmented views ----
     let frozen = if cfg.backbone.is_frozen() {
@@ -346,6 +377,7 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         }
         t.last_checkpoint = Some(ck1.clone());
     }
+    let positives = positives(cfg, frozen.as_ref(), &images)?;
     let total_epochs = cfg.warmup_epochs + cfg.epochs;
     let steps = ds.len() / cfg.batch;
     emit(Event::StageChanged {
@@ -365,14 +397,15 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
             tch::manual_seed(step_seed(cfg.seed, 1, epoch, step));
             let idx = Tensor::from_slice(&order[(step - 1) * cfg.batch..step * cfg.batch])
                 .to_device(device);
+            let partner = partners(positives.as_ref(), &idx);
             let (loss, terms) = match &frozen {
                 Some(f) => {
-                    let (h_a, h_b) = f.view_pair(&idx);
+                    let (h_a, h_b) = f.view_pair(&idx, &partner);
                     s1.loss_on_features(&h_a, &h_b, cfg, warmup)
                 }
                 None => {
-                    let batch = images.index_select(0, &idx).to_kind(Kind::Float) / 255.0;
-                    s1.loss(&batch, cfg, warmup)
+                    let float = |i: &Tensor| images.index_select(0, i).to_kind(Kind::Float) / 255.0;
+                    s1.loss_pair(&float(&idx), &float(&partner), cfg, warmup)
                 }
             };
             let global = (epoch - 1) * steps + step;

@@ -56,9 +56,21 @@ impl Stage1 {
 
     /// The loss of one batch (float images B×C×H×W in [0, 1]); `warmup` leaves out L_re.
     pub fn loss(&self, batch: &Tensor, cfg: &Config, warmup: bool) -> (Tensor, LossTerms) {
+        self.loss_pair(batch, batch, cfg, warmup)
+    }
+
+    /// The loss with view a drawn from `batch_a` and view b from `batch_b`: the same images
+    /// (CC), or each image's positive partner (`neighbor_k`).
+    pub fn loss_pair(
+        &self,
+        batch_a: &Tensor,
+        batch_b: &Tensor,
+        cfg: &Config,
+        warmup: bool,
+    ) -> (Tensor, LossTerms) {
         let backbone = self.backbone.as_ref().expect("the CNN path has a backbone");
-        let va = augment::view(batch, self.side, &cfg.augment);
-        let vb = augment::view(batch, self.side, &cfg.augment);
+        let va = augment::view(batch_a, self.side, &cfg.augment);
+        let vb = augment::view(batch_b, self.side, &cfg.augment);
         // Two forward calls, so BatchNorm statistics are per view (spec §2.1).
         let h_a = backbone.forward(&va, true);
         let h_b = backbone.forward(&vb, true);

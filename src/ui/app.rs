@@ -117,6 +117,8 @@ pub struct IcicleApp {
     pub notice: Option<String>,
     pub folder_input: String,
     pub run_input: String,
+    /// What the default preset chose for the loaded data, and why (`config::fit_to_data`).
+    pub default_choices: Vec<String>,
     automation: Automation,
     launched: Instant,
     shots_taken: usize,
@@ -193,6 +195,7 @@ impl IcicleApp {
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
             run_input: String::new(),
+            default_choices: vec![],
             pending_train: automation.train,
             settings,
             automation,
@@ -322,13 +325,13 @@ impl IcicleApp {
         self.settings.config = cfg;
     }
 
-    fn fit(&self, cfg: &mut Config) {
+    fn fit(&mut self, cfg: &mut Config) {
         if let Some(ds) = &self.dataset {
             let cuda = match cfg.device {
                 crate::runtime::DeviceChoice::Cpu => false,
                 _ => self.cuda,
             };
-            crate::config::fit_to_data(cfg, ds.len(), ds.height.max(ds.width), cuda);
+            self.default_choices = crate::config::fit_to_data(cfg, ds.shape(), cuda);
         }
     }
 
