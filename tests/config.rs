@@ -148,6 +148,7 @@ fn default_preset_fits_its_epochs_to_the_dataset() {
         "gray: pixel neighbours"
     );
     fit_to_data(&mut d, shape(10_000, 28, 1), false);
+    assert_eq!(d.iterations, 100, "large sets: fewer stage-2 iterations");
     assert_eq!(d.epochs, DEFAULT_STAGE1_STEPS.div_ceil(10_000 / 64));
     assert_eq!(d.backbone, BackboneKind::Small);
     fit_to_data(&mut d, shape(10_000, 32, 1), true);
@@ -166,9 +167,12 @@ fn default_preset_fits_its_epochs_to_the_dataset() {
         why.iter().any(|w| w.contains("EfficientNet-Lite0")),
         "{why:?}"
     );
+    assert_eq!(d.neighbor_k, 0, "nothing of the gray choice left");
+    assert_eq!(d.head, icicle_explorer::config::Head::Q, "frozen: Q");
     // Back to gray after colour: the CNN again, nothing of the colour choice left.
     fit_to_data(&mut d, shape(1797, 8, 1), false);
     assert_eq!((d.backbone, d.input_size), (BackboneKind::Small, 0));
+    assert_eq!(d.head, icicle_explorer::config::Head::StreamA);
     let mut r = Config::preset(Preset::Reference, 10);
     fit_to_data(&mut r, shape(1797, 8, 3), false);
     assert_eq!(

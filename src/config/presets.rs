@@ -127,11 +127,12 @@ pub struct DataShape {
 ///
 /// - Colour images: the frozen ImageNet EfficientNet-Lite0 (its features separate
 ///   categories of colour images better than pixels or a CNN trained here for minutes), head
-///   features, side 128 on a CPU (224 on a GPU), 8 cached views.
+///   features, side 128 on a CPU (224 on a GPU), 8 cached views, final clusters from Q.
 /// - Gray images: ImageNet features are worse than pixels on digits (issue 9's table), so
 ///   the small CNN is trained from scratch at the native side, with stage-1 positives from
-///   the 10 nearest neighbours in pixels (digits: stage-1 ACC 0.847 → 0.935), and enough
-///   stage-2 iterations for the GCN streams to pass Q.
+///   the 10 nearest neighbours in pixels (digits: stage-1 ACC 0.847 → 0.935), final clusters
+///   from GCN stream a.
+/// - 200 stage-2 iterations up to 5,000 images (the streams need ~150 to pass Q), 100 above.
 /// - The stage-1 epochs give about `DEFAULT_STAGE1_STEPS` updates.
 pub fn fit_to_data(cfg: &mut Config, data: DataShape, cuda: bool) -> Vec<String> {
     if cfg.preset != Preset::Default {
@@ -143,11 +144,17 @@ pub fn fit_to_data(cfg: &mut Config, data: DataShape, cuda: bool) -> Vec<String>
         cfg.backbone_tap = 0;
         cfg.input_size = if cuda { 224 } else { 128 };
         cfg.views = 8;
+        cfg.head = Head::Q;
         why.push(format!(
             "colour images: frozen ImageNet EfficientNet-Lite0, head features at side {}, {} \
              cached views (pretrained features beat pixels on colour images)",
             cfg.input_size, cfg.views
         ));
+        why.push(
+            "final clusters from Q: on pretrained features the k-NN graphs are 62–81 % pure \
+             at k = 10 and the GCN streams end below Q (Fashion-MNIST-test 0.545 vs 0.728)"
+                .into(),
+        );
     } else if cuda && data.side >= 32 {
         cfg.backbone = BackboneKind::Resnet34;
         cfg.input_size = 224;
@@ -161,15 +168,25 @@ pub fn fit_to_data(cfg: &mut Config, data: DataShape, cuda: bool) -> Vec<String>
             data.side
         ));
     }
+    cfg.neighbor_k = 0;
+    if !cfg.backbone.is_frozen() {
+        cfg.head = Head::StreamA;
+    }
     if !cfg.backbone.is_frozen() && data.channels == 1 {
         cfg.neighbor_k = 10.min(data.items.saturating_sub(1));
-        cfg.iterations = 200;
         why.push(format!(
-            "stage-1 positives from the {} nearest neighbours in pixels, and {} stage-2 \
-             iterations (gray digit-like images have pure pixel neighbourhoods)",
-            cfg.neighbor_k, cfg.iterations
+            "stage-1 positives from the {} nearest neighbours in pixels (gray digit-like \
+             images have pure pixel neighbourhoods)",
+            cfg.neighbor_k
         ));
     }
+    // The GCN streams start behind Q and need ~150 iterations to pass it (digits); one
+    // iteration costs ~2.7 s on 10,000 nodes on 2 cores, so large sets keep 100.
+    cfg.iterations = if data.items <= 5000 { 200 } else { 100 };
+    why.push(format!(
+        "{} stage-2 iterations ({} images)",
+        cfg.iterations, data.items
+    ));
     let steps_per_epoch = (data.items / cfg.batch.max(1)).max(1);
     cfg.epochs = DEFAULT_STAGE1_STEPS.div_ceil(steps_per_epoch).clamp(5, 200);
     why.push(format!(
