@@ -105,9 +105,7 @@ fn idx_dataset_exports_pngs_from_pixels() {
         &Progress::none(),
     )
     .unwrap();
-    ds.items.truncate(20);
-    ds.pixels.truncate(20 * 64);
-    ds.labels.as_mut().unwrap().truncate(20);
+    ds.truncate(20);
     let clusters: Vec<i64> = (0..20).map(|i| (i % 12) as i64).collect();
     let out = tempfile::tempdir().unwrap();
     let r = export::export_cluster_folders(&ds, &clusters, out.path(), &Progress::none()).unwrap();

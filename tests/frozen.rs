@@ -28,11 +28,7 @@ fn digits(n: usize) -> Dataset {
         &Progress::none(),
     )
     .unwrap();
-    ds.items.truncate(n);
-    ds.pixels.truncate(n * ds.image_len());
-    if let Some(l) = &mut ds.labels {
-        l.truncate(n);
-    }
+    ds.truncate(n);
     ds
 }
 

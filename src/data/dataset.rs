@@ -49,6 +49,16 @@ impl Dataset {
         &self.pixels[i * l..(i + 1) * l]
     }
 
+    /// Keeps the first `n` images (and their labels): a quick subset for tests and demos.
+    pub fn truncate(&mut self, n: usize) {
+        let n = n.min(self.len());
+        self.items.truncate(n);
+        self.pixels.truncate(n * self.image_len());
+        if let Some(l) = &mut self.labels {
+            l.truncate(n);
+        }
+    }
+
     /// What the default preset adapts to (`config::fit_to_data`).
     pub fn shape(&self) -> crate::config::DataShape {
         crate::config::DataShape {
