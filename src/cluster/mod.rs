@@ -1,4 +1,5 @@
 //! Classical clustering used by the baseline and by stage 2's initialisation.
 pub mod kmeans;
+pub mod spectral;
 
 pub use kmeans::{KMeans, KMeansConfig, kmeans};

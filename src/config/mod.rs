@@ -76,6 +76,19 @@ pub enum FeatureSpace {
     Pixels,
 }
 
+/// Where stage 2's Student-t centres μ start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CentreInit {
+    /// K-means on the AE embedding (the reference).
+    #[default]
+    Kmeans,
+    /// The spectral partition of the k_b graph (its clusters' mean embedding).
+    Spectral,
+    /// Whichever of the two has the higher modularity on the k_b graph (label-free).
+    Auto,
+}
+
 /// Which distribution gives the final cluster of each item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -187,6 +200,10 @@ pub struct Config {
     /// D18: log-softmax and log-space Student-t (false: log of probabilities, as the reference).
     pub log_space: bool,
     pub kmeans_restarts: usize,
+    /// Stage-2 centre initialisation: kmeans (the reference), spectral, or auto (the one
+    /// whose partition has the higher modularity on the k_b graph).
+    #[serde(default)]
+    pub centre_init: CentreInit,
 
     // Ablations (paper Tables 4–6)
     pub no_instance_loss: bool,

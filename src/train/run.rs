@@ -489,6 +489,7 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         features: features.clone(),
         dim: feature_dim,
     });
+    let graph_b = adj_b.clone();
     let (adj_a, adj_b) = (adj_a.to_sparse(device), adj_b.to_sparse(device));
 
     // ---- Stage 2 ----
@@ -516,7 +517,8 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         t.last_checkpoint = Some(ck2.clone());
     } else {
         s2.load_ae(&s1.vs)?;
-        s2.init_centres(&x, cfg)?;
+        let note = s2.init_centres(&x, cfg, &graph_b)?;
+        emit(Event::Info(note));
     }
     emit(Event::StageChanged {
         stage: Stage::Two,

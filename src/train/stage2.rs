@@ -2,8 +2,10 @@
 //! Q with K-means-initialised centres, target P held constant within an iteration,
 //! L2 = L_rec + α·KL(P‖Q) + β·KL(P‖pred_a) + η·KL(P‖pred_b), one forward per iteration (D17).
 use super::losses;
+use crate::cluster::spectral::{modularity, spectral_labels};
 use crate::cluster::{KMeansConfig, kmeans};
-use crate::config::{Config, Head, Preset};
+use crate::config::{CentreInit, Config, Head, Preset};
+use crate::graph::Adjacency;
 use crate::messages::LossTerms;
 use crate::model::{AutoEncoder, Fusion, Mgcn};
 use crate::progress::Progress;
@@ -80,7 +82,9 @@ impl Stage2 {
     }
 
     /// μ ← K-means centres of the AE's softmax output z over all items (spec §6.3).
-    pub fn init_centres(&self, x: &Tensor, cfg: &Config) -> Result<()> {
+    /// Sets μ from K-means on the AE embedding, or (`centre_init`) from the spectral
+    /// partition of `graph` (the k_b graph); returns what was chosen and why, for the log.
+    pub fn init_centres(&self, x: &Tensor, cfg: &Config, graph: &Adjacency) -> Result<String> {
         let _guard = tch::no_grad_guard();
         let z = self.ae.encode(x);
         let km = kmeans(
@@ -91,8 +95,37 @@ impl Stage2 {
             },
             &Progress::none(),
         )?;
-        self.mu.shallow_clone().copy_(&km.centers);
-        Ok(())
+        let mut centres = km.centers.shallow_clone();
+        let note = if cfg.centre_init == CentreInit::Kmeans {
+            "stage-2 centres from K-means on the AE embedding".to_string()
+        } else {
+            let sp = spectral_labels(
+                graph,
+                cfg.clusters,
+                cfg.seed,
+                cfg.kmeans_restarts,
+                x.device(),
+            )?;
+            let (q_km, q_sp) = (modularity(graph, &km.labels), modularity(graph, &sp));
+            let spectral = cfg.centre_init == CentreInit::Spectral || q_sp > q_km;
+            let means = spectral
+                .then(|| cluster_means(&z, &sp, cfg.clusters))
+                .flatten();
+            if let Some(m) = &means {
+                centres = m.shallow_clone();
+            }
+            format!(
+                "stage-2 centres from {} (modularity on the k_b graph: spectral {q_sp:.4}, \
+                 K-means {q_km:.4})",
+                if means.is_some() {
+                    "the spectral partition of the k_b graph"
+                } else {
+                    "K-means on the AE embedding"
+                }
+            )
+        };
+        self.mu.shallow_clone().copy_(&centres);
+        Ok(note)
     }
 
     pub fn forward(
@@ -148,6 +181,22 @@ impl Stage2 {
             },
         )
     }
+}
+
+/// The mean embedding of each of the `k` clusters of `labels`; `None` if one is empty.
+fn cluster_means(z: &Tensor, labels: &[i64], k: usize) -> Option<Tensor> {
+    let idx = Tensor::from_slice(labels).to_device(z.device());
+    let d = z.size()[1];
+    let sums = Tensor::zeros([k as i64, d], (z.kind(), z.device())).index_add(0, &idx, z);
+    let counts = Tensor::zeros([k as i64], (z.kind(), z.device())).index_add(
+        0,
+        &idx,
+        &Tensor::ones([labels.len() as i64], (z.kind(), z.device())),
+    );
+    if counts.min().double_value(&[]) < 1.0 {
+        return None;
+    }
+    Some(sums / counts.unsqueeze(1))
 }
 
 impl Heads {
