@@ -47,6 +47,23 @@ fn wait(
     h.step();
 }
 
+/// Loads `folder` at `side` px in the app, as the Dataset panel does, and waits for its
+/// `count` images.
+fn load_folder(
+    h: &mut Harness<'static, IcicleApp>,
+    folder: &std::path::Path,
+    side: u32,
+    count: usize,
+) {
+    let mut rec = h.state().settings.data.clone();
+    rec.folder = Some(folder.to_path_buf());
+    rec.size = side;
+    h.state_mut().load_data(rec);
+    wait(h, "the folder", 240, |a| {
+        a.dataset.as_ref().is_some_and(|d| d.len() == count)
+    });
+}
+
 #[test]
 fn pick_tune_train_inspect_and_export() {
     let mut h = harness();
@@ -269,13 +286,7 @@ fn settings_and_the_last_dataset_survive_a_restart() {
     };
     let mut h = start(Default::default(), Automation::default());
     wait(&mut h, "the default dataset", 60, |a| a.dataset.is_some());
-    let mut rec = h.state().settings.data.clone();
-    rec.folder = Some(folder.path().to_path_buf());
-    rec.size = 16;
-    h.state_mut().load_data(rec);
-    wait(&mut h, "the folder", 60, |a| {
-        a.dataset.as_ref().is_some_and(|d| d.len() == 12)
-    });
+    load_folder(&mut h, folder.path(), 16, 12);
     h.get_by_role_and_label(Role::Slider, "σ")
         .set_value_accesskit(0.7);
     h.state_mut().settings.colour_by_truth = true;
@@ -360,13 +371,7 @@ fn colour_folders_get_the_pretrained_backbone_and_a_frozen_run_finishes() {
         .with_size(egui::vec2(1400.0, 1000.0))
         .build_eframe(move |cc| IcicleApp::new(cc, automation.clone()));
     wait(&mut h, "the default dataset", 240, |a| a.dataset.is_some());
-    let mut rec = h.state().settings.data.clone();
-    rec.folder = Some(folder.path().to_path_buf());
-    rec.size = 24;
-    h.state_mut().load_data(rec);
-    wait(&mut h, "the folder", 240, |a| {
-        a.dataset.as_ref().is_some_and(|d| d.len() == 40)
-    });
+    load_folder(&mut h, folder.path(), 24, 40);
 
     let cfg = &h.state().settings.config;
     assert_eq!(

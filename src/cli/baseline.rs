@@ -48,21 +48,9 @@ fn features(
     match a.features {
         BaselineFeatures::Pixels => Ok((ds.pixel_features(device), "pixels".into())),
         BaselineFeatures::Pretrained => {
-            let mut cfg = crate::config::Config::preset(crate::config::Preset::Default, 2);
-            cfg.backbone = crate::config::BackboneKind::EfficientnetLite0;
-            cfg.backbone_tap = a.tap;
-            cfg.input_size = a.side;
-            cfg.validate(ds.len())?;
-            let images = ds.to_u8_tensor(device);
-            let x = crate::train::frozen::test_features(&images, &cfg, device)?;
-            Ok((
-                x,
-                format!(
-                    "EfficientNet-Lite0 {} features at side {}",
-                    crate::model::efficientnet::tap_name(a.tap),
-                    a.side
-                ),
-            ))
+            use crate::train::frozen;
+            let (x, cfg) = frozen::pretrained_features(ds, a.tap, a.side, device)?;
+            Ok((x, format!("features of {}", frozen::describe(&cfg))))
         }
     }
 }

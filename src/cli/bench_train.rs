@@ -183,12 +183,7 @@ pub fn speed(a: &SpeedArgs) -> Result<()> {
 fn pretrained_kmeans(ds: &data::Dataset, k: usize) -> Result<(crate::metrics::Scores, f64)> {
     let started = Instant::now();
     let device = tch::Device::cuda_if_available();
-    let mut cfg = Config::preset(Preset::Default, k);
-    cfg.backbone = crate::config::BackboneKind::EfficientnetLite0;
-    cfg.backbone_tap = 0;
-    cfg.input_size = 128;
-    let images = ds.to_u8_tensor(device);
-    let x = crate::train::frozen::test_features(&images, &cfg, device)?;
+    let (x, _) = crate::train::frozen::pretrained_features(ds, 0, 128, device)?;
     let km = crate::baseline::run_on(ds, &x, k, 0, device, &Progress::none())?;
     let scores = km.evaluation.map(|e| e.scores).expect("labelled");
     Ok((scores, started.elapsed().as_secs_f64()))

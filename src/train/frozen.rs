@@ -178,6 +178,35 @@ where
     })
 }
 
+/// What a frozen config extracts, for messages: encoder, tap, side.
+pub fn describe(cfg: &Config) -> String {
+    let encoder = match cfg.backbone {
+        BackboneKind::Torchscript => format!("TorchScript {}", cfg.backbone_file.trim()),
+        _ => format!(
+            "EfficientNet-Lite0 {}",
+            crate::model::efficientnet::tap_name(cfg.backbone_tap)
+        ),
+    };
+    format!("{encoder} at side {}", side(cfg))
+}
+
+/// EfficientNet-Lite0's test-view features of every image of `ds` at `tap` and `side`
+/// (normalised), with the config that describes them: K-means on pretrained features.
+pub fn pretrained_features(
+    ds: &Dataset,
+    tap: usize,
+    side_px: usize,
+    device: Device,
+) -> Result<(Tensor, Config)> {
+    let mut cfg = Config::preset(crate::config::Preset::Default, 2);
+    cfg.backbone = BackboneKind::EfficientnetLite0;
+    cfg.backbone_tap = tap;
+    cfg.input_size = side_px;
+    cfg.validate(ds.len())?;
+    let x = test_features(&ds.to_u8_tensor(device), &cfg, device)?;
+    Ok((x, cfg))
+}
+
 /// The test view's features only (no augmentation, no cache), normalised: what K-means on
 /// pretrained features and `icicle baseline --features pretrained` use.
 pub fn test_features(images: &Tensor, cfg: &Config, device: Device) -> Result<Tensor> {

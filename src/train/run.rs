@@ -271,19 +271,7 @@ fn extract_features(t: &mut Trainer, images: &Tensor, device: Device) -> Res<Fro
             Ok::<(), Stop>(())
         },
     )?;
-    let what = format!(
-        "{} at side {}, {} views",
-        match cfg.backbone {
-            crate::config::BackboneKind::Torchscript =>
-                format!("TorchScript {}", cfg.backbone_file),
-            _ => format!(
-                "EfficientNet-Lite0 {}",
-                crate::model::efficientnet::tap_name(cfg.backbone_tap)
-            ),
-        },
-        frozen::side(cfg),
-        cfg.views
-    );
+    let what = format!("{}, {} views", frozen::describe(cfg), cfg.views);
     (t.emit)(Event::Info(match (&f.file, f.from_cache) {
         (Some(file), true) => format!("features of {what} read from the cache {}", file.display()),
         (Some(file), false) => format!(
