@@ -3,7 +3,7 @@
 use crate::config::Config;
 use crate::data::Dataset;
 use crate::graph::GraphStats;
-use crate::metrics::Scores;
+use crate::metrics::{LabelFree, Scores};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -77,6 +77,14 @@ pub struct MetricsPoint {
     pub scores: Scores,
 }
 
+/// Label-free scores of the assignment shown at one evaluation (`metrics::label_free`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelFreePoint {
+    pub stage: Stage,
+    pub global_step: usize,
+    pub scores: LabelFree,
+}
+
 /// The outcome of a finished run.
 #[derive(Debug, Clone)]
 pub struct RunResult {
@@ -88,6 +96,8 @@ pub struct RunResult {
     pub features: Vec<f32>,
     pub feature_dim: usize,
     pub wall_seconds: f64,
+    /// Label-free scores of the final assignment.
+    pub label_free: LabelFree,
 }
 
 pub enum Event {
@@ -103,6 +113,8 @@ pub enum Event {
     },
     Loss(LossPoint),
     Metrics(MetricsPoint),
+    /// Label-free quality of the current assignment, with or without labels.
+    LabelFree(LabelFreePoint),
     /// Statistics of one graph scale ("a" or "b").
     Graph {
         scale: &'static str,

@@ -3,8 +3,8 @@
 use crate::config::Config;
 use crate::data::{Dataset, FolderLayout, LoadOptions, Progress, Registry};
 use crate::graph::GraphStats;
-use crate::messages::{LossPoint, LossTerms, MetricsPoint, Stage};
-use crate::metrics::Scores;
+use crate::messages::{LabelFreePoint, LossPoint, LossTerms, MetricsPoint, Stage};
+use crate::metrics::{LabelFree, Scores};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -88,6 +88,8 @@ pub struct SavedRun {
     pub data: DataRecord,
     pub losses: Vec<LossPoint>,
     pub metrics: Vec<MetricsPoint>,
+    /// Label-free scores at each evaluation (empty for runs saved before them).
+    pub label_free: Vec<LabelFreePoint>,
     pub clusters: Vec<i64>,
     pub confidence: Vec<f32>,
     /// features.npy, when the run got that far: (values, dim).
@@ -143,7 +145,7 @@ impl SavedRun {
         let config = Config::from_toml(&text).with_context(|| cfg_path.display().to_string())?;
         let data = DataRecord::read(dir)?;
         let losses = read_losses(&dir.join("losses.csv"))?;
-        let metrics = read_history(&dir.join("metrics.json"))?;
+        let (metrics, label_free) = read_history(&dir.join("metrics.json"))?;
         let (clusters, confidence) = read_assignments(&dir.join("assignments.csv"))?;
         let npy = dir.join("features.npy");
         let features = if npy.is_file() {
@@ -166,6 +168,7 @@ impl SavedRun {
             data,
             losses,
             metrics,
+            label_free,
             clusters,
             confidence,
             features,
@@ -235,12 +238,35 @@ struct HistoryRow {
 struct Report {
     #[serde(default)]
     history: Vec<HistoryRow>,
+    /// Absent in runs saved before label-free scores existed.
+    #[serde(default)]
+    label_free_history: Vec<LabelFreeRow>,
 }
 
-fn read_history(path: &Path) -> Result<Vec<MetricsPoint>> {
+#[derive(Deserialize)]
+struct LabelFreeRow {
+    stage: String,
+    step: usize,
+    #[serde(flatten)]
+    scores: LabelFree,
+}
+
+fn read_history(path: &Path) -> Result<(Vec<MetricsPoint>, Vec<LabelFreePoint>)> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let r: Report = serde_json::from_slice(&bytes).with_context(|| path.display().to_string())?;
-    Ok(r.history
+    let label_free = r
+        .label_free_history
+        .into_iter()
+        .filter_map(|l| {
+            Some(LabelFreePoint {
+                stage: stage_of(&l.stage)?,
+                global_step: l.step,
+                scores: l.scores,
+            })
+        })
+        .collect();
+    let metrics = r
+        .history
         .into_iter()
         .filter_map(|h| {
             Some(MetricsPoint {
@@ -254,7 +280,8 @@ fn read_history(path: &Path) -> Result<Vec<MetricsPoint>> {
                 },
             })
         })
-        .collect())
+        .collect();
+    Ok((metrics, label_free))
 }
 
 fn read_assignments(path: &Path) -> Result<(Vec<i64>, Vec<f32>)> {

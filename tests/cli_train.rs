@@ -58,6 +58,8 @@ fn train_eval_and_resume() {
         "graph b: k = 10",
         "stage 2 iteration",
         "final: ACC",
+        "label-free: silhouette",
+        "head agreement",
     ] {
         assert!(text.contains(s), "'{s}' in {text}");
     }
@@ -88,6 +90,20 @@ fn train_eval_and_resume() {
         "{} vs {acc}",
         out(&o)
     );
+    // ... and the label-free scores of the final assignment, from features.npy alone.
+    let lf = &m["label_free"];
+    let (sil, mod_b) = (
+        lf["silhouette"].as_f64().unwrap(),
+        lf["modularity_b"].as_f64().unwrap(),
+    );
+    assert!((-1.0..=1.0).contains(&sil) && (-0.5..=1.0).contains(&mod_b), "{lf}");
+    assert!(
+        out(&o).contains(&format!("silhouette {sil:.3}"))
+            && out(&o).contains(&format!("modularity b {mod_b:.3}")),
+        "{} vs {lf}",
+        out(&o)
+    );
+    assert!(m["label_free_history"].as_array().unwrap().len() >= 3);
 
     // The app reopens a run from exactly these files.
     let saved = icicle_explorer::rundir::SavedRun::read(&run).unwrap();
@@ -105,6 +121,12 @@ fn train_eval_and_resume() {
         2
     );
     assert!(!saved.metrics.is_empty());
+    assert!(
+        saved
+            .label_free
+            .iter()
+            .any(|p| p.scores.modularity_b.is_some())
+    );
     let (features, dim) = saved.features.expect("features.npy");
     assert_eq!(features.len(), 1797 * dim);
     let scales: Vec<_> = saved.graphs.iter().map(|(s, g)| (*s, g.nodes)).collect();

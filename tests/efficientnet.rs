@@ -110,3 +110,29 @@ fn a_missing_or_wrong_weights_file_is_a_clear_error() {
     );
     assert!(e.contains("wrong.safetensors"), "{e}");
 }
+
+#[test]
+fn a_fresh_trainable_tail_gives_the_frozen_features_and_takes_gradients() {
+    let net = net();
+    let x = Tensor::rand([2, 3, 64, 64], (Kind::Float, Device::Cpu));
+    let vs = tch::nn::VarStore::new(Device::Cpu);
+    for (from, tap) in [(15, 0), (12, 0), (12, 14)] {
+        let tail = net.trainable_tail(&(vs.root() / format!("t{from}_{tap}")), from, tap);
+        let ours = tail.forward(&net.activation(&x, from));
+        let frozen = net.features(&x, tap);
+        assert!(
+            rel_err(&ours, &frozen) < 1e-5,
+            "tail after block {from} to tap {tap}"
+        );
+    }
+    let tail = net.trainable_tail(&(vs.root() / "g"), 15, 0);
+    tail.forward(&net.activation(&x, 15))
+        .sum(Kind::Float)
+        .backward();
+    let vars = vs.variables();
+    for name in ["g.blocks.15.project.w", "g.head.w", "g.head.b"] {
+        let g = vars[name].grad();
+        assert!(g.defined(), "{name} has a gradient");
+        assert!(g.abs().sum(Kind::Float).double_value(&[]) > 0.0, "{name}");
+    }
+}

@@ -246,3 +246,82 @@ fn a_frozen_run_trains_on_cached_features_and_reuses_them() {
         "{saved}"
     );
 }
+
+#[test]
+fn fine_tuning_trains_the_last_blocks_on_cached_maps_and_resumes() {
+    use icicle_explorer::model::efficientnet::EfficientNetLite0;
+    let _rng = rng();
+    let ds = Arc::new(digits(200));
+    let mut cfg = frozen_config(0, 2);
+    cfg.finetune_blocks = 1;
+    cfg.epochs = 3;
+    cfg.iterations = 5;
+    cfg.batch = 50;
+    cfg.validate(ds.len()).unwrap();
+    let (dir, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let finish = |resume: bool| {
+        let w = Worker::spawn(Priority::Normal, || {});
+        w.send(Command::Start(Box::new(Job {
+            dataset: ds.clone(),
+            config: cfg.clone(),
+            run_dir: dir.path().to_path_buf(),
+            resume,
+            feature_cache: Some(cache.path().to_path_buf()),
+        })));
+        loop {
+            match w.events.recv().unwrap() {
+                Event::Finished(r) => return r,
+                Event::Failed(e) => panic!("{e}"),
+                Event::Cancelled { .. } => panic!("cancelled"),
+                _ => {}
+            }
+        }
+    };
+    let r = finish(false);
+    assert_eq!(r.feature_dim, 1280, "the head, through the tuned block");
+    // The cache holds block 15's maps (192 channels, 1×1 at side 32), not pooled features.
+    let file = frozen::cache_file(cache.path(), &frozen::cache_key(&ds, &cfg));
+    let cached = Tensor::read_safetensors(&file).unwrap();
+    let views = &cached.iter().find(|(k, _)| k == "views").unwrap().1;
+    assert_eq!(views.size(), [200, 2, 192, 1, 1]);
+    // The tuned block moved away from its ImageNet weights.
+    let ck = dir.path().join("checkpoints/stage1.ot");
+    let (saved, _): (_, serde_json::Value) =
+        icicle_explorer::train::checkpoint::load(&ck, Device::Cpu).unwrap();
+    let tuned = saved
+        .get("model.tail.blocks.15.project.w")
+        .unwrap_or_else(|| panic!("{:?}", saved.keys().collect::<Vec<_>>()));
+    let net = EfficientNetLite0::load(
+        &icicle_explorer::model::efficientnet::default_weights(),
+        Device::Cpu,
+    )
+    .unwrap();
+    let vs = tch::nn::VarStore::new(Device::Cpu);
+    let _ = net.trainable_tail(&vs.root(), 15, 0);
+    let start = &vs.variables()["blocks.15.project.w"];
+    assert!(
+        (tuned - start).abs().max().double_value(&[]) > 1e-6,
+        "fine-tuning changed block 16"
+    );
+    // Stage 2 again from the saved stage 1, tail included.
+    std::fs::remove_file(dir.path().join("checkpoints/stage2.ot")).unwrap();
+    let again = finish(true);
+    assert_eq!(again.clusters.len(), 200);
+}
+
+#[test]
+fn fine_tuning_settings_are_checked() {
+    let mut cfg = frozen_config(0, 2);
+    cfg.finetune_blocks = 5;
+    let e = cfg.validate(100).unwrap_err().to_string();
+    assert!(e.contains("finetune_blocks = 5"), "{e}");
+    cfg.finetune_blocks = 2;
+    cfg.backbone_tap = 10;
+    let e = cfg.validate(100).unwrap_err().to_string();
+    assert!(e.contains("backbone_tap = 10"), "{e}");
+    cfg.backbone_tap = 16;
+    cfg.validate(100).unwrap();
+    cfg.backbone = BackboneKind::Small;
+    let e = cfg.validate(100).unwrap_err().to_string();
+    assert!(e.contains("only the efficientnet-lite0"), "{e}");
+}

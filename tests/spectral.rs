@@ -38,6 +38,7 @@ fn modularity_of_two_triangles_is_one_half() {
 
 #[test]
 fn spectral_partition_finds_the_communities_and_scores_higher() {
+    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
     let g = cliques(4, 8);
     let labels = spectral_labels(&g, 4, 0, 3, Device::Cpu).unwrap();
     for c in 0..4 {
@@ -57,7 +58,7 @@ fn spectral_partition_finds_the_communities_and_scores_higher() {
 }
 
 #[test]
-fn presets_start_stage_two_from_kmeans_and_old_configs_still_read() {
+fn presets_choose_stage_two_starts_and_old_configs_still_read() {
     use icicle_explorer::config::{CentreInit, Config, Preset};
     assert_eq!(
         Config::preset(Preset::Reference, 10).centre_init,
@@ -67,10 +68,10 @@ fn presets_start_stage_two_from_kmeans_and_old_configs_still_read() {
         Config::preset(Preset::Paper, 10).centre_init,
         CentreInit::Kmeans
     );
-    assert_eq!(
-        Config::preset(Preset::Default, 10).centre_init,
-        CentreInit::Kmeans
-    );
+    let default = Config::preset(Preset::Default, 10);
+    assert_eq!(default.centre_init, CentreInit::Auto);
+    assert_eq!(default.partition_targets, 0.5);
+    assert_eq!(Config::preset(Preset::Reference, 10).partition_targets, 0.0);
     // A config.toml written before the field existed reads as the reference's K-means.
     let auto = Config {
         centre_init: CentreInit::Auto,
@@ -87,4 +88,81 @@ fn presets_start_stage_two_from_kmeans_and_old_configs_still_read() {
         Config::from_toml(&text).unwrap().centre_init,
         CentreInit::Kmeans
     );
+}
+
+/// libtorch's RNG is process-wide: tests that seed it run one at a time.
+static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Stage 2's KL(target ‖ stream a) on random features over 4 cliques, started from the
+/// graph's spectral partition, with target weight `lambda`; and that term recomputed from the
+/// definition (1 − λ)·P + λ·onehot(partition).
+fn kl_a_and_expected(lambda: f64) -> (f64, f64) {
+    use icicle_explorer::config::{CentreInit, Config, Preset};
+    use icicle_explorer::train::{losses, stage2::Stage2};
+    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let g = cliques(4, 8);
+    let cfg = Config {
+        centre_init: CentreInit::Spectral,
+        partition_targets: lambda,
+        ..Config::preset(Preset::Default, 4)
+    };
+    tch::manual_seed(7);
+    let x = tch::Tensor::randn([32, 16], (tch::Kind::Float, Device::Cpu));
+    let s2 = Stage2::new(&cfg, 32, 16, Device::Cpu);
+    s2.init_centres(&x, &cfg, &g).unwrap();
+    let adj = g.to_sparse(Device::Cpu);
+    let (_, terms, heads) = tch::no_grad(|| s2.forward(&x, &adj, &adj, &cfg));
+    let p = losses::target_distribution(&heads.log_q.exp());
+    let partition = cliques_onehot(&s2);
+    let target = p * (1.0 - lambda) + partition * lambda;
+    let expected = losses::kl_batchmean(&target, heads.log_a.as_ref().unwrap());
+    (terms.kl_a.unwrap(), expected.double_value(&[]))
+}
+
+/// The spectral partition stage 2 started from, one-hot (it finds the 4 cliques).
+fn cliques_onehot(s2: &icicle_explorer::train::stage2::Stage2) -> tch::Tensor {
+    let anchor = s2
+        .anchor
+        .as_ref()
+        .expect("partition_targets > 0 keeps the partition");
+    let labels = Vec::<i64>::try_from(anchor.argmax(1, false)).unwrap();
+    for c in 0..4 {
+        assert!(
+            labels[c * 8..(c + 1) * 8]
+                .iter()
+                .all(|&l| l == labels[c * 8])
+        );
+    }
+    anchor.shallow_clone()
+}
+
+#[test]
+fn partition_targets_mix_the_starting_partition_into_the_target() {
+    for lambda in [1.0, 0.5] {
+        let (got, expected) = kl_a_and_expected(lambda);
+        assert!(
+            (got - expected).abs() < 1e-6,
+            "λ = {lambda}: {got} vs {expected}"
+        );
+    }
+}
+
+#[test]
+fn the_starting_partition_is_saved_with_the_stage_two_model() {
+    use icicle_explorer::config::{Config, Preset};
+    use icicle_explorer::train::stage2::Stage2;
+    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let cfg = Config {
+        partition_targets: 0.5,
+        ..Config::preset(Preset::Default, 4)
+    };
+    let s2 = Stage2::new(&cfg, 32, 16, Device::Cpu);
+    let x = tch::Tensor::randn([32, 16], (tch::Kind::Float, Device::Cpu));
+    s2.init_centres(&x, &cfg, &cliques(4, 8)).unwrap();
+    let vars = s2.vs.variables();
+    let anchor = vars.get("anchor").expect("anchor is a variable");
+    assert!(!anchor.requires_grad());
+    assert_eq!(anchor.size(), [32, 4]);
+    // One-hot rows.
+    assert_eq!(anchor.sum(tch::Kind::Float).double_value(&[]), 32.0);
 }

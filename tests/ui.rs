@@ -120,6 +120,34 @@ fn pick_tune_train_inspect_and_export() {
         "the run used the edited σ"
     );
     assert_eq!(s.graphs.len(), 2);
+    // Label-free quality arrives with every evaluation and is shown beside the curves.
+    assert!(
+        s.label_free
+            .iter()
+            .any(|p| p.scores.head_agreement.is_some())
+    );
+    h.get_by_label_contains("modularity b ");
+    h.get_by_label_contains("head agreement ");
+
+    // Suggest K on the run's learned features, then use the suggestion.
+    h.get_by_label("Suggest K (no labels needed)").click();
+    h.step();
+    h.state_mut().suggest_k.to = 6;
+    h.step();
+    h.get_by_label("Suggest K").click();
+    wait(&mut h, "the K sweep", 120, |a| {
+        a.suggest_k.result.is_some() || a.suggest_k.error.is_some()
+    });
+    assert_eq!(h.state().suggest_k.error, None);
+    let suggested = h.state().suggest_k.result.as_ref().unwrap().suggested;
+    assert!((2..=6).contains(&suggested));
+    assert_eq!(h.state().suggest_k.source, "the run's learned features");
+    h.get_by_label_contains("Suggested K =");
+    h.get_by_label(&format!("Use K = {suggested}")).click();
+    h.step();
+    assert_eq!(h.state().settings.config.clusters, suggested);
+    h.state_mut().settings.config.clusters = 10;
+    h.step();
 
     h.get_by_label("Confusion matrix").click();
     h.step();
@@ -224,6 +252,10 @@ fn pick_tune_train_inspect_and_export() {
         h.state().session.graphs.len(),
         2,
         "graph statistics come back"
+    );
+    assert!(
+        !h.state().session.label_free.is_empty(),
+        "label-free history comes back"
     );
     assert_eq!(h.state().session.run_dir.as_ref(), Some(&run_dir));
     let _ = std::fs::remove_dir_all(&run_dir);

@@ -128,11 +128,12 @@ pub fn speed(a: &SpeedArgs) -> Result<()> {
     let ka = graph::knn(&x, cfg.k_a, &Progress::none())?;
     let kb = graph::knn(&x, cfg.k_b, &Progress::none())?;
     let knn_secs = t.elapsed().as_secs_f64();
-    let (aa, ab) = (
-        Adjacency::from_knn(&ka, cfg.normalization).to_sparse(device),
-        Adjacency::from_knn(&kb, cfg.normalization).to_sparse(device),
+    let (ga, gb) = (
+        Adjacency::from_knn(&ka, cfg.normalization),
+        Adjacency::from_knn(&kb, cfg.normalization),
     );
-    let s2 = Stage2::new(&cfg, x.size()[1] as usize, device);
+    let (aa, ab) = (ga.to_sparse(device), gb.to_sparse(device));
+    let s2 = Stage2::new(&cfg, x.size()[0] as usize, x.size()[1] as usize, device);
     let mut opt2 = Adam::new(&s2.vs, cfg.stage2_lr);
     let it = |opt2: &mut Adam| {
         let (loss, _, _) = s2.forward(&x, &aa, &ab, &cfg);
@@ -147,6 +148,30 @@ pub fn speed(a: &SpeedArgs) -> Result<()> {
         it(&mut opt2);
     }
     let s2_secs = t.elapsed().as_secs_f64() / iters as f64;
+    // What each stage-2 evaluation adds for the label-free scores, timed on K-means clusters
+    // of the features (this bench's untrained heads may put everything in one cluster, which
+    // would make the silhouette free).
+    let km = crate::cluster::kmeans(
+        &x,
+        &crate::cluster::KMeansConfig::new(cfg.clusters, 0),
+        &Progress::none(),
+    )?;
+    let (chosen, conf) = (km.labels, km.confidence);
+    let t = Instant::now();
+    let _ = crate::metrics::LabelFree::new(&crate::metrics::label_free::LabelFreeInput {
+        features: &x,
+        clusters: &chosen,
+        confidence: &conf,
+        k: cfg.clusters,
+        graphs: Some((&ga, &gb)),
+        heads: Some([&chosen[..], &chosen[..], &chosen[..]]),
+        seed: cfg.seed,
+    });
+    let label_free_secs = t.elapsed().as_secs_f64();
+    let used = chosen
+        .iter()
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
     println!(
         "speed on {} ({} images {}×{}×{}), device {}, {} threads, backbone {:?} width {}, batch {}, AE {:?}:",
         ds.name,
@@ -174,6 +199,12 @@ pub fn speed(a: &SpeedArgs) -> Result<()> {
     println!(
         "  stage 2: {s2_secs:.3} s per full-graph iteration ({} nodes)",
         ds.len()
+    );
+    println!(
+        "  label-free scores: {label_free_secs:.3} s per evaluation ({used} clusters used), \
+         {:.1} % of stage 2 at one evaluation every {} iterations",
+        100.0 * label_free_secs / (s2_secs * cfg.eval_every as f64),
+        cfg.eval_every
     );
     Ok(())
 }

@@ -1,5 +1,9 @@
-//! `icicle eval DIR`: recompute a run's metrics from its assignments.csv.
+//! `icicle eval DIR`: recompute a run's metrics from its assignments.csv: ACC/NMI/ARI where
+//! it has labels, and the label-free scores from its features.npy and the k-NN graphs.
+use crate::graph::{self, Adjacency};
 use crate::metrics::Evaluation;
+use crate::metrics::label_free::{LabelFree, LabelFreeInput};
+use crate::progress::Progress;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use std::path::PathBuf;
@@ -18,48 +22,98 @@ pub fn run(a: &EvalArgs) -> Result<()> {
     let col = |name: &str| headers.iter().position(|h| h == name);
     let cluster_col =
         col("cluster").with_context(|| format!("{}: no cluster column", path.display()))?;
-    let label_col = col("label").with_context(|| {
-        format!(
-            "{}: no label column, so there is nothing to score against",
-            path.display()
-        )
-    })?;
-    let (mut clusters, mut names) = (vec![], vec![]);
+    let label_col = col("label");
+    let conf_col = col("confidence");
+    let (mut clusters, mut names, mut confidence) = (vec![], vec![], vec![]);
     for (i, rec) in rdr.records().enumerate() {
         let rec = rec.with_context(|| format!("{}: row {}", path.display(), i + 2))?;
-        let c: i64 = rec[cluster_col].parse().with_context(|| {
-            format!(
-                "{}: row {}: cluster '{}' is not a number",
-                path.display(),
-                i + 2,
-                &rec[cluster_col]
-            )
-        })?;
-        clusters.push(c);
-        names.push(rec[label_col].to_string());
+        let num = |c: usize, what: &str| {
+            rec[c].parse::<f64>().with_context(|| {
+                format!(
+                    "{}: row {}: {what} '{}' is not a number",
+                    path.display(),
+                    i + 2,
+                    &rec[c]
+                )
+            })
+        };
+        clusters.push(num(cluster_col, "cluster")? as i64);
+        if let Some(c) = conf_col {
+            confidence.push(num(c, "confidence")? as f32);
+        }
+        if let Some(l) = label_col {
+            names.push(rec[l].to_string());
+        }
     }
     if clusters.is_empty() {
         bail!("{} has no rows", path.display());
     }
-    let mut classes = names.clone();
-    classes.sort();
-    classes.dedup();
-    let labels: Vec<i64> = names
-        .iter()
-        .map(|n| classes.binary_search(n).expect("collected") as i64)
-        .collect();
     let k = (*clusters.iter().max().expect("non-empty") + 1).max(2) as usize;
-    let e = Evaluation::new(&clusters, &labels, k, classes.len())?;
     println!(
-        "{}: {} items, {} clusters used, {} classes",
+        "{}: {} items, {} clusters used",
         a.dir.display(),
         clusters.len(),
+        k
+    );
+    if label_col.is_some() {
+        let mut classes = names.clone();
+        classes.sort();
+        classes.dedup();
+        let labels: Vec<i64> = names
+            .iter()
+            .map(|n| classes.binary_search(n).expect("collected") as i64)
+            .collect();
+        let e = Evaluation::new(&clusters, &labels, k, classes.len())?;
+        println!(
+            "{} classes: ACC {:.4}  NMI {:.4}  ARI {:.4}",
+            classes.len(),
+            e.scores.acc,
+            e.scores.nmi,
+            e.scores.ari
+        );
+    }
+    let npy = a.dir.join("features.npy");
+    if !npy.is_file() {
+        if label_col.is_none() {
+            bail!(
+                "{}: no label column and no features.npy, so there is nothing to score",
+                path.display()
+            );
+        }
+        return Ok(());
+    }
+    let (v, rows, cols) = crate::export::npy::read_f32(&npy)?;
+    if rows != clusters.len() {
+        bail!(
+            "{}: {rows} rows but {} assignments",
+            npy.display(),
+            clusters.len()
+        );
+    }
+    // The run's own graph scales and seed, when it has a config.
+    let cfg = std::fs::read_to_string(a.dir.join("config.toml"))
+        .ok()
+        .and_then(|t| crate::config::Config::from_toml(&t).ok());
+    let (k_a, k_b, seed) = cfg.as_ref().map_or((1, 10, 42), |c| (c.k_a, c.k_b, c.seed));
+    let k = cfg.as_ref().map_or(k, |c| c.clusters.max(k));
+    let x = tch::Tensor::from_slice(&v).view([rows as i64, cols as i64]);
+    let graph_of = |kk: usize| -> Result<Adjacency> {
+        let knn = graph::knn(&x, kk.min(rows - 1), &Progress::none())?;
+        Ok(Adjacency::from_knn(&knn, graph::Normalization::Row))
+    };
+    let (ga, gb) = (graph_of(k_a)?, graph_of(k_b)?);
+    if confidence.len() != clusters.len() {
+        confidence = vec![1.0; clusters.len()];
+    }
+    let lf = LabelFree::new(&LabelFreeInput {
+        features: &x,
+        clusters: &clusters,
+        confidence: &confidence,
         k,
-        classes.len()
-    );
-    println!(
-        "ACC {:.4}  NMI {:.4}  ARI {:.4}",
-        e.scores.acc, e.scores.nmi, e.scores.ari
-    );
+        graphs: Some((&ga, &gb)),
+        heads: None,
+        seed,
+    });
+    println!("label-free (graphs k = {k_a} and {k_b}): {}", lf.line());
     Ok(())
 }

@@ -7,6 +7,7 @@ mod datasets;
 mod eval;
 mod gui;
 mod progress_bar;
+mod suggest_k;
 mod train;
 
 use anyhow::Result;
@@ -34,8 +35,10 @@ pub enum Command {
     Baseline(baseline::BaselineArgs),
     /// Train IcicleGCN (stage 1, graphs, stage 2) and write a run directory.
     Train(train::TrainArgs),
-    /// Recompute a run's metrics from its assignments.csv.
+    /// Recompute a run's metrics from its assignments.csv (label-free ones from features.npy).
     Eval(eval::EvalArgs),
+    /// Help choosing K: sweep K and score each value without labels.
+    SuggestK(suggest_k::SuggestKArgs),
     /// Speed benchmarks.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -72,6 +75,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Baseline(a)) => baseline::run(&a),
         Some(Command::Train(a)) => train::run(&a),
         Some(Command::Eval(a)) => eval::run(&a),
+        Some(Command::SuggestK(a)) => suggest_k::run(&a),
         Some(Command::Bench(b)) => bench::run(&b),
         Some(Command::Gui(a)) => gui::run(&a),
         // With no command: the app, on the remembered (first time: the default) dataset.

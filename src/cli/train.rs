@@ -108,6 +108,7 @@ pub fn run(a: &TrainArgs) -> Result<()> {
     let mut last_epoch = 0;
     let mut stage1_scores = None;
     let mut stage2_scores: Option<(usize, crate::metrics::Scores)> = None;
+    let mut label_free: Option<crate::metrics::LabelFree> = None;
     for ev in worker.events.iter() {
         match ev {
             Event::Started {
@@ -182,9 +183,13 @@ pub fn run(a: &TrainArgs) -> Result<()> {
                                 .unwrap_or_default()
                         ),
                     );
+                    if let Some(l) = label_free.take() {
+                        say(&bar, format!("    label-free: {}", l.line()));
+                    }
                 }
             }
             Event::Progress { done, .. } => bar.set_position(done as u64),
+            Event::LabelFree(p) => label_free = Some(p.scores),
             Event::Metrics(m) if m.stage == Stage::One => stage1_scores = Some(m.scores),
             Event::Metrics(m) => {
                 let head = if cfg.no_gcn { "q" } else { cfg.head.name() };
@@ -215,6 +220,9 @@ pub fn run(a: &TrainArgs) -> Result<()> {
                             .unwrap_or_default()
                     ),
                 );
+                if let Some(l) = label_free.take() {
+                    say(&bar, format!("    label-free: {}", l.line()));
+                }
             }
             Event::Graph { scale, stats } => say(
                 &bar,
@@ -242,6 +250,7 @@ pub fn run(a: &TrainArgs) -> Result<()> {
                     ),
                     None => println!("final: clustered without labels ({:.1} s)", r.wall_seconds),
                 }
+                println!("label-free: {}", r.label_free.line());
                 println!("results in {}", r.run_dir.display());
                 return Ok(());
             }

@@ -12,6 +12,38 @@ use tch::{Device, Kind, Tensor};
 /// Subspace iterations for the leading eigenvectors of the normalised adjacency.
 const ITERATIONS: usize = 300;
 
+/// The leading `width`-dimensional eigenspace of D̃^-½ÃD̃^-½ (self-loops included) by lazy
+/// subspace iteration with QR: its orthonormal basis N×width (columns near the eigenvectors,
+/// in order, once converged) and the eigenvalues by Rayleigh–Ritz, descending.
+pub fn leading_eigen(
+    graph: &Adjacency,
+    width: usize,
+    seed: u64,
+    device: Device,
+) -> (Tensor, Vec<f64>) {
+    let sym = Adjacency {
+        values: symmetric_values(graph),
+        ..graph.clone()
+    };
+    let s = sym.to_sparse(device);
+    let n = graph.n as i64;
+    let width = width.min(graph.n) as i64;
+    tch::manual_seed(seed as i64);
+    let _guard = tch::no_grad_guard();
+    let mut v = Tensor::randn([n, width], (Kind::Float, device));
+    for _ in 0..ITERATIONS {
+        // (S + I) / 2: the same eigenvectors, eigenvalues in [0, 1], so the leading ones win.
+        v = (s.mm(&v) + &v) * 0.5;
+        v = Tensor::linalg_qr(&v, "reduced").0;
+    }
+    let small = v.tr().mm(&s.mm(&v)).to_kind(Kind::Double);
+    let small = (&small + small.tr()) * 0.5;
+    // eigh sorts ascending.
+    let values = small.linalg_eigvalsh("L").flip([0]);
+    let values: Vec<f64> = Vec::try_from(&values).expect("eigenvalues to f64");
+    (v, values)
+}
+
 /// K clusters from the leading eigenvectors of D̃^-½ÃD̃^-½ (lazy power iteration with QR,
 /// K-means on the row-normalised eigenvectors), as in normalised spectral clustering.
 pub fn spectral_labels(
@@ -21,21 +53,7 @@ pub fn spectral_labels(
     restarts: usize,
     device: Device,
 ) -> Result<Vec<i64>> {
-    let sym = Adjacency {
-        values: symmetric_values(graph),
-        ..graph.clone()
-    };
-    let s = sym.to_sparse(device);
-    let n = graph.n as i64;
-    let width = (k + 5).min(graph.n) as i64;
-    tch::manual_seed(seed as i64);
-    let _guard = tch::no_grad_guard();
-    let mut v = Tensor::randn([n, width], (Kind::Float, device));
-    for _ in 0..ITERATIONS {
-        // (S + I) / 2: the same eigenvectors, eigenvalues in [0, 1], so the leading ones win.
-        v = (s.mm(&v) + &v) * 0.5;
-        v = Tensor::linalg_qr(&v, "reduced").0;
-    }
+    let (v, _) = leading_eigen(graph, k + 5, seed, device);
     let u = v.narrow(1, 0, k as i64);
     let u = &u / u.norm_scalaropt_dim(2.0, [1], true).clamp_min(1e-12);
     let km = kmeans(

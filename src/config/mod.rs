@@ -149,6 +149,13 @@ pub struct Config {
     /// Frozen backbones: augmented views per image whose features are cached for stage 1.
     #[serde(default = "default_views")]
     pub views: usize,
+    /// EfficientNet-Lite0: fine-tune its last this many blocks (0 = frozen, at most
+    /// `MAX_FINETUNE_BLOCKS`); the activations before them are cached instead of features.
+    #[serde(default)]
+    pub finetune_blocks: usize,
+    /// Learning rate of the fine-tuned blocks (below `lr`: they start trained).
+    #[serde(default = "default_finetune_lr")]
+    pub finetune_lr: f64,
     /// ISM projection size (128 in the reference).
     pub feature_dim: usize,
     /// JC-SLIM / GCN hidden sizes (500, 500, 2000 in the paper).
@@ -204,6 +211,11 @@ pub struct Config {
     /// whose partition has the higher modularity on the k_b graph).
     #[serde(default)]
     pub centre_init: CentreInit,
+    /// λ in [0, 1]: stage 2's target is (1 − λ)·P + λ·(the starting partition, one-hot), so
+    /// the heads keep what the chosen partition found instead of drifting back to the AE's
+    /// K-means (0 = the paper's P alone).
+    #[serde(default)]
+    pub partition_targets: f64,
 
     // Ablations (paper Tables 4–6)
     pub no_instance_loss: bool,
@@ -223,6 +235,14 @@ pub struct Config {
 fn default_views() -> usize {
     8
 }
+
+fn default_finetune_lr() -> f64 {
+    1e-4
+}
+
+/// Fine-tuning reaches back at most to block 13: blocks 13–16 and the head work at 1/32 of
+/// the side, so their cached input stays small (192 × 4 × 4 floats per view at side 128).
+pub const MAX_FINETUNE_BLOCKS: usize = 4;
 
 impl Config {
     pub fn preset(preset: Preset, clusters: usize) -> Self {

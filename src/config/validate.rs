@@ -68,6 +68,7 @@ pub fn check(c: &Config, items: usize) -> Result<()> {
         ("sigma", c.sigma),
         ("gamma", c.gamma),
         ("ae_weight", c.ae_weight),
+        ("partition_targets", c.partition_targets),
     ] {
         unit(n, v)?;
     }
@@ -114,6 +115,33 @@ pub fn check(c: &Config, items: usize) -> Result<()> {
             c.backbone_tap,
             crate::model::efficientnet::BLOCKS
         );
+    }
+    if c.finetune_blocks > 0 {
+        let max = super::MAX_FINETUNE_BLOCKS;
+        if c.backbone != BackboneKind::EfficientnetLite0 {
+            bail!(
+                "finetune_blocks = {}: only the efficientnet-lite0 backbone can be fine-tuned \
+                 (backbone is {})",
+                c.finetune_blocks,
+                c.backbone.name()
+            );
+        }
+        if c.finetune_blocks > max {
+            bail!(
+                "finetune_blocks = {}: at most {max} (blocks 13–16 and the head)",
+                c.finetune_blocks
+            );
+        }
+        let first = crate::model::efficientnet::BLOCKS - c.finetune_blocks + 1;
+        if c.backbone_tap != 0 && c.backbone_tap < first {
+            bail!(
+                "finetune_blocks = {}: fine-tunes blocks {first}–16, after backbone_tap = {}; \
+                 use the head (0) or a tap from {first}",
+                c.finetune_blocks,
+                c.backbone_tap
+            );
+        }
+        positive("finetune_lr", c.finetune_lr)?;
     }
     if c.backbone.is_frozen() && c.views < 2 {
         bail!(

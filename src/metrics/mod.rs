@@ -2,12 +2,14 @@
 mod cases;
 mod confusion;
 mod contingency;
+pub mod label_free;
 mod matching;
 mod scores;
 
 pub use cases::{ClusterCases, cluster_cases};
 pub use confusion::Confusion;
 pub use contingency::Contingency;
+pub use label_free::LabelFree;
 pub use matching::{Matching, best_matching};
 pub use scores::{ari, nmi};
 

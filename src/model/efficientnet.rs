@@ -89,6 +89,17 @@ impl Conv {
         })
     }
 
+    /// A trainable copy under `p` (fine-tuning starts from the folded ImageNet weights).
+    fn trainable(&self, p: &nn::Path) -> Self {
+        Self {
+            w: p.var_copy("w", &self.w),
+            b: p.var_copy("b", &self.b),
+            kernel: self.kernel,
+            stride: self.stride,
+            groups: self.groups,
+        }
+    }
+
     /// TensorFlow "SAME": for stride 1 (odd k) the symmetric k/2 the convolution pads by
     /// itself; for stride 2 the output has ceil(side / 2) pixels and an odd total padding puts
     /// the extra pixel bottom/right, so it is padded explicitly.
@@ -123,6 +134,50 @@ struct Block {
     depthwise: Conv,
     project: Conv,
     skip: bool,
+}
+
+impl Block {
+    /// ReLU6 in place: no extra copies, and autograd allows it (a convolution's backward
+    /// needs its input, not its output).
+    fn forward(&self, x: &Tensor) -> Tensor {
+        let mut y = match &self.expand {
+            Some(e) => e.forward(x).clamp_(0.0, 6.0),
+            None => x.shallow_clone(),
+        };
+        y = self.depthwise.forward(&y).clamp_(0.0, 6.0);
+        y = self.project.forward(&y);
+        if self.skip { y + x } else { y }
+    }
+
+    fn trainable(&self, p: &nn::Path) -> Self {
+        Self {
+            expand: self.expand.as_ref().map(|c| c.trainable(&(p / "expand"))),
+            depthwise: self.depthwise.trainable(&(p / "depthwise")),
+            project: self.project.trainable(&(p / "project")),
+            skip: self.skip,
+        }
+    }
+}
+
+/// The last blocks (and the head) as trainable variables, for fine-tuning on activations
+/// cached at the block before them: stage 1 then runs only this part per step.
+pub struct Tail {
+    blocks: Vec<Block>,
+    head: Option<Conv>,
+}
+
+impl Tail {
+    /// Pooled features at the tail's tap of activations B×C×H×W from block `from`.
+    pub fn forward(&self, x: &Tensor) -> Tensor {
+        let mut x = x.shallow_clone();
+        for b in &self.blocks {
+            x = b.forward(&x);
+        }
+        if let Some(h) = &self.head {
+            x = h.forward(&x).clamp_(0.0, 6.0);
+        }
+        x.mean_dim([2i64, 3].as_slice(), false, Kind::Float)
+    }
 }
 
 pub struct EfficientNetLite0 {
@@ -264,7 +319,26 @@ impl EfficientNetLite0 {
         self.features(x01, 0).linear(&self.fc_w, Some(&self.fc_b))
     }
 
-    /// Stem and the first `blocks` blocks (ReLU6 in place: no extra copies).
+    /// The activation maps B×C×H×W after the first `blocks` blocks, what fine-tuning caches.
+    pub fn activation(&self, x01: &Tensor, blocks: usize) -> Tensor {
+        assert!(blocks <= BLOCKS, "block {blocks} out of 0..={BLOCKS}");
+        let _guard = tch::no_grad_guard();
+        self.trunk(x01, blocks)
+    }
+
+    /// Trainable copies of blocks `from + 1 ..` up to `tap` (0 = all and the head), under `p`.
+    pub fn trainable_tail(&self, p: &nn::Path, from: usize, tap: usize) -> Tail {
+        let to = if tap == 0 { BLOCKS } else { tap };
+        assert!(from < to && to <= BLOCKS, "tail {from}..{to} out of range");
+        Tail {
+            blocks: (from..to)
+                .map(|i| self.blocks[i].trainable(&(p / "blocks" / i)))
+                .collect(),
+            head: (tap == 0).then(|| self.head.trainable(&(p / "head"))),
+        }
+    }
+
+    /// Stem and the first `blocks` blocks.
     fn trunk(&self, x01: &Tensor, blocks: usize) -> Tensor {
         let x = if x01.size()[1] == 1 {
             x01.repeat([1, 3, 1, 1])
@@ -274,13 +348,7 @@ impl EfficientNetLite0 {
         let x = channels_last(&((x.to_kind(Kind::Float) * 255.0 - 127.0) / 128.0));
         let mut x = self.stem.forward(&x).clamp_(0.0, 6.0);
         for b in &self.blocks[..blocks] {
-            let mut y = match &b.expand {
-                Some(e) => e.forward(&x).clamp_(0.0, 6.0),
-                None => x.shallow_clone(),
-            };
-            y = b.depthwise.forward(&y).clamp_(0.0, 6.0);
-            y = b.project.forward(&y);
-            x = if b.skip { y + x } else { y };
+            x = b.forward(&x);
         }
         x
     }

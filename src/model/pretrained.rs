@@ -101,6 +101,17 @@ impl Pretrained {
         }
     }
 
+    /// EfficientNet-Lite0's activation maps after `blocks` blocks (fine-tuning caches them).
+    pub fn activation(&self, x01: &Tensor, blocks: usize) -> Result<Tensor> {
+        match self {
+            Self::EfficientNet { net, .. } => Ok(net.activation(x01, blocks)),
+            Self::Script { file, .. } => bail!(
+                "backbone_file {}: a TorchScript backbone cannot be fine-tuned",
+                file.display()
+            ),
+        }
+    }
+
     /// What the cache key and messages call this encoder.
     pub fn describe(&self) -> String {
         match self {

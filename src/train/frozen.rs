@@ -21,7 +21,8 @@ pub fn batch(side: i64) -> i64 {
     if side <= 64 { 32 } else { 16 }
 }
 
-/// Raw (unnormalised) encoder features.
+/// Raw (unnormalised) encoder features, or with `finetune_blocks` the activation maps before
+/// the fine-tuned blocks (D becomes C×H×W).
 pub struct ViewFeatures {
     /// N×V×D: one row per augmented view.
     pub views: Tensor,
@@ -67,6 +68,9 @@ pub fn cache_key(ds: &Dataset, cfg: &Config) -> String {
         ));
     } else {
         h.update(format!("tap{}", cfg.backbone_tap));
+        if cfg.finetune_blocks > 0 {
+            h.update(format!("|before-block{}", first_tuned(cfg)));
+        }
     }
     h.update(format!(
         "|side{}|views{}|seed{}|{:?}",
@@ -78,6 +82,19 @@ pub fn cache_key(ds: &Dataset, cfg: &Config) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The first fine-tuned block (1-based); the cache holds the activations after the one before.
+pub fn first_tuned(cfg: &Config) -> usize {
+    crate::model::efficientnet::BLOCKS + 1 - cfg.finetune_blocks
+}
+
+/// The last fine-tuned block: the tap's, or 16 for the head (which is tuned too).
+pub fn last_tuned(cfg: &Config) -> usize {
+    match cfg.backbone_tap {
+        0 => crate::model::efficientnet::BLOCKS,
+        tap => tap,
+    }
+}
+
 pub fn cache_file(dir: &Path, key: &str) -> PathBuf {
     dir.join("features").join(format!("{key}.safetensors"))
 }
@@ -87,8 +104,10 @@ fn read_cache(file: &Path, n: i64, v: i64) -> Option<(Tensor, Tensor)> {
     let get = |name: &str| tensors.iter().find(|(k, _)| k == name).map(|(_, t)| t);
     let (views, test) = (get("views")?, get("test")?);
     let (vs, ts) = (views.size(), test.size());
-    (vs.len() == 3 && vs[0] == n && vs[1] == v && ts == [n, vs[2]])
-        .then(|| (views.shallow_clone(), test.shallow_clone()))
+    (vs.len() >= 3 && vs[0] == n && vs[1] == v && ts.len() == vs.len() - 1)
+        .then_some(())
+        .filter(|_| ts[0] == n && ts[1..] == vs[2..])
+        .map(|_| (views.shallow_clone(), test.shallow_clone()))
 }
 
 fn write_cache(file: &Path, views: &Tensor, test: &Tensor) -> Result<()> {
@@ -135,6 +154,10 @@ where
         });
     }
     let encoder = Pretrained::open(cfg, device)?;
+    let encode = |x: &Tensor| match cfg.finetune_blocks {
+        0 => encoder.features(x),
+        _ => encoder.activation(x, first_tuned(cfg) - 1),
+    };
     let side = side(cfg);
     let bs = batch(side);
     let batches = (n + bs - 1) / bs;
@@ -145,14 +168,14 @@ where
     for b in 0..batches {
         let len = bs.min(n - b * bs);
         let x = images.narrow(0, b * bs, len).to_kind(Kind::Float) / 255.0;
-        test_out.push(encoder.features(&augment::test_view(&x, side))?);
+        test_out.push(encode(&augment::test_view(&x, side))?.contiguous());
         done += 1;
         tick(done, total)?;
         let mut per_view = Vec::with_capacity(cfg.views);
         for view in 0..cfg.views {
             // One seed per (batch, view): the same config always caches the same numbers.
             tch::manual_seed(super::step_seed(cfg.seed, 3, view, b as usize));
-            per_view.push(encoder.features(&augment::view(&x, side, &cfg.augment))?);
+            per_view.push(encode(&augment::view(&x, side, &cfg.augment))?.contiguous());
             done += 1;
             tick(done, total)?;
         }
@@ -160,7 +183,7 @@ where
     }
     let views = Tensor::cat(&views_out, 0);
     let test = Tensor::cat(&test_out, 0);
-    if test.size()[1] < 1 {
+    if test.numel() == 0 {
         return Err(anyhow::anyhow!("{}: zero-size features", encoder.describe()).into());
     }
     if let Some(f) = &file {
@@ -182,6 +205,15 @@ where
 pub fn describe(cfg: &Config) -> String {
     let encoder = match cfg.backbone {
         BackboneKind::Torchscript => format!("TorchScript {}", cfg.backbone_file.trim()),
+        _ if cfg.finetune_blocks > 0 => format!(
+            "EfficientNet-Lite0 {}, {} fine-tuned (cached: block {} maps)",
+            crate::model::efficientnet::tap_name(cfg.backbone_tap),
+            match (first_tuned(cfg), last_tuned(cfg)) {
+                (a, b) if a == b => format!("block {a}"),
+                (a, b) => format!("blocks {a}–{b}"),
+            },
+            first_tuned(cfg) - 1
+        ),
         _ => format!(
             "EfficientNet-Lite0 {}",
             crate::model::efficientnet::tap_name(cfg.backbone_tap)

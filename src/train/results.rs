@@ -4,7 +4,8 @@ use crate::atomic;
 use crate::config::Config;
 use crate::data::Dataset;
 use crate::export;
-use crate::messages::{LossPoint, MetricsPoint, Stage};
+use crate::messages::{LabelFreePoint, LossPoint, MetricsPoint, Stage};
+use crate::metrics::LabelFree;
 use crate::metrics::{Evaluation, Scores};
 use anyhow::Result;
 use serde::Serialize;
@@ -79,6 +80,17 @@ struct Report<'a> {
     heads: BTreeMap<String, Scores>,
     cluster_to_class: Option<Vec<Option<String>>>,
     history: Vec<HistoryRow<'a>>,
+    /// Label-free scores of the final assignment (`metrics::label_free`).
+    label_free: LabelFree,
+    label_free_history: Vec<LabelFreeRow>,
+}
+
+#[derive(Serialize)]
+struct LabelFreeRow {
+    stage: &'static str,
+    step: usize,
+    #[serde(flatten)]
+    scores: LabelFree,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -92,6 +104,8 @@ pub fn write_final(
     confidence: &[f32],
     eval: Option<&Evaluation>,
     metrics: &[MetricsPoint],
+    label_free: &LabelFree,
+    label_free_history: &[LabelFreePoint],
 ) -> Result<()> {
     export::write_assignments(&dir.join("assignments.csv"), ds, clusters, confidence)?;
     if let Some(e) = eval {
@@ -130,6 +144,15 @@ pub fn write_final(
                 acc: m.scores.acc,
                 nmi: m.scores.nmi,
                 ari: m.scores.ari,
+            })
+            .collect(),
+        label_free: *label_free,
+        label_free_history: label_free_history
+            .iter()
+            .map(|p| LabelFreeRow {
+                stage: stage_name(p.stage),
+                step: p.global_step,
+                scores: p.scores,
             })
             .collect(),
     };

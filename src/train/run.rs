@@ -9,8 +9,12 @@ use super::stage2::Stage2;
 use super::{frozen, step_seed};
 use crate::config::{Config, FeatureSpace, Head};
 use crate::graph::{self, Adjacency};
-use crate::messages::{Command, Event, Job, LossPoint, LossTerms, MetricsPoint, RunResult, Stage};
+use crate::messages::{
+    Command, Event, Job, LabelFreePoint, LossPoint, LossTerms, MetricsPoint, RunResult, Stage,
+};
 use crate::metrics::Evaluation;
+use crate::metrics::label_free::{LabelFree, LabelFreeInput};
+use crate::model::efficientnet;
 use crate::progress::Progress;
 use crate::runtime::device_name;
 use anyhow::{Context, anyhow};
@@ -57,6 +61,7 @@ struct Trainer<'a> {
     emit: &'a dyn Fn(Event),
     losses: Vec<LossPoint>,
     metrics: Vec<MetricsPoint>,
+    label_free: Vec<LabelFreePoint>,
     last_checkpoint: Option<PathBuf>,
 }
 
@@ -146,6 +151,19 @@ impl Trainer<'_> {
         Some(e)
     }
 
+    /// Label-free scores of the assignment shown at this evaluation, reported and kept.
+    fn judge(&mut self, stage: Stage, global_step: usize, input: &LabelFreeInput) -> LabelFree {
+        let scores = LabelFree::new(input);
+        let p = LabelFreePoint {
+            stage,
+            global_step,
+            scores,
+        };
+        (self.emit)(Event::LabelFree(p.clone()));
+        self.label_free.push(p);
+        scores
+    }
+
     fn progress(
         &self,
         stage: Stage,
@@ -178,11 +196,12 @@ fn save_checkpoint<M: Serialize>(
     checkpoint::save(file, tensors, meta)
 }
 
-/// The frozen path's features, normalised (`frozen::normalize`), ready for stage 1.
+/// The frozen path's features, normalised (`frozen::normalize`), ready for stage 1; or, when
+/// fine-tuning, the raw activation maps the tail starts from.
 struct FrozenFeatures {
-    /// N×V×D.
+    /// N×V×D (N×V×C×H×W maps when fine-tuning).
     views: Tensor,
-    /// N×D (the test view).
+    /// N×D (N×C×H×W) of the test view.
     test: Tensor,
 }
 
@@ -191,15 +210,18 @@ impl FrozenFeatures {
     /// (the same images, or neighbours); the step's seed is set.
     fn view_pair(&self, idx: &Tensor, partner: &Tensor) -> (Tensor, Tensor) {
         let s = self.views.size();
-        let (b, v, d) = (idx.size()[0], s[1], s[2]);
+        let (b, v) = (idx.size()[0], s[1]);
         let dev = idx.device();
         let va = Tensor::randint(v, [b], (Kind::Int64, dev));
         let vb = (&va + Tensor::randint(v - 1, [b], (Kind::Int64, dev)) + 1).remainder(v);
+        let mut one = s.clone();
+        one.remove(1);
+        one[0] = b;
         let pick = |rows: &Tensor, which: &Tensor| {
-            self.views
-                .index_select(0, rows)
-                .gather(1, &which.view([b, 1, 1]).expand([b, 1, d], false), false)
-                .squeeze_dim(1)
+            let rows = self.views.index_select(0, rows).view([b, v, -1]);
+            let d = rows.size()[2];
+            rows.gather(1, &which.view([b, 1, 1]).expand([b, 1, d], false), false)
+                .view(one.as_slice())
         };
         (pick(idx, &va), pick(partner, &vb))
     }
@@ -209,6 +231,7 @@ impl FrozenFeatures {
 /// neighbours (N×(k+1)), or `None` when `neighbor_k` is 0.
 fn positives(
     cfg: &Config,
+    s1: &Stage1,
     frozen: Option<&FrozenFeatures>,
     images: &Tensor,
 ) -> anyhow::Result<Option<Tensor>> {
@@ -217,7 +240,7 @@ fn positives(
     }
     let n = images.size()[0];
     let x = match frozen {
-        Some(f) => f.test.shallow_clone(),
+        Some(f) => stage2_input(s1, Some(f), images),
         None => images.view([n, -1]).to_kind(Kind::Float) / 255.0,
     };
     let knn = graph::knn(&x, cfg.neighbor_k, &Progress::none())?;
@@ -244,6 +267,7 @@ fn partners(positives: Option<&Tensor>, idx: &Tensor) -> Tensor {
 /// What stage 2 (and the stage-1 evaluation) works on: the test view's representation.
 fn stage2_input(s1: &Stage1, frozen: Option<&FrozenFeatures>, images: &Tensor) -> Tensor {
     match frozen {
+        Some(f) if s1.tail.is_some() => s1.tail_features_all(&f.test),
         Some(f) => f.test.shallow_clone(),
         None => s1.features(images),
     }
@@ -284,6 +308,13 @@ fn extract_features(t: &mut Trainer, images: &Tensor, device: Device) -> Res<Fro
             started.elapsed().as_secs_f64()
         ),
     }));
+    if cfg.finetune_blocks > 0 {
+        // Maps for the fine-tuned tail; its pooled output is normalised per step.
+        return Ok(FrozenFeatures {
+            views: f.views,
+            test: f.test,
+        });
+    }
     Ok(FrozenFeatures {
         views: frozen::normalize(&f.views),
         test: frozen::normalize(&f.test),
@@ -309,6 +340,7 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         emit,
         losses: vec![],
         metrics: vec![],
+        label_free: vec![],
         last_checkpoint: None,
     };
     let resumed_from = (job.resume && ck1.exists()).then(|| ck1.display().to_string());
@@ -340,14 +372,24 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
     // Seeded again after the extraction's own draws, so weights start the same whether the
     // features came from the cache or were computed just now.
     tch::manual_seed(cfg.seed as i64);
-    let s1 = Stage1::new(
+    let frozen_dim = match &frozen {
+        Some(_) if cfg.finetune_blocks > 0 => Some(efficientnet::tap_dim(cfg.backbone_tap)),
+        Some(f) => Some(f.test.size()[1] as usize),
+        None => None,
+    };
+    let mut s1 = Stage1::new(
         cfg,
         ds.channels,
         ds.height.max(ds.width),
-        frozen.as_ref().map(|f| f.test.size()[1] as usize),
+        frozen_dim,
         device,
     )?;
+    if cfg.finetune_blocks > 0 {
+        let net = efficientnet::EfficientNetLite0::load(&efficientnet::default_weights(), device)?;
+        s1.attach_tail(&net, frozen::first_tuned(cfg) - 1, cfg.backbone_tap);
+    }
     let mut adam1 = Adam::new(&s1.vs, cfg.lr);
+    adam1.set_lr_for("tail.", cfg.finetune_lr);
     let mut epochs_done = 0;
     if job.resume {
         let (saved, meta): (_, Stage1Meta) = checkpoint::load(&ck1, device)?;
@@ -365,7 +407,7 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         }
         t.last_checkpoint = Some(ck1.clone());
     }
-    let positives = positives(cfg, frozen.as_ref(), &images)?;
+    let positives = positives(cfg, &s1, frozen.as_ref(), &images)?;
     let total_epochs = cfg.warmup_epochs + cfg.epochs;
     let steps = ds.len() / cfg.batch;
     emit(Event::StageChanged {
@@ -388,7 +430,10 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
             let partner = partners(positives.as_ref(), &idx);
             let (loss, terms) = match &frozen {
                 Some(f) => {
-                    let (h_a, h_b) = f.view_pair(&idx, &partner);
+                    let (mut h_a, mut h_b) = f.view_pair(&idx, &partner);
+                    if s1.tail.is_some() {
+                        (h_a, h_b) = (s1.tail_features(&h_a), s1.tail_features(&h_b));
+                    }
                     s1.loss_on_features(&h_a, &h_b, cfg, warmup)
                 }
                 None => {
@@ -419,6 +464,19 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         let feats = stage2_input(&s1, frozen.as_ref(), &images);
         let (assign, conf) = s1.assign(&feats);
         t.score(Stage::One, epoch * steps, "ae", &assign);
+        t.judge(
+            Stage::One,
+            epoch * steps,
+            &LabelFreeInput {
+                features: &feats,
+                clusters: &assign,
+                confidence: &conf,
+                k: cfg.clusters,
+                graphs: None,
+                heads: None,
+                seed: cfg.seed,
+            },
+        );
         emit(Event::Assignments {
             stage: Stage::One,
             clusters: assign,
@@ -477,12 +535,12 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         features: features.clone(),
         dim: feature_dim,
     });
-    let graph_b = adj_b.clone();
+    let (graph_a, graph_b) = (adj_a.clone(), adj_b.clone());
     let (adj_a, adj_b) = (adj_a.to_sparse(device), adj_b.to_sparse(device));
 
     // ---- Stage 2 ----
     tch::manual_seed(cfg.seed as i64 + 1);
-    let s2 = Stage2::new(cfg, x.size()[1] as usize, device);
+    let s2 = Stage2::new(cfg, x.size()[0] as usize, x.size()[1] as usize, device);
     let mut adam2 = Adam::new(&s2.vs, cfg.stage2_lr);
     if cfg.gcn_lr > 0.0 {
         adam2.set_lr_for("gcn.", cfg.gcn_lr);
@@ -520,6 +578,7 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         if it % cfg.eval_every == 0 || it == 1 || it == cfg.iterations {
             // Scores of the forward pass before this update, as the reference logs them.
             let _guard = tch::no_grad_guard();
+            let mut per_head = vec![];
             for (head, h) in [
                 (Head::Q, Some(&heads.log_q)),
                 (Head::StreamA, heads.log_a.as_ref()),
@@ -528,9 +587,24 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
                 if let Some(h) = h {
                     let (a, _) = super::argmax_confidence(h);
                     t.score(Stage::Two, it, head.name(), &a);
+                    per_head.push(a);
                 }
             }
             let (a, c) = super::argmax_confidence(&heads.chosen(cfg.head).exp());
+            t.judge(
+                Stage::Two,
+                it,
+                &LabelFreeInput {
+                    features: &x,
+                    clusters: &a,
+                    confidence: &c,
+                    k: cfg.clusters,
+                    graphs: Some((&graph_a, &graph_b)),
+                    heads: (per_head.len() == 3)
+                        .then(|| [&per_head[0][..], &per_head[1][..], &per_head[2][..]]),
+                    seed: cfg.seed,
+                },
+            );
             emit(Event::Assignments {
                 stage: Stage::Two,
                 clusters: a,
@@ -565,6 +639,30 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
     // ---- Final assignment ----
     let (_, _, heads) = tch::no_grad(|| s2.forward(&x, &adj_a, &adj_b, cfg));
     let (clusters, confidence) = super::argmax_confidence(&heads.chosen(cfg.head).exp());
+    let head_clusters: Vec<Vec<i64>> = [
+        Some(&heads.log_q),
+        heads.log_a.as_ref(),
+        heads.log_b.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|h| super::argmax_confidence(h).0)
+    .collect();
+    let label_free = LabelFree::new(&LabelFreeInput {
+        features: &x,
+        clusters: &clusters,
+        confidence: &confidence,
+        k: cfg.clusters,
+        graphs: Some((&graph_a, &graph_b)),
+        heads: (head_clusters.len() == 3).then(|| {
+            [
+                &head_clusters[0][..],
+                &head_clusters[1][..],
+                &head_clusters[2][..],
+            ]
+        }),
+        seed: cfg.seed,
+    });
     let eval = ds
         .labels
         .as_ref()
@@ -582,6 +680,8 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         &confidence,
         eval.as_ref(),
         &t.metrics,
+        &label_free,
+        &t.label_free,
     )?;
     Ok(RunResult {
         run_dir: job.run_dir.clone(),
@@ -591,5 +691,6 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         features,
         feature_dim,
         wall_seconds: wall,
+        label_free,
     })
 }

@@ -6,6 +6,7 @@ use super::losses;
 use crate::config::Config;
 use crate::data::augment;
 use crate::messages::LossTerms;
+use crate::model::efficientnet::Tail;
 use crate::model::{AutoEncoder, Backbone, Projector};
 use tch::{Device, Kind, Tensor, nn};
 
@@ -17,6 +18,8 @@ pub struct Stage1 {
     pub ae: AutoEncoder,
     /// Backbone input side.
     pub side: i64,
+    /// Fine-tuned last EfficientNet blocks (`finetune_blocks`), fed cached activations.
+    pub tail: Option<Tail>,
 }
 
 impl Stage1 {
@@ -51,6 +54,7 @@ impl Stage1 {
             projector,
             ae,
             side: cfg.input_side(native_side) as i64,
+            tail: None,
         })
     }
 
@@ -144,6 +148,35 @@ impl Stage1 {
             s += len;
         }
         Tensor::cat(&out, 0)
+    }
+
+    /// Adds the trainable last blocks of `net` after block `from` (variables `tail.*`);
+    /// called before the optimizer and any checkpoint restore, so both see them.
+    pub fn attach_tail(
+        &mut self,
+        net: &crate::model::efficientnet::EfficientNetLite0,
+        from: usize,
+        tap: usize,
+    ) {
+        self.tail = Some(net.trainable_tail(&(self.vs.root() / "tail"), from, tap));
+    }
+
+    /// Features h of cached activations through the fine-tuned tail, normalised as the
+    /// frozen path's features are (`frozen::normalize`); with grad, for the loss.
+    pub fn tail_features(&self, acts: &Tensor) -> Tensor {
+        let tail = self.tail.as_ref().expect("fine-tuning has a tail");
+        super::frozen::normalize(&tail.forward(acts))
+    }
+
+    /// The same for all `acts` (N×C×H×W) in batches, without grad: stage 2's input.
+    pub fn tail_features_all(&self, acts: &Tensor) -> Tensor {
+        let _guard = tch::no_grad_guard();
+        let n = acts.size()[0];
+        let parts: Vec<Tensor> = (0..n)
+            .step_by(256)
+            .map(|s| self.tail_features(&acts.narrow(0, s, 256.min(n - s))))
+            .collect();
+        Tensor::cat(&parts, 0)
     }
 
     /// Argmax and max of the AE's softmax on features `h`.

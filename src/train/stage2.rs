@@ -17,6 +17,9 @@ pub struct Stage2 {
     pub ae: AutoEncoder,
     pub gcn: Option<Mgcn>,
     pub mu: Tensor,
+    /// The starting partition, one-hot (N × K), for `partition_targets`; a non-trainable
+    /// variable so that a resumed run keeps the partition it started from.
+    pub anchor: Option<Tensor>,
 }
 
 /// log-probabilities of the three heads after one forward pass.
@@ -41,7 +44,7 @@ pub fn fusion(cfg: &Config) -> Fusion {
 }
 
 impl Stage2 {
-    pub fn new(cfg: &Config, input_dim: usize, device: Device) -> Self {
+    pub fn new(cfg: &Config, items: usize, input_dim: usize, device: Device) -> Self {
         let vs = nn::VarStore::new(device);
         let root = vs.root();
         let ae = AutoEncoder::new(&(&root / "ae"), input_dim, cfg.ae_hidden, cfg.clusters);
@@ -63,7 +66,15 @@ impl Stage2 {
                 stdev: 0.1,
             },
         );
-        Self { vs, ae, gcn, mu }
+        let anchor = (cfg.partition_targets > 0.0)
+            .then(|| root.zeros_no_train("anchor", &[items as i64, k]));
+        Self {
+            vs,
+            ae,
+            gcn,
+            mu,
+            anchor,
+        }
     }
 
     /// Copies the stage-1 AE (`ae.*` variables) into this model.
@@ -96,6 +107,7 @@ impl Stage2 {
             &Progress::none(),
         )?;
         let mut centres = km.centers.shallow_clone();
+        let mut labels = km.labels.clone();
         let note = if cfg.centre_init == CentreInit::Kmeans {
             "stage-2 centres from K-means on the AE embedding".to_string()
         } else {
@@ -113,6 +125,7 @@ impl Stage2 {
                 .flatten();
             if let Some(m) = &means {
                 centres = m.shallow_clone();
+                labels = sp;
             }
             format!(
                 "stage-2 centres from {} (modularity on the k_b graph: spectral {q_sp:.4}, \
@@ -125,6 +138,11 @@ impl Stage2 {
             )
         };
         self.mu.shallow_clone().copy_(&centres);
+        if let Some(anchor) = &self.anchor {
+            let idx = Tensor::from_slice(&labels).to_device(anchor.device());
+            let onehot = idx.one_hot(self.mu.size()[0]).to_kind(Kind::Float);
+            anchor.shallow_clone().copy_(&onehot);
+        }
         Ok(note)
     }
 
@@ -142,7 +160,11 @@ impl Stage2 {
             // The reference: q normalised, then q.log() (may give −inf, spec D18).
             losses::student_t_log_q(&out.z, &self.mu, 1.0).exp().log()
         };
-        let p = losses::target_distribution(&log_q.exp());
+        let mut p = losses::target_distribution(&log_q.exp());
+        if let Some(anchor) = &self.anchor {
+            let l = cfg.partition_targets;
+            p = p * (1.0 - l) + anchor * l;
+        }
         let rec = losses::reconstruction(&out.x_hat, x);
         let kl_q = losses::kl_batchmean(&p, &log_q);
         let mut total = &rec + &kl_q * cfg.alpha;

@@ -119,6 +119,8 @@ pub struct IcicleApp {
     pub run_input: String,
     /// What the default preset chose for the loaded data, and why (`config::fit_to_data`).
     pub default_choices: Vec<String>,
+    /// "Suggest K": owns its sweep and result.
+    pub suggest_k: crate::ui::panels::suggest_k::SuggestKPanel,
     automation: Automation,
     launched: Instant,
     shots_taken: usize,
@@ -196,6 +198,7 @@ impl IcicleApp {
                 .unwrap_or_default(),
             run_input: String::new(),
             default_choices: vec![],
+            suggest_k: crate::ui::panels::suggest_k::SuggestKPanel::new(),
             pending_train: automation.train,
             settings,
             automation,
@@ -409,6 +412,8 @@ impl IcicleApp {
                         }
                     }
                 }
+                Done::SuggestProgress { done, total } => self.suggest_k.on_progress(done, total),
+                Done::Suggested(r) => self.suggest_k.on_done(r),
                 Done::Exported(r) => {
                     self.export_busy = false;
                     self.export_result = Some(r);

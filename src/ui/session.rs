@@ -3,7 +3,7 @@
 use crate::config::Config;
 use crate::data::Dataset;
 use crate::graph::GraphStats;
-use crate::messages::{Event, LossPoint, MetricsPoint, Stage};
+use crate::messages::{Event, LabelFreePoint, LossPoint, MetricsPoint, Stage};
 use crate::metrics::{ClusterCases, Evaluation, cluster_cases};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -72,6 +72,8 @@ pub struct Session {
     pub losses1: Vec<LossPoint>,
     pub losses2: Vec<LossPoint>,
     pub metrics: Vec<MetricsPoint>,
+    /// Label-free scores at each evaluation (with or without labels).
+    pub label_free: Vec<LabelFreePoint>,
     pub graphs: Vec<(&'static str, GraphStats)>,
     pub warnings: Vec<String>,
     /// Informational lines from the run (cache hits, choices the default made).
@@ -104,6 +106,7 @@ impl Session {
             losses1: vec![],
             losses2: vec![],
             metrics: vec![],
+            label_free: vec![],
             graphs: vec![],
             warnings: vec![],
             notes: vec![],
@@ -128,6 +131,7 @@ impl Session {
             s.push_loss(l);
         }
         s.metrics = run.metrics;
+        s.label_free = run.label_free;
         s.set_features(run.features);
         s.graphs = run.graphs;
         s.set_assignments(ds, Stage::Two, run.clusters, run.confidence);
@@ -174,6 +178,7 @@ impl Session {
             Event::StageChanged { stage, .. } => self.stage = Some(stage),
             Event::Loss(l) => self.push_loss(l),
             Event::Metrics(m) => self.metrics.push(m),
+            Event::LabelFree(p) => self.label_free.push(p),
             Event::Graph { scale, stats } => {
                 self.graphs.retain(|(s, _)| *s != scale);
                 self.graphs.push((scale, stats));

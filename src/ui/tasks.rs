@@ -36,6 +36,12 @@ pub enum Done {
         result: Result<Embedding, String>,
     },
     Exported(Result<ExportReport, String>),
+    /// Values of K swept, of all, by the running "Suggest K".
+    SuggestProgress {
+        done: usize,
+        total: usize,
+    },
+    Suggested(Result<crate::cluster::suggest_k::Suggestion, String>),
     Picked(Pick, Option<PathBuf>),
 }
 

@@ -1,5 +1,6 @@
-//! Live loss curves of every term of both stages, and ACC/NMI/ARI over training when the data
-//! has labels. Log scale plots log10 of each term.
+//! Live loss curves of every term of both stages, and clustering quality over training: the
+//! label-free scores always, ACC/NMI/ARI too when the data has labels. Log scale plots log10
+//! of each loss term.
 use crate::messages::{LossPoint, LossTerms, Stage};
 use crate::ui::IcicleApp;
 use egui_plot::{Legend, Line, Plot, PlotPoints, VLine};
@@ -83,12 +84,7 @@ pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
     let log = app.settings.log_scale;
     let labelled = app.run_dataset.as_ref().is_some_and(|d| d.labels.is_some());
     let avail = ui.available_height();
-    let h = if labelled {
-        (avail - 90.0) / 2.0
-    } else {
-        avail - 40.0
-    }
-    .max(120.0);
+    let h = ((avail - 110.0) / 2.0).max(120.0);
     ui.columns(2, |cols| {
         plot_losses(
             &mut cols[0],
@@ -109,15 +105,17 @@ pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
             h,
         );
     });
-    if !labelled {
-        return;
-    }
-    ui.label(
-        egui::RichText::new(
-            "Clustering quality against the labels (stage 1: AE head; stage 2: the final head)",
-        )
-        .strong(),
-    );
+    ui.horizontal(|ui| {
+        ui.label(
+            egui::RichText::new(if labelled {
+                "Clustering quality: against the labels, and without them"
+            } else {
+                "Clustering quality without labels"
+            })
+            .strong(),
+        );
+        latest_label_free(ui, s);
+    });
     // Stage-2 points are drawn after stage 1: x = stage-1 steps + iteration.
     let offset = s.stage1_steps as f64;
     let x = |stage: Stage, step: usize| match stage {
@@ -129,6 +127,15 @@ pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
             .map(|m| [x(m.stage, m.global_step), f(&m.scores)])
             .collect()
     };
+    let free = |name: &str| -> Vec<[f64; 2]> {
+        s.label_free
+            .iter()
+            .filter_map(|p| {
+                let v = p.scores.named().into_iter().find(|(n, _)| *n == name)?.1;
+                Some([x(p.stage, p.global_step), v])
+            })
+            .collect()
+    };
     Plot::new("metrics")
         .height((ui.available_height() - 10.0).max(100.0))
         .legend(Legend::default())
@@ -136,11 +143,55 @@ pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
         .include_y(1.0)
         .x_axis_label("stage-1 step, then stage-2 iteration")
         .show(ui, |p| {
-            p.line(Line::new("ACC", PlotPoints::from(series(|s| s.acc))));
-            p.line(Line::new("NMI", PlotPoints::from(series(|s| s.nmi))));
-            p.line(Line::new("ARI", PlotPoints::from(series(|s| s.ari))));
+            if labelled {
+                p.line(Line::new("ACC", PlotPoints::from(series(|s| s.acc))));
+                p.line(Line::new("NMI", PlotPoints::from(series(|s| s.nmi))));
+                p.line(Line::new("ARI", PlotPoints::from(series(|s| s.ari))));
+            }
+            for name in LABEL_FREE_PLOTTED {
+                let pts = free(name);
+                if !pts.is_empty() {
+                    p.line(
+                        Line::new(name, PlotPoints::from(pts))
+                            .style(egui_plot::LineStyle::dashed_loose()),
+                    );
+                }
+            }
             if !s.losses2.is_empty() {
                 p.vline(VLine::new("stage 2 starts", offset).color(egui::Color32::GRAY));
             }
         });
+}
+
+/// The label-free scores drawn over the run (dashed, beside ACC/NMI/ARI).
+const LABEL_FREE_PLOTTED: [&str; 5] = [
+    "silhouette",
+    "modularity b",
+    "head agreement",
+    "mean confidence",
+    "balance",
+];
+
+/// The latest label-free scores, each name with its meaning as a tooltip.
+fn latest_label_free(ui: &mut egui::Ui, s: &crate::ui::session::Session) {
+    use crate::metrics::label_free::MEANINGS;
+    let Some(p) = s.label_free.last() else {
+        return;
+    };
+    for (name, v) in p.scores.named() {
+        let meaning = MEANINGS
+            .iter()
+            .find(|(n, _)| {
+                *n == name || (n.starts_with("modularity") && name.starts_with("modularity"))
+            })
+            .map_or("", |(_, m)| m);
+        ui.label(format!("{name} {v:.3}")).on_hover_text(meaning);
+    }
+    if p.scores.empty_clusters > 0 {
+        ui.label(
+            egui::RichText::new(format!("{} empty clusters", p.scores.empty_clusters))
+                .color(ui.visuals().warn_fg_color),
+        )
+        .on_hover_text(MEANINGS[6].1);
+    }
 }

@@ -7,6 +7,7 @@ pub mod gallery;
 pub mod graph;
 pub mod losses;
 pub mod params;
+pub mod suggest_k;
 pub mod training;
 
 /// Shown by result views before a run has produced anything.

@@ -1,7 +1,7 @@
 //! Hyperparameters: the preset, K and every IcicleGCN knob, each with a tooltip saying what it
 //! does in the method. Invalid values are named inline and block Train; changes made while a
 //! run trains apply to the next run.
-use crate::config::{BackboneKind, FeatureSpace, Head, Preset};
+use crate::config::{BackboneKind, CentreInit, FeatureSpace, Head, MAX_FINETUNE_BLOCKS, Preset};
 use crate::graph::Normalization;
 use crate::runtime::DeviceChoice;
 use crate::ui::IcicleApp;
@@ -73,6 +73,7 @@ pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
                 }
             });
     }
+    suggest_k(app, ui);
     let items = app.dataset.as_ref().map(|d| d.len()).unwrap_or(0);
     let cfg = &mut app.settings.config;
     egui::Grid::new("core").num_columns(2).striped(true).show(ui, |ui| {
@@ -121,6 +122,17 @@ pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
                     .labelled_by(l.id)
                     .on_hover_text(tip);
                 ui.end_row();
+                let tip = "0: the backbone stays frozen. n > 0: its last n blocks (and the head) train in stage 1 at their own learning rate, \
+                           on activations cached before them, so each step runs only those blocks (slower than frozen, far cheaper than the whole network)";
+                let l = ui.label("fine-tune last blocks").on_hover_text(tip);
+                ui.add(egui::Slider::new(&mut cfg.finetune_blocks, 0..=MAX_FINETUNE_BLOCKS))
+                    .labelled_by(l.id)
+                    .on_hover_text(tip);
+                ui.end_row();
+                if cfg.finetune_blocks > 0 {
+                    log_num(ui, "fine-tune lr", &mut cfg.finetune_lr, 1e-7..=1e-2,
+                        "Adam learning rate of the fine-tuned blocks; below the heads' lr, since they start trained");
+                }
             }
             if cfg.backbone == BackboneKind::Torchscript {
                 let tip = "A TorchScript image model (.pt): forward takes B×3×S×S RGB in [0, 1] and returns B×D features (B×D×H×W maps are averaged)";
@@ -205,6 +217,23 @@ pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
                 .response
                 .labelled_by(l.id);
             ui.end_row();
+            let l = ui.label("starting partition").on_hover_text(
+                "Where the stage-2 centres start: K-means on the AE embedding (the paper), the spectral partition of the k_b graph, \
+                 or auto: whichever of the two has the higher modularity on the k_b graph (no labels needed)",
+            );
+            egui::ComboBox::from_id_salt("centre_init")
+                .selected_text(format!("{:?}", cfg.centre_init).to_lowercase())
+                .show_ui(ui, |ui| {
+                    for c in [CentreInit::Kmeans, CentreInit::Spectral, CentreInit::Auto] {
+                        ui.selectable_value(&mut cfg.centre_init, c, format!("{c:?}").to_lowercase());
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+            ui.end_row();
+            unit(ui, "hold the partition", &mut cfg.partition_targets,
+                "λ: stage 2's target is (1 − λ)·P + λ·(the starting partition); 0 = the paper's sharpened P alone. \
+                 Keeps a partition the graph found better than the AE's K-means");
         });
         let mut separate = !cfg.share_gcn_weights;
         flag(ui, "separate weights per stream", &mut separate,
@@ -259,5 +288,39 @@ pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
     {
         let p = app.settings.config.preset;
         app.apply_preset(p);
+    }
+}
+
+/// "Suggest K" under its own header; the sweep runs on the run's learned features when the
+/// run on screen is of the picked data, else on the data itself.
+fn suggest_k(app: &mut IcicleApp, ui: &mut egui::Ui) {
+    use crate::ui::panels::suggest_k::{SuggestAction, SweepSource};
+    let open = app.suggest_k.running() || app.suggest_k.result.is_some();
+    let action = egui::CollapsingHeader::new("Suggest K (no labels needed)")
+        .default_open(open)
+        .show(ui, |ui| app.suggest_k.ui(ui, app.dataset.is_some()))
+        .body_returned
+        .flatten();
+    match action {
+        Some(SuggestAction::UseK(k)) => app.settings.config.clusters = k,
+        Some(SuggestAction::Start) => {
+            let Some(ds) = app.dataset.clone() else {
+                return;
+            };
+            let same_data = app
+                .run_dataset
+                .as_ref()
+                .is_some_and(|r| std::sync::Arc::ptr_eq(r, &ds));
+            let source = match (&app.session.features, same_data) {
+                (Some((values, dim)), true) => SweepSource::Features {
+                    values: values.clone(),
+                    dim: *dim,
+                },
+                _ => SweepSource::Dataset(ds),
+            };
+            app.suggest_k
+                .start(&app.tasks, source, app.settings.config.seed);
+        }
+        None => {}
     }
 }
