@@ -149,15 +149,7 @@ impl SavedRun {
         let (clusters, confidence) = read_assignments(&dir.join("assignments.csv"))?;
         let npy = dir.join("features.npy");
         let features = if npy.is_file() {
-            let (v, rows, cols) = crate::export::npy::read_f32(&npy)?;
-            if rows != clusters.len() {
-                bail!(
-                    "{}: {rows} rows but {} assignments",
-                    npy.display(),
-                    clusters.len()
-                );
-            }
-            Some((v, cols))
+            Some(read_features(&npy, clusters.len())?)
         } else {
             None
         };
@@ -175,6 +167,15 @@ impl SavedRun {
             graphs,
         })
     }
+}
+
+/// A run's features.npy as (values, dim), checked against its `items` assignments.
+pub fn read_features(npy: &Path, items: usize) -> Result<(Vec<f32>, usize)> {
+    let (v, rows, cols) = crate::export::npy::read_f32(npy)?;
+    if rows != items {
+        bail!("{}: {rows} rows but {items} assignments", npy.display());
+    }
+    Ok((v, cols))
 }
 
 fn stage_of(s: &str) -> Option<Stage> {

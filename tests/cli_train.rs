@@ -96,7 +96,10 @@ fn train_eval_and_resume() {
         lf["silhouette"].as_f64().unwrap(),
         lf["modularity_b"].as_f64().unwrap(),
     );
-    assert!((-1.0..=1.0).contains(&sil) && (-0.5..=1.0).contains(&mod_b), "{lf}");
+    assert!(
+        (-1.0..=1.0).contains(&sil) && (-0.5..=1.0).contains(&mod_b),
+        "{lf}"
+    );
     assert!(
         out(&o).contains(&format!("silhouette {sil:.3}"))
             && out(&o).contains(&format!("modularity b {mod_b:.3}")),

@@ -2,7 +2,7 @@
 //! file), TorchScript backbones and their errors, and a whole run through the worker.
 use icicle_explorer::config::{BackboneKind, Config, Preset};
 use icicle_explorer::data::{Dataset, LoadOptions, Progress, Registry, load_entry};
-use icicle_explorer::messages::{Command, Event, Job, Stage};
+use icicle_explorer::messages::{Command, Event, Job, RunResult, Stage};
 use icicle_explorer::model::pretrained::Pretrained;
 use icicle_explorer::priority::Priority;
 use icicle_explorer::runtime::DeviceChoice;
@@ -188,13 +188,20 @@ fn a_wrong_torchscript_file_is_a_clear_error() {
     assert!(e.contains("not a TorchScript model"), "{e}");
 }
 
-fn run(ds: &Arc<Dataset>, cfg: &Config, dir: &Path, cache: &Path) -> (Vec<String>, usize, f64) {
+/// Trains `cfg` on `ds` through the worker: (info notes, extraction progress ticks, result).
+fn finish(
+    ds: &Arc<Dataset>,
+    cfg: &Config,
+    dir: &Path,
+    cache: &Path,
+    resume: bool,
+) -> (Vec<String>, usize, RunResult) {
     let w = Worker::spawn(Priority::Normal, || {});
     w.send(Command::Start(Box::new(Job {
         dataset: ds.clone(),
         config: cfg.clone(),
         run_dir: dir.to_path_buf(),
-        resume: false,
+        resume,
         feature_cache: Some(cache.to_path_buf()),
     })));
     let (mut notes, mut extract_ticks) = (vec![], 0);
@@ -207,14 +214,19 @@ fn run(ds: &Arc<Dataset>, cfg: &Config, dir: &Path, cache: &Path) -> (Vec<String
             } => extract_ticks += 1,
             Event::Finished(r) => {
                 assert_eq!(r.clusters.len(), ds.len());
-                assert_eq!(r.feature_dim, 40, "block 5 of EfficientNet-Lite0");
-                return (notes, extract_ticks, r.scores.unwrap().acc);
+                return (notes, extract_ticks, *r);
             }
             Event::Failed(e) => panic!("{e}"),
             Event::Cancelled { .. } => panic!("cancelled"),
             _ => {}
         }
     }
+}
+
+fn run(ds: &Arc<Dataset>, cfg: &Config, dir: &Path, cache: &Path) -> (Vec<String>, usize, f64) {
+    let (notes, ticks, r) = finish(ds, cfg, dir, cache, false);
+    assert_eq!(r.feature_dim, 40, "block 5 of EfficientNet-Lite0");
+    (notes, ticks, r.scores.unwrap().acc)
 }
 
 #[test]
@@ -259,25 +271,7 @@ fn fine_tuning_trains_the_last_blocks_on_cached_maps_and_resumes() {
     cfg.batch = 50;
     cfg.validate(ds.len()).unwrap();
     let (dir, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let finish = |resume: bool| {
-        let w = Worker::spawn(Priority::Normal, || {});
-        w.send(Command::Start(Box::new(Job {
-            dataset: ds.clone(),
-            config: cfg.clone(),
-            run_dir: dir.path().to_path_buf(),
-            resume,
-            feature_cache: Some(cache.path().to_path_buf()),
-        })));
-        loop {
-            match w.events.recv().unwrap() {
-                Event::Finished(r) => return r,
-                Event::Failed(e) => panic!("{e}"),
-                Event::Cancelled { .. } => panic!("cancelled"),
-                _ => {}
-            }
-        }
-    };
-    let r = finish(false);
+    let (_, _, r) = finish(&ds, &cfg, dir.path(), cache.path(), false);
     assert_eq!(r.feature_dim, 1280, "the head, through the tuned block");
     // The cache holds block 15's maps (192 channels, 1×1 at side 32), not pooled features.
     let file = frozen::cache_file(cache.path(), &frozen::cache_key(&ds, &cfg));
@@ -305,7 +299,7 @@ fn fine_tuning_trains_the_last_blocks_on_cached_maps_and_resumes() {
     );
     // Stage 2 again from the saved stage 1, tail included.
     std::fs::remove_file(dir.path().join("checkpoints/stage2.ot")).unwrap();
-    let again = finish(true);
+    let (_, _, again) = finish(&ds, &cfg, dir.path(), cache.path(), true);
     assert_eq!(again.clusters.len(), 200);
 }
 

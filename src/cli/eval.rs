@@ -82,14 +82,8 @@ pub fn run(a: &EvalArgs) -> Result<()> {
         }
         return Ok(());
     }
-    let (v, rows, cols) = crate::export::npy::read_f32(&npy)?;
-    if rows != clusters.len() {
-        bail!(
-            "{}: {rows} rows but {} assignments",
-            npy.display(),
-            clusters.len()
-        );
-    }
+    let (v, cols) = crate::rundir::read_features(&npy, clusters.len())?;
+    let rows = clusters.len();
     // The run's own graph scales and seed, when it has a config.
     let cfg = std::fs::read_to_string(a.dir.join("config.toml"))
         .ok()

@@ -29,6 +29,9 @@ pub struct GuiArgs {
     /// Press Train this many seconds after launch.
     #[arg(long, value_name = "SECONDS")]
     pub train_at: Option<f64>,
+    /// Press "Suggest K" this many seconds after launch (the sweep of K = 2..30).
+    #[arg(long, value_name = "SECONDS")]
+    pub suggest_k_at: Option<f64>,
     /// Map at most this many points with t-SNE (default 5000; a seeded subsample above).
     #[arg(long, value_name = "N")]
     pub tsne_points: Option<usize>,
@@ -106,6 +109,7 @@ pub fn run(a: &GuiArgs) -> Result<()> {
         sets: a.sets.clone(),
         train: a.train,
         train_at: a.train_at,
+        suggest_k_at: a.suggest_k_at,
         tsne_max_points: a.tsne_points,
         tsne_iterations: a.tsne_iterations,
         tab: first_tab,

@@ -508,6 +508,14 @@ impl IcicleApp {
                 ctx.request_repaint_after(std::time::Duration::from_secs_f64(at - t));
             }
         }
+        if let Some(at) = self.automation.suggest_k_at {
+            if t >= at && self.dataset.is_some() {
+                self.automation.suggest_k_at = None;
+                self.start_suggest_k();
+            } else {
+                ctx.request_repaint_after(std::time::Duration::from_secs_f64((at - t).max(0.1)));
+            }
+        }
         if let Some(q) = self.automation.quit_after {
             if t >= q {
                 ctx.send_viewport_cmd(egui::ViewportCommand::Close);
@@ -515,6 +523,28 @@ impl IcicleApp {
                 ctx.request_repaint_after(std::time::Duration::from_secs_f64(q - t));
             }
         }
+    }
+
+    /// Starts "Suggest K" on the run's learned features when the run on screen is of the
+    /// picked data, else on the data itself (pixels or pretrained features).
+    pub fn start_suggest_k(&mut self) {
+        use crate::ui::panels::suggest_k::SweepSource;
+        let Some(ds) = self.dataset.clone() else {
+            return;
+        };
+        let same_data = self
+            .run_dataset
+            .as_ref()
+            .is_some_and(|r| Arc::ptr_eq(r, &ds));
+        let source = match (&self.session.features, same_data) {
+            (Some((values, dim)), true) => SweepSource::Features {
+                values: values.clone(),
+                dim: *dim,
+            },
+            _ => SweepSource::Dataset(ds),
+        };
+        self.suggest_k
+            .start(&self.tasks, source, self.settings.config.seed);
     }
 
     /// Draws everything; the same code runs in the window and under egui_kittest.

@@ -105,7 +105,8 @@ pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
             h,
         );
     });
-    ui.horizontal(|ui| {
+    // Wrapped: the scores must never widen the panel past the window.
+    ui.horizontal_wrapped(|ui| {
         ui.label(
             egui::RichText::new(if labelled {
                 "Clustering quality: against the labels, and without them"

@@ -294,33 +294,16 @@ pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
 /// "Suggest K" under its own header; the sweep runs on the run's learned features when the
 /// run on screen is of the picked data, else on the data itself.
 fn suggest_k(app: &mut IcicleApp, ui: &mut egui::Ui) {
-    use crate::ui::panels::suggest_k::{SuggestAction, SweepSource};
-    let open = app.suggest_k.running() || app.suggest_k.result.is_some();
+    use crate::ui::panels::suggest_k::SuggestAction;
+    let reveal = app.suggest_k.take_reveal();
     let action = egui::CollapsingHeader::new("Suggest K (no labels needed)")
-        .default_open(open)
+        .open(reveal.then_some(true))
         .show(ui, |ui| app.suggest_k.ui(ui, app.dataset.is_some()))
         .body_returned
         .flatten();
     match action {
         Some(SuggestAction::UseK(k)) => app.settings.config.clusters = k,
-        Some(SuggestAction::Start) => {
-            let Some(ds) = app.dataset.clone() else {
-                return;
-            };
-            let same_data = app
-                .run_dataset
-                .as_ref()
-                .is_some_and(|r| std::sync::Arc::ptr_eq(r, &ds));
-            let source = match (&app.session.features, same_data) {
-                (Some((values, dim)), true) => SweepSource::Features {
-                    values: values.clone(),
-                    dim: *dim,
-                },
-                _ => SweepSource::Dataset(ds),
-            };
-            app.suggest_k
-                .start(&app.tasks, source, app.settings.config.seed);
-        }
+        Some(SuggestAction::Start) => app.start_suggest_k(),
         None => {}
     }
 }
