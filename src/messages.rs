@@ -2,7 +2,7 @@
 //! events out, over crossbeam channels.
 use crate::config::Config;
 use crate::data::Dataset;
-use crate::graph::GraphStats;
+use crate::graph::{GraphStats, Knn};
 use crate::metrics::{LabelFree, Scores};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -119,6 +119,12 @@ pub enum Event {
     Graph {
         scale: &'static str,
         stats: GraphStats,
+    },
+    /// The k-NN graphs a and b (neighbour lists), once built: the app shows the neighbours
+    /// that decide each image's cluster.
+    Neighbours {
+        a: Arc<Knn>,
+        b: Arc<Knn>,
     },
     /// The stage-2 input features (N×dim), ready once stage 1 ends; they stay fixed through
     /// stage 2, so the embedding view can map them while stage 2 trains.

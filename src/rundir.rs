@@ -2,7 +2,7 @@
 //! source, losses, metrics history, assignments, features, graph statistics). CLI and app write the same files.
 use crate::config::Config;
 use crate::data::{Dataset, FolderLayout, LoadOptions, Progress, Registry};
-use crate::graph::GraphStats;
+use crate::graph::{GraphStats, Knn};
 use crate::messages::{LabelFreePoint, LossPoint, LossTerms, MetricsPoint, Stage};
 use crate::metrics::{LabelFree, Scores};
 use anyhow::{Context, Result, bail};
@@ -96,6 +96,31 @@ pub struct SavedRun {
     pub features: Option<(Vec<f32>, usize)>,
     /// graphs.json: the k-NN graph statistics per scale (empty for runs saved before it).
     pub graphs: Vec<(&'static str, GraphStats)>,
+    /// graph_a.npy and graph_b.npy: the neighbour lists (absent in runs saved before them).
+    pub neighbours: Option<(Knn, Knn)>,
+}
+
+/// Writes graph_a.npy and graph_b.npy (N×k neighbour indices, nearest first).
+pub fn write_neighbours(dir: &Path, a: &Knn, b: &Knn) -> Result<()> {
+    for (name, g) in [("graph_a.npy", a), ("graph_b.npy", b)] {
+        crate::export::npy::write_i64(&dir.join(name), &g.neighbors, g.n, g.k)?;
+    }
+    Ok(())
+}
+
+/// Reads one of them back, checked against the run's `items`.
+fn read_neighbours(path: &Path, items: usize) -> Result<Knn> {
+    let (neighbors, n, k) = crate::export::npy::read_i64(path)?;
+    if n != items {
+        bail!("{}: {n} rows but {items} assignments", path.display());
+    }
+    if let Some(bad) = neighbors.iter().find(|&&j| j < 0 || j as usize >= items) {
+        bail!(
+            "{}: neighbour index {bad} outside 0..{items}",
+            path.display()
+        );
+    }
+    Ok(Knn { n, k, neighbors })
 }
 
 /// One line of graphs.json.
@@ -154,6 +179,15 @@ impl SavedRun {
             None
         };
         let graphs = read_graphs(&dir.join("graphs.json"))?;
+        let (ga, gb) = (dir.join("graph_a.npy"), dir.join("graph_b.npy"));
+        let neighbours = if ga.is_file() && gb.is_file() {
+            Some((
+                read_neighbours(&ga, clusters.len())?,
+                read_neighbours(&gb, clusters.len())?,
+            ))
+        } else {
+            None
+        };
         Ok(Self {
             dir: dir.to_path_buf(),
             config,
@@ -165,6 +199,7 @@ impl SavedRun {
             confidence,
             features,
             graphs,
+            neighbours,
         })
     }
 }

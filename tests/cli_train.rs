@@ -132,6 +132,12 @@ fn train_eval_and_resume() {
     );
     let (features, dim) = saved.features.expect("features.npy");
     assert_eq!(features.len(), 1797 * dim);
+    let (ga, gb) = saved.neighbours.expect("graph_a.npy and graph_b.npy");
+    assert_eq!((ga.n, ga.k, gb.n, gb.k), (1797, 1, 1797, 10));
+    assert!(
+        ga.of(0)[0] != 0 && gb.of(0).contains(&ga.of(0)[0]),
+        "nearest first"
+    );
     let scales: Vec<_> = saved.graphs.iter().map(|(s, g)| (*s, g.nodes)).collect();
     assert_eq!(scales, vec![("a", 1797), ("b", 1797)], "graphs.json");
 

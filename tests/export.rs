@@ -20,10 +20,14 @@ fn npy_round_trip_and_bad_files() {
     assert!(npy::write_f32(&p, &[1.0; 5], 2, 3).is_err());
     std::fs::write(&p, b"not numpy").unwrap();
     let e = npy::read_f32(&p).unwrap_err().to_string();
-    assert!(
-        e.contains("f.npy") && e.contains("not a features file"),
-        "{e}"
-    );
+    assert!(e.contains("f.npy") && e.contains("not a <f4 array"), "{e}");
+    // Neighbour indices as i64; an f32 file is not read as one.
+    let g = dir.path().join("g.npy");
+    let idx: Vec<i64> = (0..6).map(|i| i * 1000 - 2).collect();
+    npy::write_i64(&g, &idx, 2, 3).unwrap();
+    assert_eq!(npy::read_i64(&g).unwrap(), (idx, 2, 3));
+    npy::write_f32(&p, &[0.0; 6], 2, 3).unwrap();
+    assert!(npy::read_i64(&p).unwrap_err().to_string().contains("<i8"));
 }
 
 fn png(path: &std::path::Path, v: u8) {

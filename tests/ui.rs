@@ -156,6 +156,36 @@ fn pick_tune_train_inspect_and_export() {
     h.step();
     h.get_by_label_contains("edge purity");
 
+    // The neighbours behind an image are exactly its graph neighbours, and "nearest images"
+    // finds the closest over all features.
+    h.state_mut().focus = Some(5);
+    h.get_by_label("Neighbours").click();
+    h.step();
+    h.get_by_label_contains("item 5:");
+    let (a, b) = h
+        .state()
+        .session
+        .neighbours
+        .clone()
+        .expect("graphs arrived");
+    for j in a.of(5).iter().chain(b.of(5)) {
+        assert!(
+            h.query_all_by_label(&format!("item {j}")).next().is_some(),
+            "neighbour {j} shown"
+        );
+    }
+    h.get_by_label_contains(&format!("Graph b (k = {})", b.k));
+    h.state_mut().neighbours.nearest_k = 4;
+    h.get_by_label("Find nearest images").click();
+    wait(&mut h, "the nearest images", 60, |a| {
+        a.neighbours.nearest.is_some()
+    });
+    let (item, found) = h.state().neighbours.nearest.clone().unwrap();
+    assert_eq!(item, 5);
+    assert_eq!(found.len(), 4);
+    assert!(found.iter().all(|&(j, _)| j != 5));
+    assert!(found.windows(2).all(|w| w[0].1 <= w[1].1), "nearest first");
+
     h.get_by_label("Gallery").click();
     h.step();
     h.get_by_label_contains("Success (");
@@ -256,6 +286,10 @@ fn pick_tune_train_inspect_and_export() {
     assert!(
         !h.state().session.label_free.is_empty(),
         "label-free history comes back"
+    );
+    assert!(
+        h.state().session.neighbours.is_some(),
+        "the graphs come back (graph_a.npy, graph_b.npy)"
     );
     assert_eq!(h.state().session.run_dir.as_ref(), Some(&run_dir));
     let _ = std::fs::remove_dir_all(&run_dir);

@@ -29,6 +29,9 @@ pub struct GuiArgs {
     /// Press Train this many seconds after launch.
     #[arg(long, value_name = "SECONDS")]
     pub train_at: Option<f64>,
+    /// Show this image's neighbours in the Neighbours tab (its index in the data).
+    #[arg(long, value_name = "INDEX")]
+    pub focus: Option<usize>,
     /// Press "Suggest K" this many seconds after launch (the sweep of K = 2..30).
     #[arg(long, value_name = "SECONDS")]
     pub suggest_k_at: Option<f64>,
@@ -38,7 +41,7 @@ pub struct GuiArgs {
     /// t-SNE iterations (default 750; fewer gives a rougher map sooner).
     #[arg(long, value_name = "N")]
     pub tsne_iterations: Option<usize>,
-    /// Open on this tab: losses, embedding, confusion, gallery, graph or export.
+    /// Open on this tab: losses, embedding, confusion, gallery, neighbours, graph or export.
     #[arg(long)]
     pub tab: Option<String>,
     /// Switch to a tab at a time: SECONDS:TAB (repeatable).
@@ -65,7 +68,9 @@ pub struct GuiArgs {
 fn tab(t: &str) -> Result<Tab> {
     match Tab::parse(t) {
         Some(t) => Ok(t),
-        None => bail!("tab {t}: not one of losses, embedding, confusion, gallery, graph, export"),
+        None => bail!(
+            "tab {t}: not one of losses, embedding, confusion, gallery, neighbours, graph, export"
+        ),
     }
 }
 
@@ -110,6 +115,7 @@ pub fn run(a: &GuiArgs) -> Result<()> {
         train: a.train,
         train_at: a.train_at,
         suggest_k_at: a.suggest_k_at,
+        focus: a.focus,
         tsne_max_points: a.tsne_points,
         tsne_iterations: a.tsne_iterations,
         tab: first_tab,

@@ -239,8 +239,11 @@ pub fn run(a: &TrainArgs) -> Result<()> {
             ),
             Event::Warning(w) => say(&bar, format!("warning: {w}")),
             Event::Info(i) => say(&bar, i),
-            Event::Assignments { .. } | Event::Features { .. } | Event::Paused | Event::Resumed => {
-            }
+            Event::Assignments { .. }
+            | Event::Features { .. }
+            | Event::Neighbours { .. }
+            | Event::Paused
+            | Event::Resumed => {}
             Event::Finished(r) => {
                 bar.finish_and_clear();
                 match r.scores {

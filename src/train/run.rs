@@ -519,6 +519,11 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         ("b", graph::graph_stats(&knn_b, &adj_b, labels)),
     ];
     crate::rundir::write_graphs(&job.run_dir, &graphs)?;
+    crate::rundir::write_neighbours(&job.run_dir, &knn_a, &knn_b)?;
+    emit(Event::Neighbours {
+        a: std::sync::Arc::new(knn_a.clone()),
+        b: std::sync::Arc::new(knn_b.clone()),
+    });
     for (scale, stats) in graphs {
         emit(Event::Graph { scale, stats });
     }

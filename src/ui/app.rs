@@ -33,16 +33,18 @@ pub enum Tab {
     Embedding,
     Confusion,
     Gallery,
+    Neighbours,
     Graph,
     Export,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 6] = [
+    pub const ALL: [Tab; 7] = [
         Tab::Losses,
         Tab::Embedding,
         Tab::Confusion,
         Tab::Gallery,
+        Tab::Neighbours,
         Tab::Graph,
         Tab::Export,
     ];
@@ -53,6 +55,7 @@ impl Tab {
             Tab::Embedding => "Embedding (t-SNE)",
             Tab::Confusion => "Confusion matrix",
             Tab::Gallery => "Gallery",
+            Tab::Neighbours => "Neighbours",
             Tab::Graph => "Graphs",
             Tab::Export => "Export",
         }
@@ -119,6 +122,8 @@ pub struct IcicleApp {
     pub run_input: String,
     /// What the default preset chose for the loaded data, and why (`config::fit_to_data`).
     pub default_choices: Vec<String>,
+    /// The neighbours behind the focused image; owns its nearest-images search.
+    pub neighbours: crate::ui::panels::neighbours::NeighboursPanel,
     /// "Suggest K": owns its sweep and result.
     pub suggest_k: crate::ui::panels::suggest_k::SuggestKPanel,
     automation: Automation,
@@ -182,7 +187,7 @@ impl IcicleApp {
             tsne_progress: None,
             tsne_error: None,
             selection: None,
-            focus: None,
+            focus: automation.focus,
             gallery_cluster: 0,
             gallery_kind: CaseKind::Success,
             drag_mode: DragMode::Pan,
@@ -199,6 +204,7 @@ impl IcicleApp {
             run_input: String::new(),
             default_choices: vec![],
             suggest_k: crate::ui::panels::suggest_k::SuggestKPanel::new(),
+            neighbours: Default::default(),
             pending_train: automation.train,
             settings,
             automation,
@@ -414,6 +420,7 @@ impl IcicleApp {
                 }
                 Done::SuggestProgress { done, total } => self.suggest_k.on_progress(done, total),
                 Done::Suggested(r) => self.suggest_k.on_done(r),
+                Done::Nearest { item, found } => self.neighbours.on_nearest(item, found),
                 Done::Exported(r) => {
                     self.export_busy = false;
                     self.export_result = Some(r);
@@ -547,6 +554,32 @@ impl IcicleApp {
             .start(&self.tasks, source, self.settings.config.seed);
     }
 
+    /// The Neighbours tab: the panel gets a read-only view; its actions are applied here.
+    fn show_neighbours(&mut self, ui: &mut egui::Ui) {
+        use crate::ui::panels::neighbours::{NeighboursAction, NeighboursView};
+        let Some(ds) = self.run_dataset.clone() else {
+            panels::nothing_yet(
+                ui,
+                "Train or open a run: the neighbours of each image appear here.",
+            );
+            return;
+        };
+        let view = NeighboursView {
+            ds: &ds,
+            session: &self.session,
+            focus: self.focus,
+        };
+        match self.neighbours.ui(ui, &view, &mut self.thumbs) {
+            Some(NeighboursAction::Focus(j)) => self.focus = Some(j),
+            Some(NeighboursAction::FindNearest(i)) => {
+                if let Some(f) = self.session.features.clone() {
+                    self.neighbours.start_nearest(&self.tasks, f, i);
+                }
+            }
+            None => {}
+        }
+    }
+
     /// Draws everything; the same code runs in the window and under egui_kittest.
     pub fn draw(&mut self, ui: &mut egui::Ui) {
         let t0 = Instant::now();
@@ -581,6 +614,7 @@ impl IcicleApp {
                 Tab::Embedding => panels::embedding::show(self, ui),
                 Tab::Confusion => panels::confusion::show(self, ui),
                 Tab::Gallery => panels::gallery::show(self, ui),
+                Tab::Neighbours => self.show_neighbours(ui),
                 Tab::Graph => panels::graph::show(self, ui),
                 Tab::Export => panels::export::show(self, ui),
             }

@@ -13,6 +13,8 @@ pub struct Automation {
     pub train: bool,
     /// Press Train this many seconds after launch (e.g. once a reopened run's map is drawn).
     pub train_at: Option<f64>,
+    /// The image whose neighbours the Neighbours tab shows at start.
+    pub focus: Option<usize>,
     /// Press "Suggest K" this many seconds after launch.
     pub suggest_k_at: Option<f64>,
     /// Override the t-SNE point cap (e.g. all 10k points for the frame-time benchmark).

@@ -2,10 +2,11 @@
 //! the analysis of the latest assignments (metrics, aligned confusion, case lists).
 use crate::config::Config;
 use crate::data::Dataset;
-use crate::graph::GraphStats;
+use crate::graph::{GraphStats, Knn};
 use crate::messages::{Event, LabelFreePoint, LossPoint, MetricsPoint, Stage};
 use crate::metrics::{ClusterCases, Evaluation, cluster_cases};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -75,6 +76,8 @@ pub struct Session {
     /// Label-free scores at each evaluation (with or without labels).
     pub label_free: Vec<LabelFreePoint>,
     pub graphs: Vec<(&'static str, GraphStats)>,
+    /// The k-NN graphs a and b: the neighbours behind each image's cluster.
+    pub neighbours: Option<(Arc<Knn>, Arc<Knn>)>,
     pub warnings: Vec<String>,
     /// Informational lines from the run (cache hits, choices the default made).
     pub notes: Vec<String>,
@@ -108,6 +111,7 @@ impl Session {
             metrics: vec![],
             label_free: vec![],
             graphs: vec![],
+            neighbours: None,
             warnings: vec![],
             notes: vec![],
             clusters: vec![],
@@ -134,6 +138,7 @@ impl Session {
         s.label_free = run.label_free;
         s.set_features(run.features);
         s.graphs = run.graphs;
+        s.neighbours = run.neighbours.map(|(a, b)| (Arc::new(a), Arc::new(b)));
         s.set_assignments(ds, Stage::Two, run.clusters, run.confidence);
         s
     }
@@ -183,6 +188,7 @@ impl Session {
                 self.graphs.retain(|(s, _)| *s != scale);
                 self.graphs.push((scale, stats));
             }
+            Event::Neighbours { a, b } => self.neighbours = Some((a, b)),
             Event::Features { features, dim } => self.set_features(Some((features, dim))),
             Event::Assignments {
                 stage,

@@ -42,6 +42,11 @@ pub enum Done {
         total: usize,
     },
     Suggested(Result<crate::cluster::suggest_k::Suggestion, String>),
+    /// The nearest images to `item` over all features, nearest first, with distances.
+    Nearest {
+        item: usize,
+        found: Vec<(usize, f32)>,
+    },
     Picked(Pick, Option<PathBuf>),
 }
 

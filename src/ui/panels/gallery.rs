@@ -164,13 +164,22 @@ fn grid(
                                 egui::StrokeKind::Inside,
                             );
                         }
-                        r.on_hover_ui(|ui| {
+                        let r = r.on_hover_ui(|ui| {
                             ui.label(&ds.items[i]);
                             ui.label(format!("cluster {pred} · confidence {conf:.3}"));
                             if let Some(t) = truth {
                                 ui.label(format!("true class: {t}"));
                             }
+                            ui.label(
+                                egui::RichText::new("click: its neighbours on the graphs")
+                                    .small()
+                                    .weak(),
+                            );
                         });
+                        if r.clicked() {
+                            app.focus = Some(i);
+                            app.tab = crate::ui::Tab::Neighbours;
+                        }
                     }
                 });
             }

@@ -6,6 +6,7 @@ pub mod export;
 pub mod gallery;
 pub mod graph;
 pub mod losses;
+pub mod neighbours;
 pub mod params;
 pub mod suggest_k;
 pub mod training;

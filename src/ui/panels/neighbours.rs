@@ -1,0 +1,243 @@
+//! The neighbours behind a case: for the focused image (clicked in the gallery, on the map, or
+//! here), its neighbours on graph a and graph b — the edges stage 2 propagates along — with
+//! their cluster, confidence, class, distance and whether they agree with it; and "nearest
+//! images", the k closest over all learned features, searched on a helper thread. For a false
+//! positive this shows which neighbours pulled it in. The panel owns its state; the shell gives
+//! it a read-only view and applies the actions it returns.
+use crate::data::Dataset;
+use crate::ui::session::Session;
+use crate::ui::tasks::{Done, Tasks};
+use crate::ui::thumbs::Thumbs;
+
+/// What the panel reads.
+pub struct NeighboursView<'a> {
+    pub ds: &'a Dataset,
+    pub session: &'a Session,
+    pub focus: Option<usize>,
+}
+
+/// What the panel asks the shell to do.
+pub enum NeighboursAction {
+    Focus(usize),
+    FindNearest(usize),
+}
+
+pub struct NeighboursPanel {
+    pub nearest_k: usize,
+    /// The last search: (item, [(neighbour, distance)], nearest first).
+    pub nearest: Option<(usize, Vec<(usize, f32)>)>,
+    searching: Option<usize>,
+    pub error: Option<String>,
+}
+
+impl Default for NeighboursPanel {
+    fn default() -> Self {
+        Self {
+            nearest_k: 12,
+            nearest: None,
+            searching: None,
+            error: None,
+        }
+    }
+}
+
+/// Euclidean distance between two items' features.
+fn distance(features: &(Vec<f32>, usize), i: usize, j: usize) -> f32 {
+    let (v, d) = (&features.0, features.1);
+    v[i * d..(i + 1) * d]
+        .iter()
+        .zip(&v[j * d..(j + 1) * d])
+        .map(|(a, b)| (a - b) * (a - b))
+        .sum::<f32>()
+        .sqrt()
+}
+
+impl NeighboursPanel {
+    /// The `k` nearest items to `item` over all features, on a helper thread.
+    pub fn start_nearest(&mut self, tasks: &Tasks, features: (Vec<f32>, usize), item: usize) {
+        self.searching = Some(item);
+        self.error = None;
+        let k = self.nearest_k;
+        tasks.spawn("nearest", move |r| {
+            let (values, dim) = features;
+            let n = values.len() / dim.max(1);
+            let x = tch::Tensor::from_slice(&values).view([n as i64, dim as i64]);
+            let d = (&x - x.get(item as i64)).square().sum_dim_intlist(
+                [1i64].as_slice(),
+                false,
+                tch::Kind::Float,
+            );
+            let take = (k + 1).min(n) as i64;
+            let (dist, idx) = d.topk(take, 0, false, true);
+            let dist = Vec::<f32>::try_from(dist.sqrt()).unwrap_or_default();
+            let idx = Vec::<i64>::try_from(idx).unwrap_or_default();
+            let found: Vec<(usize, f32)> = idx
+                .into_iter()
+                .zip(dist)
+                .map(|(j, d)| (j as usize, d))
+                .filter(|&(j, _)| j != item)
+                .take(k)
+                .collect();
+            r.send(Done::Nearest { item, found });
+        });
+    }
+
+    pub fn on_nearest(&mut self, item: usize, found: Vec<(usize, f32)>) {
+        if self.searching == Some(item) {
+            self.searching = None;
+            self.nearest = Some((item, found));
+        }
+    }
+
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        view: &NeighboursView,
+        thumbs: &mut Thumbs,
+    ) -> Option<NeighboursAction> {
+        let Some(i) = view.focus.filter(|&i| i < view.ds.len()) else {
+            super::nothing_yet(
+                ui,
+                "Click an image in the gallery or on the map: its graph neighbours appear here.",
+            );
+            return None;
+        };
+        let s = view.session;
+        let mut action = None;
+        let cluster = s.clusters.get(i).copied();
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    let tex = thumbs.get(ui.ctx(), view.ds, i);
+                    ui.add(egui::Image::new(&tex).fit_to_exact_size(egui::vec2(96.0, 96.0)));
+                    ui.vertical(|ui| {
+                        ui.label(egui::RichText::new(format!("item {i}: {}", view.ds.items[i])).strong());
+                        ui.label(describe(view, i));
+                    });
+                });
+                match &s.neighbours {
+                    None => {
+                        ui.label("The k-NN graphs appear once stage 1 ends (runs saved before graph_a.npy existed have none).");
+                    }
+                    Some((a, b)) => {
+                        for (name, g) in [("a", a), ("b", b)] {
+                            let list: Vec<(usize, Option<f32>)> = g
+                                .of(i)
+                                .iter()
+                                .map(|&j| {
+                                    let j = j as usize;
+                                    (j, s.features.as_ref().map(|f| distance(f, i, j)))
+                                })
+                                .collect();
+                            let agree = list
+                                .iter()
+                                .filter(|(j, _)| s.clusters.get(*j).copied() == cluster)
+                                .count();
+                            ui.separator();
+                            ui.label(egui::RichText::new(format!(
+                                "Graph {name} (k = {}): {agree} of {} neighbours share its cluster",
+                                g.k,
+                                list.len()
+                            ))
+                            .strong());
+                            if let Some(j) = row(ui, view, thumbs, cluster, &list) {
+                                action = Some(NeighboursAction::Focus(j));
+                            }
+                        }
+                    }
+                }
+                ui.separator();
+                ui.horizontal(|ui| {
+                    ui.label("nearest images, k");
+                    ui.add(egui::DragValue::new(&mut self.nearest_k).range(1..=100));
+                    let busy = self.searching.is_some();
+                    let can = s.features.is_some() && !busy;
+                    if ui
+                        .add_enabled(can, egui::Button::new("Find nearest images"))
+                        .on_hover_text("The k most similar images to this one over all learned features (Euclidean), not only its graph neighbours")
+                        .clicked()
+                    {
+                        action = Some(NeighboursAction::FindNearest(i));
+                    }
+                    if busy {
+                        ui.label("searching…");
+                    }
+                });
+                if let Some((item, found)) = &self.nearest
+                    && *item == i
+                {
+                    let list: Vec<(usize, Option<f32>)> =
+                        found.iter().map(|&(j, d)| (j, Some(d))).collect();
+                    if let Some(j) = row(ui, view, thumbs, cluster, &list) {
+                        action = Some(NeighboursAction::Focus(j));
+                    }
+                }
+            });
+        action
+    }
+}
+
+/// Cluster, confidence and class of item `i`, in one line.
+fn describe(view: &NeighboursView, i: usize) -> String {
+    let s = view.session;
+    let mut t = match (s.clusters.get(i), s.confidence.get(i)) {
+        (Some(c), Some(p)) => format!("cluster {c} · confidence {p:.2}"),
+        _ => "no cluster yet".to_string(),
+    };
+    if let Some(l) = &view.ds.labels {
+        t.push_str(&format!(" · class {}", view.ds.class_names[l[i] as usize]));
+    }
+    t
+}
+
+/// One row of neighbour thumbnails with their facts; returns a clicked neighbour.
+fn row(
+    ui: &mut egui::Ui,
+    view: &NeighboursView,
+    thumbs: &mut Thumbs,
+    cluster: Option<i64>,
+    list: &[(usize, Option<f32>)],
+) -> Option<usize> {
+    let mut clicked = None;
+    ui.horizontal_wrapped(|ui| {
+        for &(j, d) in list {
+            ui.vertical(|ui| {
+                ui.set_width(104.0);
+                let tex = thumbs.get(ui.ctx(), view.ds, j);
+                let agrees = view.session.clusters.get(j).copied() == cluster;
+                let stroke = if agrees {
+                    egui::Color32::from_rgb(40, 160, 60)
+                } else {
+                    egui::Color32::from_rgb(210, 50, 40)
+                };
+                let r = ui.add(
+                    egui::Image::new(&tex)
+                        .fit_to_exact_size(egui::vec2(64.0, 64.0))
+                        .sense(egui::Sense::click()),
+                );
+                ui.painter().rect_stroke(
+                    r.rect,
+                    0.0,
+                    egui::Stroke::new(2.0, stroke),
+                    egui::StrokeKind::Outside,
+                );
+                if r.on_hover_text("click: show this image's neighbours")
+                    .clicked()
+                {
+                    clicked = Some(j);
+                }
+                ui.label(egui::RichText::new(format!("item {j}")).small());
+                ui.label(egui::RichText::new(describe(view, j)).small());
+                let fact = match d {
+                    Some(d) => {
+                        format!("d = {d:.3} · {}", if agrees { "agrees" } else { "differs" })
+                    }
+                    None => (if agrees { "agrees" } else { "differs" }).to_string(),
+                };
+                ui.label(egui::RichText::new(fact).small().color(stroke));
+            });
+        }
+    });
+    clicked
+}
