@@ -14,6 +14,7 @@ pub mod model;
 pub mod priority;
 pub mod progress;
 pub mod rundir;
+pub mod runs;
 pub mod runtime;
 pub mod train;
 pub mod ui;

@@ -213,6 +213,30 @@ pub fn read_features(npy: &Path, items: usize) -> Result<(Vec<f32>, usize)> {
     Ok((v, cols))
 }
 
+/// What the Runs view overlays: a run's losses, scores and label-free scores over time.
+#[derive(Debug, Clone, Default)]
+pub struct Curves {
+    pub losses: Vec<LossPoint>,
+    pub metrics: Vec<MetricsPoint>,
+    pub label_free: Vec<LabelFreePoint>,
+}
+
+/// Reads a run's curves only (not its features or assignments).
+pub fn read_curves(dir: &Path) -> Result<Curves> {
+    let losses = read_losses(&dir.join("losses.csv"))?;
+    let metrics_path = dir.join("metrics.json");
+    let (metrics, label_free) = if metrics_path.is_file() {
+        read_history(&metrics_path)?
+    } else {
+        (vec![], vec![])
+    };
+    Ok(Curves {
+        losses,
+        metrics,
+        label_free,
+    })
+}
+
 fn stage_of(s: &str) -> Option<Stage> {
     match s {
         "1" => Some(Stage::One),

@@ -108,6 +108,21 @@ fn train_eval_and_resume() {
     );
     assert!(m["label_free_history"].as_array().unwrap().len() >= 3);
 
+    // `icicle runs` lists it with its score.
+    let o = icicle(&[
+        "runs",
+        "--dir",
+        dir.path().to_str().unwrap(),
+        "--sort",
+        "acc",
+    ]);
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(
+        out(&o).contains("run ") && out(&o).contains(&format!("{acc:.3}")),
+        "{}",
+        out(&o)
+    );
+
     // The app reopens a run from exactly these files.
     let saved = icicle_explorer::rundir::SavedRun::read(&run).unwrap();
     assert_eq!(saved.clusters.len(), 1797);

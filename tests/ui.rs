@@ -485,3 +485,73 @@ fn colour_folders_get_the_pretrained_backbone_and_a_frozen_run_finishes() {
     );
     h.get_by_label_contains("features of EfficientNet-Lite0 block 5");
 }
+
+/// Trains a tiny digits run into `dir` with the CLI.
+fn cli_run(dir: &std::path::Path, extra: &[&str]) {
+    let mut args = vec![
+        "train",
+        "--dataset",
+        "digits",
+        "--out",
+        dir.to_str().unwrap(),
+    ];
+    for s in TINY {
+        args.extend(["--set", s]);
+    }
+    args.extend_from_slice(extra);
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_icicle"))
+        .args(&args)
+        .env_remove("LD_LIBRARY_PATH")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// The Runs view lists the run folders of a runs directory (and nothing else), overlays the
+/// curves of the ticked ones, and deletes a run only after a confirmation.
+#[test]
+fn the_runs_view_lists_compares_and_deletes_runs() {
+    let root = tempfile::tempdir().unwrap();
+    cli_run(&root.path().join("first"), &[]);
+    cli_run(&root.path().join("second"), &["--set", "sigma=0.3"]);
+    std::fs::create_dir(root.path().join("not-a-run")).unwrap();
+    std::fs::write(root.path().join("not-a-run/notes.txt"), "keep me").unwrap();
+    let automation = Automation {
+        fresh: true,
+        compare_runs: Some(root.path().to_path_buf()),
+        ..Default::default()
+    };
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| IcicleApp::new(cc, automation.clone()));
+    wait(&mut h, "both runs' curves", 60, |a| {
+        a.runs.curves.values().filter(|c| c.is_ok()).count() == 2
+    });
+    assert_eq!(h.state().tab, icicle_explorer::ui::Tab::Runs);
+    let names: Vec<String> = h.state().runs.runs.iter().map(|r| r.name.clone()).collect();
+    assert_eq!(names, ["first", "second"], "run folders only");
+    let second = &h.state().runs.runs[1];
+    assert!(
+        second.changed.iter().any(|c| c == "sigma = 0.3"),
+        "{:?}",
+        second.changed
+    );
+    assert!(
+        h.query_all_by_label("first").count() >= 1,
+        "listed and in the legend"
+    );
+    h.get_by_label_contains("Total loss");
+    for c in h.state().runs.curves.values() {
+        assert!(!c.as_ref().unwrap().losses.is_empty());
+    }
+    // Delete asks first, then removes the folder and lists again.
+    h.get_all_by_label("Delete…").next().unwrap().click();
+    h.run_steps(2);
+    h.get_by_label("Really delete first?").click();
+    wait(&mut h, "the list after the delete", 60, |a| {
+        a.runs.runs.len() == 1
+    });
+    assert!(!root.path().join("first").exists());
+    assert!(root.path().join("not-a-run/notes.txt").exists());
+    assert!(icicle_explorer::runs::delete(&root.path().join("not-a-run")).is_err());
+}

@@ -29,6 +29,9 @@ pub struct GuiArgs {
     /// Press Train this many seconds after launch.
     #[arg(long, value_name = "SECONDS")]
     pub train_at: Option<f64>,
+    /// Open the Runs view on this runs folder with every run's curves overlaid.
+    #[arg(long, value_name = "DIR")]
+    pub compare_runs: Option<PathBuf>,
     /// Show this image's neighbours in the Neighbours tab (its index in the data).
     #[arg(long, value_name = "INDEX")]
     pub focus: Option<usize>,
@@ -41,7 +44,7 @@ pub struct GuiArgs {
     /// t-SNE iterations (default 750; fewer gives a rougher map sooner).
     #[arg(long, value_name = "N")]
     pub tsne_iterations: Option<usize>,
-    /// Open on this tab: losses, embedding, confusion, gallery, neighbours, graph or export.
+    /// Open on this tab: losses, embedding, confusion, gallery, neighbours, graph, runs or export.
     #[arg(long)]
     pub tab: Option<String>,
     /// Switch to a tab at a time: SECONDS:TAB (repeatable).
@@ -69,7 +72,7 @@ fn tab(t: &str) -> Result<Tab> {
     match Tab::parse(t) {
         Some(t) => Ok(t),
         None => bail!(
-            "tab {t}: not one of losses, embedding, confusion, gallery, neighbours, graph, export"
+            "tab {t}: not one of losses, embedding, confusion, gallery, neighbours, graph, runs, export"
         ),
     }
 }
@@ -116,6 +119,7 @@ pub fn run(a: &GuiArgs) -> Result<()> {
         train_at: a.train_at,
         suggest_k_at: a.suggest_k_at,
         focus: a.focus,
+        compare_runs: a.compare_runs.clone(),
         tsne_max_points: a.tsne_points,
         tsne_iterations: a.tsne_iterations,
         tab: first_tab,

@@ -7,6 +7,7 @@ mod datasets;
 mod eval;
 mod gui;
 mod progress_bar;
+pub mod runs;
 mod suggest_k;
 mod train;
 
@@ -39,6 +40,8 @@ pub enum Command {
     Eval(eval::EvalArgs),
     /// Help choosing K: sweep K and score each value without labels.
     SuggestK(suggest_k::SuggestKArgs),
+    /// The run folders under a runs directory, with their scores, side by side.
+    Runs(runs::RunsArgs),
     /// Speed benchmarks.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -76,6 +79,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Train(a)) => train::run(&a),
         Some(Command::Eval(a)) => eval::run(&a),
         Some(Command::SuggestK(a)) => suggest_k::run(&a),
+        Some(Command::Runs(a)) => runs::run(&a),
         Some(Command::Bench(b)) => bench::run(&b),
         Some(Command::Gui(a)) => gui::run(&a),
         // With no command: the app, on the remembered (first time: the default) dataset.

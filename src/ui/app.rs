@@ -35,17 +35,19 @@ pub enum Tab {
     Gallery,
     Neighbours,
     Graph,
+    Runs,
     Export,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 7] = [
+    pub const ALL: [Tab; 8] = [
         Tab::Losses,
         Tab::Embedding,
         Tab::Confusion,
         Tab::Gallery,
         Tab::Neighbours,
         Tab::Graph,
+        Tab::Runs,
         Tab::Export,
     ];
 
@@ -57,6 +59,7 @@ impl Tab {
             Tab::Gallery => "Gallery",
             Tab::Neighbours => "Neighbours",
             Tab::Graph => "Graphs",
+            Tab::Runs => "Runs",
             Tab::Export => "Export",
         }
     }
@@ -124,6 +127,8 @@ pub struct IcicleApp {
     pub default_choices: Vec<String>,
     /// The neighbours behind the focused image; owns its nearest-images search.
     pub neighbours: crate::ui::panels::neighbours::NeighboursPanel,
+    /// The Runs view: owns its list, ticks and curves.
+    pub runs: crate::ui::panels::runs::RunsPanel,
     /// "Suggest K": owns its sweep and result.
     pub suggest_k: crate::ui::panels::suggest_k::SuggestKPanel,
     automation: Automation,
@@ -205,6 +210,7 @@ impl IcicleApp {
             default_choices: vec![],
             suggest_k: crate::ui::panels::suggest_k::SuggestKPanel::new(),
             neighbours: Default::default(),
+            runs: Default::default(),
             pending_train: automation.train,
             settings,
             automation,
@@ -216,6 +222,12 @@ impl IcicleApp {
         match app.automation.open_run.clone() {
             Some(dir) => app.open_run(dir),
             None => app.load_data(app.settings.data.clone()),
+        }
+        if let Some(dir) = app.automation.compare_runs.clone() {
+            app.runs.root = dir.display().to_string();
+            app.runs.tick_all = true;
+            app.runs.refresh(&app.tasks);
+            app.tab = Tab::Runs;
         }
         app
     }
@@ -421,6 +433,8 @@ impl IcicleApp {
                 Done::SuggestProgress { done, total } => self.suggest_k.on_progress(done, total),
                 Done::Suggested(r) => self.suggest_k.on_done(r),
                 Done::Nearest { item, found } => self.neighbours.on_nearest(item, found),
+                Done::RunsListed(r) => self.runs.on_listed(&self.tasks, r),
+                Done::Curves(dir, c) => self.runs.on_curves(dir, *c),
                 Done::Exported(r) => {
                     self.export_busy = false;
                     self.export_result = Some(r);
@@ -616,6 +630,13 @@ impl IcicleApp {
                 Tab::Gallery => panels::gallery::show(self, ui),
                 Tab::Neighbours => self.show_neighbours(ui),
                 Tab::Graph => panels::graph::show(self, ui),
+                Tab::Runs => {
+                    if let Some(panels::runs::RunsAction::Open(dir)) = self.runs.ui(ui, &self.tasks)
+                    {
+                        self.open_run(dir);
+                        self.tab = Tab::Losses;
+                    }
+                }
                 Tab::Export => panels::export::show(self, ui),
             }
         });

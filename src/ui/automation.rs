@@ -13,6 +13,8 @@ pub struct Automation {
     pub train: bool,
     /// Press Train this many seconds after launch (e.g. once a reopened run's map is drawn).
     pub train_at: Option<f64>,
+    /// List the runs under this folder in the Runs view and overlay them all.
+    pub compare_runs: Option<PathBuf>,
     /// The image whose neighbours the Neighbours tab shows at start.
     pub focus: Option<usize>,
     /// Press "Suggest K" this many seconds after launch.

@@ -42,6 +42,10 @@ pub enum Done {
         total: usize,
     },
     Suggested(Result<crate::cluster::suggest_k::Suggestion, String>),
+    /// The runs directory listed (or re-listed after a delete).
+    RunsListed(Result<crate::runs::Listing, String>),
+    /// One run's curves, for the Runs view's overlay.
+    Curves(PathBuf, Box<Result<crate::rundir::Curves, String>>),
     /// The nearest images to `item` over all features, nearest first, with distances.
     Nearest {
         item: usize,

@@ -8,6 +8,7 @@ pub mod graph;
 pub mod losses;
 pub mod neighbours;
 pub mod params;
+pub mod runs;
 pub mod suggest_k;
 pub mod training;
 
