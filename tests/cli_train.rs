@@ -224,3 +224,39 @@ fn train_bad_input_is_one_clear_error() {
         out(&o)
     );
 }
+
+/// A disk that fills up while `icicle train` writes a checkpoint: one clear error and exit code
+/// 1, not libtorch's abort (exit 134), and no temporary file left behind.
+#[test]
+fn a_full_disk_is_a_clean_error_in_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let mut args = vec![
+        "train",
+        "--dataset",
+        "digits",
+        "--out",
+        run.to_str().unwrap(),
+    ];
+    args.extend_from_slice(TINY);
+    // Config, data record and the first losses fit; a checkpoint (about 200 KB) does not.
+    let o = Command::new(env!("CARGO_BIN_EXE_icicle"))
+        .args(&args)
+        .env_remove("LD_LIBRARY_PATH")
+        .env("ICICLE_FAIL_WRITES_AFTER", "60000")
+        .output()
+        .unwrap();
+    let text = out(&o);
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("cannot write checkpoint") && text.contains("MB needed"),
+        "{text}"
+    );
+    assert!(!text.contains("terminate called"), "{text}");
+    let leftovers: Vec<_> = std::fs::read_dir(run.join("checkpoints"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().starts_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

@@ -187,3 +187,43 @@ fn decoded_folders_are_cached_and_the_cache_follows_changes() {
     let fresh = load_folder(dir.path(), "t", layout(8, None), &opts, &Progress::none()).unwrap();
     assert_eq!(fresh.len(), 4);
 }
+
+/// A symlink loop, a broken link and an unreadable subfolder are skipped and listed with their
+/// reason; the rest of the folder loads, labels included.
+#[cfg(unix)]
+#[test]
+fn loops_broken_links_and_unreadable_folders_are_skipped_not_fatal() {
+    use std::os::unix::fs::{PermissionsExt, symlink};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for (class, v) in [("cats", 30u8), ("dogs", 220)] {
+        std::fs::create_dir(root.join(class)).unwrap();
+        for i in 0..3 {
+            DynamicImage::ImageLuma8(ImageBuffer::from_pixel(6, 6, Luma([v + i])))
+                .save(root.join(class).join(format!("{i}.png")))
+                .unwrap();
+        }
+    }
+    symlink("..", root.join("cats/loop")).unwrap();
+    symlink("/nonexistent/picture.png", root.join("dogs/broken.png")).unwrap();
+    let locked = root.join("dogs/locked");
+    std::fs::create_dir(&locked).unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let ds = load(root, layout(6, None)).unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(ds.len(), 6);
+    assert_eq!(ds.class_names, ["cats", "dogs"], "still labelled");
+    let reason = |p: &str| {
+        ds.skipped
+            .iter()
+            .find(|s| s.path == p)
+            .map(|s| s.reason.clone())
+            .unwrap_or_else(|| panic!("{p} not listed: {:?}", ds.skipped))
+    };
+    assert!(reason("cats/loop").contains("symlink loop"));
+    assert!(reason("dogs/broken.png").contains("cannot list"));
+    // Root ignores permissions; elsewhere the locked folder is listed as unreadable.
+    if ds.skipped.iter().any(|s| s.path == "dogs/locked") {
+        assert!(reason("dogs/locked").contains("cannot list"));
+    }
+}

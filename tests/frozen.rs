@@ -279,7 +279,7 @@ fn fine_tuning_trains_the_last_blocks_on_cached_maps_and_resumes() {
     let views = &cached.iter().find(|(k, _)| k == "views").unwrap().1;
     assert_eq!(views.size(), [200, 2, 192, 1, 1]);
     // The tuned block moved away from its ImageNet weights.
-    let ck = dir.path().join("checkpoints/stage1.ot");
+    let ck = dir.path().join("checkpoints/stage1.safetensors");
     let (saved, _): (_, serde_json::Value) =
         icicle_explorer::train::checkpoint::load(&ck, Device::Cpu).unwrap();
     let tuned = saved
@@ -298,7 +298,7 @@ fn fine_tuning_trains_the_last_blocks_on_cached_maps_and_resumes() {
         "fine-tuning changed block 16"
     );
     // Stage 2 again from the saved stage 1, tail included.
-    std::fs::remove_file(dir.path().join("checkpoints/stage2.ot")).unwrap();
+    std::fs::remove_file(dir.path().join("checkpoints/stage2.safetensors")).unwrap();
     let (_, _, again) = finish(&ds, &cfg, dir.path(), cache.path(), true);
     assert_eq!(again.clusters.len(), 200);
 }

@@ -124,8 +124,8 @@ fn a_run_reports_every_stage_and_writes_its_directory() {
         "confusion.csv",
         "features.npy",
         "graphs.json",
-        "checkpoints/stage1.ot",
-        "checkpoints/stage2.ot",
+        "checkpoints/stage1.safetensors",
+        "checkpoints/stage2.safetensors",
     ] {
         if let Some(f) = f.strip_suffix(".absent") {
             assert!(!dir.path().join(f).exists());
@@ -173,7 +173,7 @@ fn pause_resume_cancel_and_exact_resume_from_checkpoint() {
     else {
         panic!("expected a cancel with a checkpoint")
     };
-    assert!(ck.ends_with("checkpoints/stage1.ot"));
+    assert!(ck.ends_with("checkpoints/stage1.safetensors"));
     let steps = 1797 / 256;
     assert!(
         first.len() <= steps + 1,
@@ -217,9 +217,12 @@ fn a_non_finite_loss_stops_the_run_and_keeps_the_last_checkpoint() {
         msg.contains("stage 2, iteration 1") && msg.contains("not finite"),
         "{msg}"
     );
-    assert!(msg.contains("stage1.ot") && msg.contains("kept"), "{msg}");
-    assert!(dir.path().join("checkpoints/stage1.ot").exists());
-    assert!(!dir.path().join("checkpoints/stage2.ot").exists());
+    assert!(
+        msg.contains("stage1.safetensors") && msg.contains("kept"),
+        "{msg}"
+    );
+    assert!(dir.path().join("checkpoints/stage1.safetensors").exists());
+    assert!(!dir.path().join("checkpoints/stage2.safetensors").exists());
 }
 
 #[test]
@@ -234,4 +237,56 @@ fn invalid_config_fails_with_the_field_name() {
         panic!("expected a failure")
     };
     assert!(msg.contains("k_b = 5000"), "{msg}");
+}
+
+/// A full disk while a checkpoint is written: the run stops with an ordinary error naming the
+/// file and the space it needed, the previous checkpoint still loads, no temporary file is
+/// left, and the process lives on (libtorch's own writer used to abort it).
+#[test]
+fn a_full_disk_during_a_checkpoint_is_an_error_and_keeps_the_last_one() {
+    let _one = ONE_RUN.lock().unwrap_or_else(|e| e.into_inner());
+    let ds = digits();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = tiny();
+    cfg.epochs = 1;
+    let w = Worker::spawn(Priority::Normal, || {});
+    let (_, end) = run(&w, &ds, &cfg, dir.path(), false, |_, _| {});
+    assert!(matches!(end, Event::Finished(_)));
+    let ck = dir.path().join("checkpoints/stage1.safetensors");
+    let size = std::fs::metadata(&ck).unwrap().len();
+    let small = std::fs::metadata(dir.path().join("losses.csv"))
+        .unwrap()
+        .len()
+        * 4;
+    assert!(
+        small.max(20_000) < size / 2,
+        "{small} vs a {size}-byte checkpoint"
+    );
+    // One more stage-1 epoch, on a disk that takes no file larger than half a checkpoint.
+    cfg.epochs = 2;
+    icicle_explorer::atomic::fail_writes_after(Some(size / 2));
+    let (_, end) = run(&w, &ds, &cfg, dir.path(), true, |_, _| {});
+    icicle_explorer::atomic::fail_writes_after(None);
+    let Event::Failed(msg) = end else {
+        panic!("expected a failure")
+    };
+    assert!(
+        msg.contains("cannot write checkpoint")
+            && msg.contains("stage1.safetensors")
+            && msg.contains("MB needed")
+            && msg.contains("No space left"),
+        "{msg}"
+    );
+    let (_, meta): (_, serde_json::Value) =
+        icicle_explorer::train::checkpoint::load(&ck, tch::Device::Cpu).unwrap();
+    assert_eq!(meta["epochs_done"], 1, "the epoch-1 checkpoint is intact");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("checkpoints"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().starts_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // The same worker trains again once there is room.
+    let (_, end) = run(&w, &ds, &cfg, dir.path(), true, |_, _| {});
+    assert!(matches!(end, Event::Finished(_)));
 }

@@ -1,4 +1,5 @@
 //! The `icicle` command line: the same engine as the app, headless.
+mod ablate;
 mod baseline;
 mod bench;
 mod bench_train;
@@ -42,6 +43,8 @@ pub enum Command {
     SuggestK(suggest_k::SuggestKArgs),
     /// The run folders under a runs directory, with their scores, side by side.
     Runs(runs::RunsArgs),
+    /// The full method and the paper's ablations (Tables 4–6) on one dataset.
+    Ablate(ablate::AblateArgs),
     /// Speed benchmarks.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -80,6 +83,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Eval(a)) => eval::run(&a),
         Some(Command::SuggestK(a)) => suggest_k::run(&a),
         Some(Command::Runs(a)) => runs::run(&a),
+        Some(Command::Ablate(a)) => ablate::run(&a),
         Some(Command::Bench(b)) => bench::run(&b),
         Some(Command::Gui(a)) => gui::run(&a),
         // With no command: the app, on the remembered (first time: the default) dataset.

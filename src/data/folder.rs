@@ -25,6 +25,9 @@ pub struct Scan {
     pub root: PathBuf,
     pub files: Vec<FoundFile>,
     pub labelled: bool,
+    /// What the scan could not list (symlink loops, unreadable subfolders, broken links),
+    /// with the reason: skipped like unreadable images, never the end of the load.
+    pub unlisted: Vec<Skipped>,
 }
 
 fn hidden(name: &std::ffi::OsStr) -> bool {
@@ -44,8 +47,31 @@ pub fn scan(root: &Path) -> Result<Scan> {
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !hidden(e.file_name()));
+    let mut unlisted = Vec::new();
     for entry in walker {
-        let entry = entry.with_context(|| format!("cannot list {}", root.display()))?;
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                // The root itself unreadable is fatal; one bad entry under it is not.
+                if e.depth() == 0 {
+                    return Err(e).with_context(|| format!("cannot list {}", root.display()));
+                }
+                let path = e
+                    .path()
+                    .map(|p| p.strip_prefix(root).unwrap_or(p).display().to_string())
+                    .unwrap_or_else(|| "?".into());
+                let reason = if e.loop_ancestor().is_some() {
+                    "symlink loop (points to a folder above it): not followed".to_string()
+                } else {
+                    format!(
+                        "cannot list: {}",
+                        e.io_error().map_or(e.to_string(), |io| io.to_string())
+                    )
+                };
+                unlisted.push(Skipped { path, reason });
+                continue;
+            }
+        };
         if !entry.file_type().is_file() {
             continue;
         }
@@ -74,6 +100,7 @@ pub fn scan(root: &Path) -> Result<Scan> {
         root: root.to_path_buf(),
         files,
         labelled,
+        unlisted,
     })
 }
 
@@ -117,7 +144,7 @@ pub fn decode(
         })
         .collect();
 
-    let mut skipped = Vec::new();
+    let mut skipped = scan.unlisted.clone();
     let mut kept: Vec<(usize, Vec<u8>)> = Vec::with_capacity(total);
     let mut any_colour = false;
     for (i, r) in results.into_iter().enumerate() {

@@ -1,5 +1,6 @@
 //! Training: the two IcicleGCN stages, their losses, optimizer and checkpoints, and the run
 //! that ties them together and reports through `messages::Event`.
+pub mod ablate;
 pub mod adam;
 pub mod checkpoint;
 pub mod frozen;

@@ -7,7 +7,7 @@ use super::results;
 use super::stage1::Stage1;
 use super::stage2::Stage2;
 use super::{frozen, step_seed};
-use crate::config::{Config, FeatureSpace, Head};
+use crate::config::{CentreInit, Config, FeatureSpace, Head};
 use crate::graph::{self, Adjacency};
 use crate::messages::{
     Command, Event, Job, LabelFreePoint, LossPoint, LossTerms, MetricsPoint, RunResult, Stage,
@@ -343,7 +343,11 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         label_free: vec![],
         last_checkpoint: None,
     };
-    let resumed_from = (job.resume && ck1.exists()).then(|| ck1.display().to_string());
+    let resumed_from = job
+        .resume
+        .then(|| checkpoint::existing(&ck1))
+        .flatten()
+        .map(|f| f.display().to_string());
     if job.resume && resumed_from.is_none() {
         return Err(Stop::Failed(anyhow!(
             "nothing to resume in {}: no stage-1 checkpoint",
@@ -551,7 +555,7 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         adam2.set_lr_for("gcn.", cfg.gcn_lr);
     }
     let mut iterations_done = 0;
-    if job.resume && ck2.exists() {
+    if job.resume && checkpoint::exists(&ck2) {
         let (saved, meta): (_, Stage2Meta) = checkpoint::load(&ck2, device)?;
         checkpoint::restore_vars(&s2.vs, &saved, "model.")?;
         adam2.load_state(&saved, "adam.")?;
@@ -568,7 +572,16 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         t.last_checkpoint = Some(ck2.clone());
     } else {
         s2.load_ae(&s1.vs)?;
-        let note = s2.init_centres(&x, cfg, &graph_b)?;
+        // The starting partition comes from the k_b neighbourhoods even when the single-scale
+        // ablation feeds both streams the k_a graph: at k_a = 1 the graph is fragments, and its
+        // partition would measure the partition step rather than the second GCN scale.
+        let partition_graph = if cfg.single_scale && cfg.centre_init != CentreInit::Kmeans {
+            let knn = graph::knn(&graph_x, cfg.k_b, &Progress::none())?;
+            Adjacency::from_knn(&knn, cfg.normalization)
+        } else {
+            graph_b.clone()
+        };
+        let note = s2.init_centres(&x, cfg, &partition_graph)?;
         emit(Event::Info(note));
     }
     emit(Event::StageChanged {

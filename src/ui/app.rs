@@ -435,6 +435,9 @@ impl IcicleApp {
                 Done::Nearest { item, found } => self.neighbours.on_nearest(item, found),
                 Done::RunsListed(r) => self.runs.on_listed(&self.tasks, r),
                 Done::Curves(dir, c) => self.runs.on_curves(dir, *c),
+                Done::AblationAt(t) => self.runs.on_ablation_at(t),
+                Done::AblationRow(r) => self.runs.on_ablation_row(*r),
+                Done::AblationsEnded(r) => self.runs.on_ablations_done(&self.tasks, r),
                 Done::Exported(r) => {
                     self.export_busy = false;
                     self.export_result = Some(r);
@@ -568,6 +571,22 @@ impl IcicleApp {
             .start(&self.tasks, source, self.settings.config.seed);
     }
 
+    /// Ablations of the current settings on the picked data (the Runs view shows them).
+    pub fn start_ablations(&mut self) {
+        if let Some(why) = self.train_blocker() {
+            self.runs.ablation_error = Some(why);
+            return;
+        }
+        if let Some(ds) = self.dataset.clone() {
+            self.runs.start_ablations(
+                &self.tasks,
+                ds,
+                self.settings.data.clone(),
+                self.settings.config.clone(),
+            );
+        }
+    }
+
     /// The Neighbours tab: the panel gets a read-only view; its actions are applied here.
     fn show_neighbours(&mut self, ui: &mut egui::Ui) {
         use crate::ui::panels::neighbours::{NeighboursAction, NeighboursView};
@@ -630,13 +649,14 @@ impl IcicleApp {
                 Tab::Gallery => panels::gallery::show(self, ui),
                 Tab::Neighbours => self.show_neighbours(ui),
                 Tab::Graph => panels::graph::show(self, ui),
-                Tab::Runs => {
-                    if let Some(panels::runs::RunsAction::Open(dir)) = self.runs.ui(ui, &self.tasks)
-                    {
+                Tab::Runs => match self.runs.ui(ui, &self.tasks) {
+                    Some(panels::runs::RunsAction::Open(dir)) => {
                         self.open_run(dir);
                         self.tab = Tab::Losses;
                     }
-                }
+                    Some(panels::runs::RunsAction::Ablate) => self.start_ablations(),
+                    None => {}
+                },
                 Tab::Export => panels::export::show(self, ui),
             }
         });

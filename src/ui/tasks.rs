@@ -46,6 +46,10 @@ pub enum Done {
     RunsListed(Result<crate::runs::Listing, String>),
     /// One run's curves, for the Runs view's overlay.
     Curves(PathBuf, Box<Result<crate::rundir::Curves, String>>),
+    /// Where the ablations are (variant, stage, steps).
+    AblationAt(String),
+    AblationRow(Box<crate::train::ablate::AblationRow>),
+    AblationsEnded(Result<(), String>),
     /// The nearest images to `item` over all features, nearest first, with distances.
     Nearest {
         item: usize,

@@ -13,6 +13,15 @@ use std::path::PathBuf;
 /// What the panel asks the shell to do.
 pub enum RunsAction {
     Open(PathBuf),
+    /// Train the full method and the paper's variants on the picked data.
+    Ablate,
+}
+
+/// Ablations in progress: their cancel line and where they are.
+struct Ablating {
+    tx: crossbeam_channel::Sender<crate::messages::Command>,
+    out: PathBuf,
+    at: String,
 }
 
 pub struct RunsPanel {
@@ -30,6 +39,10 @@ pub struct RunsPanel {
     listed: bool,
     /// Tick every run once the list arrives (scripted comparisons).
     pub tick_all: bool,
+    ablating: Option<Ablating>,
+    /// The last ablations' table.
+    pub ablations: Vec<crate::train::ablate::AblationRow>,
+    pub ablation_error: Option<String>,
 }
 
 impl Default for RunsPanel {
@@ -46,6 +59,9 @@ impl Default for RunsPanel {
             confirm_delete: None,
             listed: false,
             tick_all: false,
+            ablating: None,
+            ablations: vec![],
+            ablation_error: None,
         }
     }
 }
@@ -97,6 +113,99 @@ impl RunsPanel {
         self.curves.insert(dir, curves);
     }
 
+    pub fn ablating(&self) -> bool {
+        self.ablating.is_some()
+    }
+
+    /// Trains the full method and its variants on a helper thread, into
+    /// `<runs folder>/<data>-ablations-<time>`; rows arrive as they finish.
+    pub fn start_ablations(
+        &mut self,
+        tasks: &Tasks,
+        ds: std::sync::Arc<crate::data::Dataset>,
+        record: crate::rundir::DataRecord,
+        cfg: crate::config::Config,
+    ) {
+        let out = PathBuf::from(self.root.trim()).join(format!(
+            "{}-ablations-{}",
+            ds.name,
+            chrono::Local::now().format("%Y%m%d-%H%M%S")
+        ));
+        let (tx, rx) = crossbeam_channel::unbounded();
+        self.ablating = Some(Ablating {
+            tx,
+            out: out.clone(),
+            at: "starting".into(),
+        });
+        self.ablations.clear();
+        self.ablation_error = None;
+        tasks.spawn("ablations", move |r| {
+            let last = std::sync::Mutex::new(std::time::Instant::now());
+            let emit = |variant: &'static str, e: crate::messages::Event| {
+                use crate::messages::{Event, Stage};
+                let text = match e {
+                    Event::StageChanged { stage, .. } => Some(format!("{variant}: {stage:?}")),
+                    Event::Progress {
+                        stage, done, total, ..
+                    } => {
+                        let mut l = last.lock().unwrap_or_else(|p| p.into_inner());
+                        (l.elapsed().as_millis() > 250).then(|| {
+                            *l = std::time::Instant::now();
+                            let s = if stage == Stage::One {
+                                "stage 1"
+                            } else {
+                                "stage 2"
+                            };
+                            format!("{variant}: {s} {done}/{total}")
+                        })
+                    }
+                    _ => None,
+                };
+                if let Some(t) = text {
+                    r.send(Done::AblationAt(t));
+                }
+            };
+            let result = crate::train::ablate::ablate(
+                ds,
+                &record,
+                &cfg,
+                &out,
+                crate::data::cache::default_dir(),
+                &rx,
+                &emit,
+                |row| r.send(Done::AblationRow(Box::new(row.clone()))),
+            );
+            r.send(Done::AblationsEnded(match result {
+                Ok(_) => Ok(()),
+                Err(crate::train::Stop::Cancelled { .. }) => Err("cancelled".into()),
+                Err(crate::train::Stop::Failed(e)) => Err(format!("{e:#}")),
+            }));
+        });
+    }
+
+    pub fn on_ablation_at(&mut self, at: String) {
+        if let Some(a) = &mut self.ablating {
+            a.at = at;
+        }
+    }
+
+    pub fn on_ablation_row(&mut self, row: crate::train::ablate::AblationRow) {
+        self.ablations.push(row);
+    }
+
+    /// The ablations ended: list their folder with every variant overlaid.
+    pub fn on_ablations_done(&mut self, tasks: &Tasks, result: Result<(), String>) {
+        let Some(a) = self.ablating.take() else {
+            return;
+        };
+        if let Err(e) = result {
+            self.ablation_error = Some(e);
+        }
+        self.root = a.out.display().to_string();
+        self.tick_all = true;
+        self.refresh(tasks);
+    }
+
     /// Deletes a run folder on a helper thread; the list is refreshed afterwards.
     fn delete(&mut self, tasks: &Tasks, dir: PathBuf) {
         self.ticked.remove(&dir);
@@ -133,6 +242,9 @@ impl RunsPanel {
         });
         if let Some(e) = &self.error {
             ui.colored_label(ui.visuals().error_fg_color, e);
+        }
+        if let Some(a) = self.ablations_ui(ui) {
+            action = Some(a);
         }
         ui.label(format!(
             "{} runs{}; tick runs to overlay their curves",
@@ -231,6 +343,51 @@ impl RunsPanel {
             self.delete(tasks, dir);
         }
         self.overlay(ui);
+        action
+    }
+
+    /// The ablations button, their progress and table (the paper's Tables 4–6).
+    fn ablations_ui(&mut self, ui: &mut egui::Ui) -> Option<RunsAction> {
+        let mut action = None;
+        ui.horizontal(|ui| {
+            if let Some(a) = &self.ablating {
+                ui.label(format!("ablations: {}", a.at));
+                if ui.button("Cancel ablations").clicked() {
+                    let _ = a.tx.send(crate::messages::Command::Cancel);
+                }
+            } else if ui
+                .button("Run ablations")
+                .on_hover_text(
+                    "Train the full method and the paper's variants on the picked data with the current settings: \
+                     without the instance loss, without the cluster loss (Table 4), without the GCNs (Table 5), \
+                     single graph scale (Table 6); the last two reuse the full run's stage 1",
+                )
+                .clicked()
+            {
+                action = Some(RunsAction::Ablate);
+            }
+        });
+        if let Some(e) = &self.ablation_error {
+            ui.colored_label(ui.visuals().error_fg_color, format!("ablations: {e}"));
+        }
+        if !self.ablations.is_empty() {
+            egui::Grid::new("ablations").striped(true).show(ui, |ui| {
+                for h in ["variant", "ACC", "NMI", "ARI", "silhouette", "time"] {
+                    ui.label(egui::RichText::new(h).strong());
+                }
+                ui.end_row();
+                for r in &self.ablations {
+                    let f = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.3}"));
+                    ui.label(r.description);
+                    ui.label(f(r.scores.map(|s| s.acc)));
+                    ui.label(f(r.scores.map(|s| s.nmi)));
+                    ui.label(f(r.scores.map(|s| s.ari)));
+                    ui.label(format!("{:.3}", r.label_free.silhouette));
+                    ui.label(format!("{:.0} s", r.seconds));
+                    ui.end_row();
+                }
+            });
+        }
         action
     }
 
