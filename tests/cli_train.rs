@@ -260,3 +260,64 @@ fn a_full_disk_is_a_clean_error_in_the_cli() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+/// SIGKILL at any moment, checkpoint writes included, leaves the last complete checkpoint
+/// loadable, and `--resume` finishes the run from it.
+#[cfg(unix)]
+#[test]
+fn a_run_killed_at_random_moments_resumes_from_its_last_checkpoint() {
+    use icicle_explorer::train::checkpoint;
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let run_s = run.to_str().unwrap().to_string();
+    // A longer tiny run that checkpoints at every epoch and every stage-2 iteration.
+    let mut tiny: Vec<&str> = TINY.to_vec();
+    tiny.extend([
+        "--set",
+        "epochs=8",
+        "--set",
+        "iterations=30",
+        "--set",
+        "checkpoint_every=1",
+    ]);
+    let ck1 = checkpoint::path(&run, "stage1");
+    let ck2 = checkpoint::path(&run, "stage2");
+    for (round, ms) in [700u64, 450, 900, 600, 1200].into_iter().enumerate() {
+        let mut args: Vec<&str> = if ck1.is_file() {
+            vec!["train", "--resume", &run_s]
+        } else {
+            let mut a = vec!["train", "--dataset", "digits", "--out", &run_s];
+            a.extend_from_slice(&tiny);
+            a
+        };
+        if ck1.is_file() {
+            args.extend(["--device", "cpu"]);
+        }
+        let mut child = Command::new(env!("CARGO_BIN_EXE_icicle"))
+            .args(&args)
+            .env_remove("LD_LIBRARY_PATH")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        for ck in [&ck1, &ck2] {
+            if ck.is_file() {
+                let loaded: anyhow::Result<(_, serde_json::Value)> =
+                    checkpoint::load(ck, tch::Device::Cpu);
+                assert!(
+                    loaded.is_ok(),
+                    "round {round}: {}: {:?}",
+                    ck.display(),
+                    loaded.err()
+                );
+            }
+        }
+    }
+    assert!(ck1.is_file(), "some checkpoint was written in 5 rounds");
+    let o = icicle(&["train", "--resume", &run_s, "--device", "cpu"]);
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(out(&o).contains("final: ACC"), "{}", out(&o));
+}
