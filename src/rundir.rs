@@ -221,6 +221,26 @@ pub struct Curves {
     pub label_free: Vec<LabelFreePoint>,
 }
 
+impl Curves {
+    /// Stage-1 steps of the run: stage-2 points are drawn after them.
+    pub fn stage1_steps(&self) -> usize {
+        self.losses
+            .iter()
+            .filter(|l| l.stage == Stage::One)
+            .map(|l| l.global_step)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The x of a point in plots of the whole run: stage-1 step, then stage-2 iteration.
+    pub fn x(&self, stage: Stage, step: usize) -> f64 {
+        match stage {
+            Stage::One => step as f64,
+            _ => (self.stage1_steps() + step) as f64,
+        }
+    }
+}
+
 /// Reads a run's curves only (not its features or assignments).
 pub fn read_curves(dir: &Path) -> Result<Curves> {
     let losses = read_losses(&dir.join("losses.csv"))?;

@@ -36,10 +36,8 @@ const TINY: &[&str] = &[
     "cpu",
 ];
 
-#[test]
-fn train_eval_and_resume() {
-    let dir = tempfile::tempdir().unwrap();
-    let run = dir.path().join("run");
+/// `train --dataset digits --out RUN` with the tiny settings.
+fn tiny_digits(run: &std::path::Path) -> Vec<&str> {
     let mut args = vec![
         "train",
         "--dataset",
@@ -48,6 +46,14 @@ fn train_eval_and_resume() {
         run.to_str().unwrap(),
     ];
     args.extend_from_slice(TINY);
+    args
+}
+
+#[test]
+fn train_eval_and_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let args = tiny_digits(&run);
     let o = icicle(&args);
     let text = out(&o);
     assert!(o.status.success(), "{text}");
@@ -231,14 +237,7 @@ fn train_bad_input_is_one_clear_error() {
 fn a_full_disk_is_a_clean_error_in_the_cli() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
-    let mut args = vec![
-        "train",
-        "--dataset",
-        "digits",
-        "--out",
-        run.to_str().unwrap(),
-    ];
-    args.extend_from_slice(TINY);
+    let args = tiny_digits(&run);
     // Config, data record and the first losses fit; a checkpoint (about 200 KB) does not.
     let o = Command::new(env!("CARGO_BIN_EXE_icicle"))
         .args(&args)

@@ -1,9 +1,8 @@
 //! `icicle ablate`: the full method and the paper's variants (Tables 4–6) on one dataset,
 //! stage 1 shared where the variant allows; prints the table and writes ablations.csv.
 use super::data_args::{self, DataArgs};
-use crate::config::{Config, Preset, apply_override};
+use super::train::RunSettings;
 use crate::messages::{Event, Stage};
-use crate::runtime::DeviceChoice;
 use crate::train::Stop;
 use crate::train::ablate::{AblationRow, ablate};
 use anyhow::{Result, anyhow};
@@ -15,16 +14,9 @@ use std::sync::Arc;
 pub struct AblateArgs {
     #[command(flatten)]
     pub data: DataArgs,
-    /// Number of clusters K (default: the dataset's number of classes).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(2..))]
-    pub clusters: Option<u32>,
-    #[arg(long, value_enum, default_value_t = Preset::Default)]
-    pub preset: Preset,
-    /// Change one setting of every variant (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub sets: Vec<String>,
-    #[arg(long, value_enum)]
-    pub device: Option<DeviceChoice>,
+    /// K, preset, `--set` and device, as for `icicle train`; they apply to every variant.
+    #[command(flatten)]
+    pub settings: RunSettings,
     /// Output folder: one run folder per variant and ablations.csv
     /// (default: runs/<dataset>-ablations-<time>).
     #[arg(long)]
@@ -33,23 +25,9 @@ pub struct AblateArgs {
 
 pub fn run(a: &AblateArgs) -> Result<()> {
     let ds = Arc::new(a.data.load()?);
-    let k = data_args::clusters_or_classes(a.clusters, &ds)?;
-    let mut cfg = Config::preset(a.preset, k);
-    let cuda = a
-        .device
-        .unwrap_or_default()
-        .resolve()
-        .is_ok_and(|d| d.is_cuda());
-    for why in crate::config::fit_to_data(&mut cfg, ds.shape(), cuda) {
-        println!("default: {why}");
-    }
-    if let Some(d) = a.device {
-        cfg.device = d;
-    }
-    for s in &a.sets {
-        cfg = apply_override(&cfg, s)?;
-    }
-    cfg.validate(ds.len())?;
+    let cfg = a.settings.fresh_config(&ds)?;
+    let cfg = a.settings.apply(cfg, ds.len())?;
+    let k = cfg.clusters;
     let out = a
         .out
         .clone()

@@ -12,10 +12,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-#[derive(Debug, Args)]
-pub struct TrainArgs {
-    #[command(flatten)]
-    pub data: DataArgs,
+/// The settings of a training, shared by `train` and `ablate`.
+#[derive(Debug, Clone, Args)]
+pub struct RunSettings {
     /// Number of clusters K (default: the dataset's number of classes).
     #[arg(long, value_parser = clap::value_parser!(u32).range(2..))]
     pub clusters: Option<u32>,
@@ -27,6 +26,43 @@ pub struct TrainArgs {
     pub sets: Vec<String>,
     #[arg(long, value_enum)]
     pub device: Option<DeviceChoice>,
+}
+
+impl RunSettings {
+    /// The preset for `ds`, as the default adapts it (each choice printed).
+    pub fn fresh_config(&self, ds: &crate::data::Dataset) -> Result<Config> {
+        let k = data_args::clusters_or_classes(self.clusters, ds)?;
+        let mut cfg = Config::preset(self.preset, k);
+        let cuda = self
+            .device
+            .unwrap_or_default()
+            .resolve()
+            .is_ok_and(|d| d.is_cuda());
+        for why in crate::config::fit_to_data(&mut cfg, ds.shape(), cuda) {
+            println!("default: {why}");
+        }
+        Ok(cfg)
+    }
+
+    /// `--device` and every `--set` on top of `cfg`, then checked against the data.
+    pub fn apply(&self, mut cfg: Config, items: usize) -> Result<Config> {
+        if let Some(d) = self.device {
+            cfg.device = d;
+        }
+        for s in &self.sets {
+            cfg = apply_override(&cfg, s)?;
+        }
+        cfg.validate(items)?;
+        Ok(cfg)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub settings: RunSettings,
     /// Run directory (default: runs/<dataset>-<time>).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -52,7 +88,7 @@ pub fn run(a: &TrainArgs) -> Result<()> {
             (rec.dataset, rec.folder, rec.size, rec.channels);
     }
     let ds = Arc::new(data.load()?);
-    let (mut cfg, run_dir) = match &a.resume {
+    let (cfg, run_dir) = match &a.resume {
         Some(dir) => {
             let text = std::fs::read_to_string(dir.join("config.toml"))
                 .with_context(|| format!("cannot resume: {} has no config.toml", dir.display()))?;
@@ -61,30 +97,14 @@ pub fn run(a: &TrainArgs) -> Result<()> {
             (cfg, dir.clone())
         }
         None => {
-            let k = data_args::clusters_or_classes(a.clusters, &ds)?;
             let dir = a
                 .out
                 .clone()
                 .unwrap_or_else(|| data_args::default_run_dir(&ds, ""));
-            let mut cfg = Config::preset(a.preset, k);
-            let cuda = a
-                .device
-                .unwrap_or_default()
-                .resolve()
-                .is_ok_and(|d| d.is_cuda());
-            for why in crate::config::fit_to_data(&mut cfg, ds.shape(), cuda) {
-                println!("default: {why}");
-            }
-            (cfg, dir)
+            (a.settings.fresh_config(&ds)?, dir)
         }
     };
-    if let Some(d) = a.device {
-        cfg.device = d;
-    }
-    for s in &a.sets {
-        cfg = apply_override(&cfg, s)?;
-    }
-    cfg.validate(ds.len())?;
+    let cfg = a.settings.apply(cfg, ds.len())?;
     std::fs::create_dir_all(&run_dir)
         .with_context(|| format!("cannot create {}", run_dir.display()))?;
     data.record().write(&run_dir)?;

@@ -416,25 +416,12 @@ impl RunsPanel {
                 .legend(Legend::default())
                 .show(&mut cols[0], |p| {
                     for (n, r, c) in &shown {
-                        let s1 = c
-                            .losses
-                            .iter()
-                            .filter(|l| l.stage == crate::messages::Stage::One)
-                            .map(|l| l.global_step)
-                            .max()
-                            .unwrap_or(0);
                         let stride = (c.losses.len() / 3000).max(1);
                         let pts: Vec<[f64; 2]> = c
                             .losses
                             .iter()
                             .step_by(stride)
-                            .map(|l| {
-                                let x = match l.stage {
-                                    crate::messages::Stage::One => l.global_step,
-                                    _ => s1 + l.global_step,
-                                };
-                                [x as f64, l.terms.total]
-                            })
+                            .map(|l| [c.x(l.stage, l.global_step), l.terms.total])
                             .collect();
                         p.line(
                             Line::new(r.name.clone(), PlotPoints::from(pts))
@@ -456,18 +443,7 @@ impl RunsPanel {
                         } else {
                             r.config.head.name()
                         };
-                        let s1 = c
-                            .losses
-                            .iter()
-                            .filter(|l| l.stage == crate::messages::Stage::One)
-                            .map(|l| l.global_step)
-                            .max()
-                            .unwrap_or(0);
-                        let x = |stage: crate::messages::Stage, step: usize| match stage {
-                            crate::messages::Stage::One => step,
-                            _ => s1 + step,
-                        }
-                            as f64;
+                        let x = |stage, step| c.x(stage, step);
                         let acc: Vec<[f64; 2]> = c
                             .metrics
                             .iter()
