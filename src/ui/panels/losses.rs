@@ -3,9 +3,11 @@
 //! of each loss term.
 use crate::messages::{LossPoint, LossTerms, Stage};
 use crate::ui::IcicleApp;
-use egui_plot::{Legend, Line, Plot, PlotPoints, VLine};
+use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 type Term = (&'static str, fn(&LossTerms) -> Option<f64>);
+/// One of ACC, NMI, ARI.
+type ScoreOf = fn(&crate::metrics::Scores) -> f64;
 
 const STAGE1: [Term; 5] = [
     ("total", |t| Some(t.total)),
@@ -117,51 +119,62 @@ pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
         );
         latest_label_free(ui, s);
     });
-    // Stage-2 points are drawn after stage 1: x = stage-1 steps + iteration.
-    let offset = s.stage1_steps as f64;
-    let x = |stage: Stage, step: usize| match stage {
-        Stage::One => step as f64,
-        _ => offset + step as f64,
-    };
-    let series = |f: fn(&crate::metrics::Scores) -> f64| -> Vec<[f64; 2]> {
+    // One plot per stage, like the losses above: stage 2's few hundred iterations would be a
+    // sliver at the end of stage 1's thousands of steps on a shared axis.
+    let series = |stage: Stage, f: ScoreOf| -> Vec<[f64; 2]> {
         s.final_head_metrics()
-            .map(|m| [x(m.stage, m.global_step), f(&m.scores)])
+            .filter(|m| (m.stage == Stage::One) == (stage == Stage::One))
+            .map(|m| [m.global_step as f64, f(&m.scores)])
             .collect()
     };
-    let free = |name: &str| -> Vec<[f64; 2]> {
+    let free = |stage: Stage, name: &str| -> Vec<[f64; 2]> {
         s.label_free
             .iter()
+            .filter(|p| (p.stage == Stage::One) == (stage == Stage::One))
             .filter_map(|p| {
                 let v = p.scores.named().into_iter().find(|(n, _)| *n == name)?.1;
-                Some([x(p.stage, p.global_step), v])
+                Some([p.global_step as f64, v])
             })
             .collect()
     };
-    Plot::new("metrics")
-        .height((ui.available_height() - 10.0).max(100.0))
-        .legend(Legend::default())
-        .include_y(0.0)
-        .include_y(1.0)
-        .x_axis_label("stage-1 step, then stage-2 iteration")
-        .show(ui, |p| {
-            if labelled {
-                p.line(Line::new("ACC", PlotPoints::from(series(|s| s.acc))));
-                p.line(Line::new("NMI", PlotPoints::from(series(|s| s.nmi))));
-                p.line(Line::new("ARI", PlotPoints::from(series(|s| s.ari))));
-            }
-            for name in LABEL_FREE_PLOTTED {
-                let pts = free(name);
-                if !pts.is_empty() {
-                    p.line(
-                        Line::new(name, PlotPoints::from(pts))
-                            .style(egui_plot::LineStyle::dashed_loose()),
-                    );
-                }
-            }
-            if !s.losses2.is_empty() {
-                p.vline(VLine::new("stage 2 starts", offset).color(egui::Color32::GRAY));
-            }
-        });
+    let h = (ui.available_height() - 10.0).max(100.0);
+    ui.columns(2, |cols| {
+        for (col, stage, id, axis) in [
+            (0, Stage::One, "metrics1", "stage-1 step (AE head)"),
+            (1, Stage::Two, "metrics2", "stage-2 iteration (final head)"),
+        ] {
+            Plot::new(id)
+                .height(h)
+                .legend(Legend::default())
+                .include_y(0.0)
+                .include_y(1.0)
+                .x_axis_label(axis)
+                .show(&mut cols[col], |p| {
+                    // Fixed colours, so a score looks the same in both stages' plots.
+                    let colour = crate::ui::palette::colour;
+                    if labelled {
+                        let scores: [(&str, ScoreOf); 3] =
+                            [("ACC", |s| s.acc), ("NMI", |s| s.nmi), ("ARI", |s| s.ari)];
+                        for (i, (name, f)) in scores.into_iter().enumerate() {
+                            p.line(
+                                Line::new(name, PlotPoints::from(series(stage, f)))
+                                    .color(colour(i)),
+                            );
+                        }
+                    }
+                    for (i, name) in LABEL_FREE_PLOTTED.into_iter().enumerate() {
+                        let pts = free(stage, name);
+                        if !pts.is_empty() {
+                            p.line(
+                                Line::new(name, PlotPoints::from(pts))
+                                    .color(colour(3 + i))
+                                    .style(egui_plot::LineStyle::dashed_loose()),
+                            );
+                        }
+                    }
+                });
+        }
+    });
 }
 
 /// The label-free scores drawn over the run (dashed, beside ACC/NMI/ARI).
