@@ -67,6 +67,8 @@ fn load_folder(
 #[test]
 fn pick_tune_train_inspect_and_export() {
     let mut h = harness();
+    let runs = tempfile::tempdir().unwrap();
+    h.state_mut().runs.root = runs.path().display().to_string();
     wait(&mut h, "the default dataset", 60, |a| a.dataset.is_some());
     h.get_by_label_contains("1797 images");
     assert_eq!(
@@ -270,6 +272,10 @@ fn pick_tune_train_inspect_and_export() {
 
     // The run folder can be opened again and shows the same assignments.
     let run_dir = h.state().session.run_dir.clone().unwrap();
+    assert!(
+        run_dir.starts_with(runs.path()),
+        "Train writes into the runs folder"
+    );
     let clusters = h.state().session.clusters.clone();
     h.state_mut().open_run(run_dir.clone());
     wait(&mut h, "the reopened run", 60, |a| {
@@ -436,6 +442,8 @@ fn colour_folders_get_the_pretrained_backbone_and_a_frozen_run_finishes() {
     let mut h = Harness::builder()
         .with_size(egui::vec2(1400.0, 1000.0))
         .build_eframe(move |cc| IcicleApp::new(cc, automation.clone()));
+    let runs = tempfile::tempdir().unwrap();
+    h.state_mut().runs.root = runs.path().display().to_string();
     wait(&mut h, "the default dataset", 240, |a| a.dataset.is_some());
     load_folder(&mut h, folder.path(), 24, 40);
 

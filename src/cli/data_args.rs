@@ -85,7 +85,12 @@ pub fn clusters_or_classes(clusters: Option<u32>, ds: &Dataset) -> Result<usize>
 
 /// `runs/<dataset><suffix>-<local time>`.
 pub fn default_run_dir(ds: &Dataset, suffix: &str) -> PathBuf {
-    PathBuf::from("runs").join(format!(
+    run_dir_under(std::path::Path::new("runs"), ds, suffix)
+}
+
+/// `<root>/<dataset><suffix>-<local time>`: where a new run of `ds` goes.
+pub fn run_dir_under(root: &std::path::Path, ds: &Dataset, suffix: &str) -> PathBuf {
+    root.join(format!(
         "{}{suffix}-{}",
         ds.name,
         chrono::Local::now().format("%Y%m%d-%H%M%S")

@@ -310,7 +310,12 @@ impl IcicleApp {
             return;
         };
         let config = self.settings.config.clone();
-        let run_dir = crate::cli::data_args::default_run_dir(&ds, "");
+        // Runs go into the folder the Runs view lists.
+        let run_dir = crate::cli::data_args::run_dir_under(
+            std::path::Path::new(self.runs.root.trim()),
+            &ds,
+            "",
+        );
         let (record, dir) = (self.settings.data.clone(), run_dir.clone());
         // data.json lets the run be reopened; written off the UI thread like every file.
         self.tasks.spawn("record", move |_| {

@@ -224,7 +224,9 @@ impl RunsPanel {
         }
         let mut action = None;
         ui.horizontal(|ui| {
-            let l = ui.label("runs folder");
+            let l = ui
+                .label("runs folder")
+                .on_hover_text("Where Train writes new runs, and what this view lists");
             ui.text_edit_singleline(&mut self.root).labelled_by(l.id);
             if ui
                 .add_enabled(!self.listing, egui::Button::new("Refresh"))
