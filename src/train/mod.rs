@@ -4,11 +4,13 @@ pub mod ablate;
 pub mod adam;
 pub mod checkpoint;
 pub mod frozen;
+mod inputs;
 pub mod losses;
 mod results;
 mod run;
 pub mod stage1;
 pub mod stage2;
+mod trainer;
 
 pub use run::{Stop, run};
 

@@ -1,5 +1,5 @@
-//! The app: its state, the event pump (worker events and helper-thread results, drained each
-//! frame without blocking) and the layout that places the panels.
+//! The app: its state, the actions that start work on the worker or helper threads, and the
+//! layout that places the panels (the event pump and scripted launches live in app/).
 use super::automation::Automation;
 use super::panels;
 use super::session::{Session, Status};
@@ -15,6 +15,9 @@ use crate::rundir::{DataRecord, SavedRun};
 use crate::worker::Worker;
 use std::sync::Arc;
 use std::time::Instant;
+
+mod pump;
+mod scripted;
 
 /// What dragging on the t-SNE map does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -381,96 +384,6 @@ impl IcicleApp {
         }
     }
 
-    /// Drains the worker and helper threads; never blocks.
-    fn pump(&mut self) {
-        while let Ok(ev) = self.worker.events.try_recv() {
-            if let Some(ds) = self.run_dataset.clone() {
-                self.session.apply(&ds, ev);
-            }
-        }
-        while let Ok(done) = self.tasks.rx.try_recv() {
-            match done {
-                Done::LoadProgress { what, done, total } => {
-                    self.loading = Some((what, done, total))
-                }
-                Done::DataLoaded(r) => {
-                    self.loading = None;
-                    match *r {
-                        Ok((ds, rec)) => self.on_data_loaded(ds, rec),
-                        Err(e) => self.data_error = Some(e),
-                    }
-                }
-                Done::RunOpened(r) => {
-                    self.loading = None;
-                    match *r {
-                        Ok((run, ds)) => {
-                            self.settings.data = run.data.clone();
-                            self.settings.config = run.config.clone();
-                            self.session = Session::from_saved(run, &ds);
-                            self.dataset = Some(ds.clone());
-                            self.run_dataset = Some(ds);
-                            self.embedding = None;
-                            self.tsne_for = None;
-                            self.selection = None;
-                        }
-                        Err(e) => self.notice = Some(format!("cannot open the run: {e}")),
-                    }
-                }
-                Done::TsneProgress {
-                    features_id,
-                    done,
-                    total,
-                } => {
-                    if Some(features_id) == self.tsne_for {
-                        self.tsne_progress = Some((done, total));
-                    }
-                }
-                Done::Tsne { features_id, result } => {
-                    if Some(features_id) == self.tsne_for {
-                        self.tsne_running = false;
-                        self.tsne_progress = None;
-                        match result {
-                            Ok(e) => self.embedding = Some(Arc::new(e)),
-                            Err(e) => self.tsne_error = Some(e),
-                        }
-                    }
-                }
-                Done::SuggestProgress { done, total } => self.suggest_k.on_progress(done, total),
-                Done::Suggested(r) => self.suggest_k.on_done(r),
-                Done::Nearest { item, found } => self.neighbours.on_nearest(item, found),
-                Done::RunsListed(r) => self.runs.on_listed(&self.tasks, r),
-                Done::Curves(dir, c) => self.runs.on_curves(dir, *c),
-                Done::AblationAt(t) => self.runs.on_ablation_at(t),
-                Done::AblationRow(r) => self.runs.on_ablation_row(*r),
-                Done::AblationsEnded(r) => self.runs.on_ablations_done(&self.tasks, r),
-                Done::Exported(r) => {
-                    self.export_busy = false;
-                    self.export_result = Some(r);
-                }
-                Done::Picked(purpose, path) => match (purpose, path) {
-                    (_, None) => {
-                        self.notice = Some(
-                            "No folder was chosen (or no file dialog is available here: type the path instead)."
-                                .into(),
-                        )
-                    }
-                    (Pick::Data, Some(p)) => {
-                        self.folder_input = p.display().to_string();
-                        let mut rec = self.settings.data.clone();
-                        rec.folder = Some(p);
-                        rec.dataset = None;
-                        self.load_data(rec);
-                    }
-                    (Pick::Run, Some(p)) => self.open_run(p),
-                    (Pick::Export, Some(p)) => {
-                        self.settings.export_dir = p.display().to_string()
-                    }
-                },
-            }
-        }
-        self.maybe_start_tsne();
-    }
-
     /// Starts t-SNE once a run has features and nobody has mapped them yet.
     fn maybe_start_tsne(&mut self) {
         let Some((features, dim)) = &self.session.features else {
@@ -500,58 +413,6 @@ impl IcicleApp {
                 result,
             });
         });
-    }
-
-    fn automate(&mut self, ctx: &egui::Context) {
-        let t = self.launched.elapsed().as_secs_f64();
-        if let Some((at, path)) = self.automation.screenshots.get(self.shots_taken).cloned() {
-            if t >= at {
-                self.shots_taken += 1;
-                ctx.request_screenshot(move |image| {
-                    let [w, h] = image.size;
-                    let buf: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
-                    let saved = image::RgbaImage::from_raw(w as u32, h as u32, buf)
-                        .map(|img| img.save(&path));
-                    if let Some(Err(e)) = saved {
-                        eprintln!("screenshot {}: {e}", path.display());
-                    }
-                });
-            } else {
-                ctx.request_repaint_after(std::time::Duration::from_secs_f64(at - t));
-            }
-        }
-        while let Some(&(at, tab)) = self.automation.tab_at.first() {
-            if t >= at {
-                self.tab = tab;
-                self.automation.tab_at.remove(0);
-            } else {
-                ctx.request_repaint_after(std::time::Duration::from_secs_f64(at - t));
-                break;
-            }
-        }
-        if let Some(at) = self.automation.train_at {
-            if t >= at {
-                self.automation.train_at = None;
-                self.start_training();
-            } else {
-                ctx.request_repaint_after(std::time::Duration::from_secs_f64(at - t));
-            }
-        }
-        if let Some(at) = self.automation.suggest_k_at {
-            if t >= at && self.dataset.is_some() {
-                self.automation.suggest_k_at = None;
-                self.start_suggest_k();
-            } else {
-                ctx.request_repaint_after(std::time::Duration::from_secs_f64((at - t).max(0.1)));
-            }
-        }
-        if let Some(q) = self.automation.quit_after {
-            if t >= q {
-                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-            } else {
-                ctx.request_repaint_after(std::time::Duration::from_secs_f64(q - t));
-            }
-        }
     }
 
     /// Starts "Suggest K" on the run's learned features when the run on screen is of the
@@ -668,49 +529,6 @@ impl IcicleApp {
         let busy = self.training() && self.embedding.is_some() && self.tab == Tab::Embedding;
         self.frame_ms
             .push((t0.elapsed().as_secs_f32() * 1000.0, busy));
-    }
-
-    fn write_frame_log(&self) {
-        let Some(path) = &self.automation.frame_log else {
-            return;
-        };
-        let summary = |name: &str, mut v: Vec<f32>| {
-            v.sort_by(f32::total_cmp);
-            let pct = |p: f64| {
-                v.get(((v.len() as f64 - 1.0) * p).round() as usize)
-                    .copied()
-                    .unwrap_or(0.0)
-            };
-            format!(
-                "{name}: frames {} p50_ms {:.2} p95_ms {:.2} p99_ms {:.2} max_ms {:.2}\n",
-                v.len(),
-                pct(0.5),
-                pct(0.95),
-                pct(0.99),
-                v.last().copied().unwrap_or(0.0)
-            )
-        };
-        let points = self.embedding.as_ref().map_or(0, |e| e.items.len());
-        let mut text = String::new();
-        for (what, frames) in [
-            ("UI build", &self.frame_ms),
-            (
-                "whole frame (build, tessellate, paint)",
-                &self.frame_total_ms,
-            ),
-        ] {
-            text += &summary(
-                &format!("{what}, all frames"),
-                frames.iter().map(|f| f.0).collect(),
-            );
-            text += &summary(
-                &format!("{what}, training with {points} points in the embedding view"),
-                frames.iter().filter(|f| f.1).map(|f| f.0).collect(),
-            );
-        }
-        if let Err(e) = crate::atomic::write(path, text.as_bytes()) {
-            eprintln!("frame log: {e:#}");
-        }
     }
 }
 

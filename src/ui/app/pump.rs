@@ -1,0 +1,95 @@
+//! The event pump: worker events and helper-thread results, drained each frame without
+//! blocking, each routed to the state or panel it belongs to.
+use super::*;
+
+impl IcicleApp {
+    /// Drains the worker and helper threads; never blocks.
+    pub(super) fn pump(&mut self) {
+        while let Ok(ev) = self.worker.events.try_recv() {
+            if let Some(ds) = self.run_dataset.clone() {
+                self.session.apply(&ds, ev);
+            }
+        }
+        while let Ok(done) = self.tasks.rx.try_recv() {
+            match done {
+                Done::LoadProgress { what, done, total } => {
+                    self.loading = Some((what, done, total))
+                }
+                Done::DataLoaded(r) => {
+                    self.loading = None;
+                    match *r {
+                        Ok((ds, rec)) => self.on_data_loaded(ds, rec),
+                        Err(e) => self.data_error = Some(e),
+                    }
+                }
+                Done::RunOpened(r) => {
+                    self.loading = None;
+                    match *r {
+                        Ok((run, ds)) => {
+                            self.settings.data = run.data.clone();
+                            self.settings.config = run.config.clone();
+                            self.session = Session::from_saved(run, &ds);
+                            self.dataset = Some(ds.clone());
+                            self.run_dataset = Some(ds);
+                            self.embedding = None;
+                            self.tsne_for = None;
+                            self.selection = None;
+                        }
+                        Err(e) => self.notice = Some(format!("cannot open the run: {e}")),
+                    }
+                }
+                Done::TsneProgress {
+                    features_id,
+                    done,
+                    total,
+                } => {
+                    if Some(features_id) == self.tsne_for {
+                        self.tsne_progress = Some((done, total));
+                    }
+                }
+                Done::Tsne { features_id, result } => {
+                    if Some(features_id) == self.tsne_for {
+                        self.tsne_running = false;
+                        self.tsne_progress = None;
+                        match result {
+                            Ok(e) => self.embedding = Some(Arc::new(e)),
+                            Err(e) => self.tsne_error = Some(e),
+                        }
+                    }
+                }
+                Done::SuggestProgress { done, total } => self.suggest_k.on_progress(done, total),
+                Done::Suggested(r) => self.suggest_k.on_done(r),
+                Done::Nearest { item, found } => self.neighbours.on_nearest(item, found),
+                Done::RunsListed(r) => self.runs.on_listed(&self.tasks, r),
+                Done::Curves(dir, c) => self.runs.on_curves(dir, *c),
+                Done::AblationAt(t) => self.runs.on_ablation_at(t),
+                Done::AblationRow(r) => self.runs.on_ablation_row(*r),
+                Done::AblationsEnded(r) => self.runs.on_ablations_done(&self.tasks, r),
+                Done::Exported(r) => {
+                    self.export_busy = false;
+                    self.export_result = Some(r);
+                }
+                Done::Picked(purpose, path) => match (purpose, path) {
+                    (_, None) => {
+                        self.notice = Some(
+                            "No folder was chosen (or no file dialog is available here: type the path instead)."
+                                .into(),
+                        )
+                    }
+                    (Pick::Data, Some(p)) => {
+                        self.folder_input = p.display().to_string();
+                        let mut rec = self.settings.data.clone();
+                        rec.folder = Some(p);
+                        rec.dataset = None;
+                        self.load_data(rec);
+                    }
+                    (Pick::Run, Some(p)) => self.open_run(p),
+                    (Pick::Export, Some(p)) => {
+                        self.settings.export_dir = p.display().to_string()
+                    }
+                },
+            }
+        }
+        self.maybe_start_tsne();
+    }
+}

@@ -1,0 +1,100 @@
+//! Scripted launches (`icicle gui --train-at/--tab-at/--screenshot/--quit-after/…`): what the
+//! automation asks for at each moment, and the frame-time log written at exit.
+use super::*;
+
+impl IcicleApp {
+    pub(super) fn automate(&mut self, ctx: &egui::Context) {
+        let t = self.launched.elapsed().as_secs_f64();
+        if let Some((at, path)) = self.automation.screenshots.get(self.shots_taken).cloned() {
+            if t >= at {
+                self.shots_taken += 1;
+                ctx.request_screenshot(move |image| {
+                    let [w, h] = image.size;
+                    let buf: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
+                    let saved = image::RgbaImage::from_raw(w as u32, h as u32, buf)
+                        .map(|img| img.save(&path));
+                    if let Some(Err(e)) = saved {
+                        eprintln!("screenshot {}: {e}", path.display());
+                    }
+                });
+            } else {
+                ctx.request_repaint_after(std::time::Duration::from_secs_f64(at - t));
+            }
+        }
+        while let Some(&(at, tab)) = self.automation.tab_at.first() {
+            if t >= at {
+                self.tab = tab;
+                self.automation.tab_at.remove(0);
+            } else {
+                ctx.request_repaint_after(std::time::Duration::from_secs_f64(at - t));
+                break;
+            }
+        }
+        if let Some(at) = self.automation.train_at {
+            if t >= at {
+                self.automation.train_at = None;
+                self.start_training();
+            } else {
+                ctx.request_repaint_after(std::time::Duration::from_secs_f64(at - t));
+            }
+        }
+        if let Some(at) = self.automation.suggest_k_at {
+            if t >= at && self.dataset.is_some() {
+                self.automation.suggest_k_at = None;
+                self.start_suggest_k();
+            } else {
+                ctx.request_repaint_after(std::time::Duration::from_secs_f64((at - t).max(0.1)));
+            }
+        }
+        if let Some(q) = self.automation.quit_after {
+            if t >= q {
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            } else {
+                ctx.request_repaint_after(std::time::Duration::from_secs_f64(q - t));
+            }
+        }
+    }
+
+    pub(super) fn write_frame_log(&self) {
+        let Some(path) = &self.automation.frame_log else {
+            return;
+        };
+        let summary = |name: &str, mut v: Vec<f32>| {
+            v.sort_by(f32::total_cmp);
+            let pct = |p: f64| {
+                v.get(((v.len() as f64 - 1.0) * p).round() as usize)
+                    .copied()
+                    .unwrap_or(0.0)
+            };
+            format!(
+                "{name}: frames {} p50_ms {:.2} p95_ms {:.2} p99_ms {:.2} max_ms {:.2}\n",
+                v.len(),
+                pct(0.5),
+                pct(0.95),
+                pct(0.99),
+                v.last().copied().unwrap_or(0.0)
+            )
+        };
+        let points = self.embedding.as_ref().map_or(0, |e| e.items.len());
+        let mut text = String::new();
+        for (what, frames) in [
+            ("UI build", &self.frame_ms),
+            (
+                "whole frame (build, tessellate, paint)",
+                &self.frame_total_ms,
+            ),
+        ] {
+            text += &summary(
+                &format!("{what}, all frames"),
+                frames.iter().map(|f| f.0).collect(),
+            );
+            text += &summary(
+                &format!("{what}, training with {points} points in the embedding view"),
+                frames.iter().filter(|f| f.1).map(|f| f.0).collect(),
+            );
+        }
+        if let Err(e) = crate::atomic::write(path, text.as_bytes()) {
+            eprintln!("frame log: {e:#}");
+        }
+    }
+}
