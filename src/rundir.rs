@@ -219,24 +219,18 @@ pub struct Curves {
     pub losses: Vec<LossPoint>,
     pub metrics: Vec<MetricsPoint>,
     pub label_free: Vec<LabelFreePoint>,
+    /// Stage-1 steps of the run: stage-2 points are drawn after them.
+    pub stage1_steps: usize,
 }
 
 impl Curves {
-    /// Stage-1 steps of the run: stage-2 points are drawn after them.
-    pub fn stage1_steps(&self) -> usize {
-        self.losses
-            .iter()
-            .filter(|l| l.stage == Stage::One)
-            .map(|l| l.global_step)
-            .max()
-            .unwrap_or(0)
-    }
-
-    /// The x of a point in plots of the whole run: stage-1 step, then stage-2 iteration.
+    /// The x of a point in plots of the whole run: stage-1 step, then stage-2 iteration after
+    /// the last stage-1 step (computed once, when the curves are read: this runs per point
+    /// on the UI thread).
     pub fn x(&self, stage: Stage, step: usize) -> f64 {
         match stage {
             Stage::One => step as f64,
-            _ => (self.stage1_steps() + step) as f64,
+            _ => (self.stage1_steps + step) as f64,
         }
     }
 }
@@ -250,10 +244,17 @@ pub fn read_curves(dir: &Path) -> Result<Curves> {
     } else {
         (vec![], vec![])
     };
+    let stage1_steps = losses
+        .iter()
+        .filter(|l| l.stage == Stage::One)
+        .map(|l| l.global_step)
+        .max()
+        .unwrap_or(0);
     Ok(Curves {
         losses,
         metrics,
         label_free,
+        stage1_steps,
     })
 }
 
