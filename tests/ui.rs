@@ -68,7 +68,7 @@ fn load_folder(
 fn pick_tune_train_inspect_and_export() {
     let mut h = harness();
     let runs = tempfile::tempdir().unwrap();
-    h.state_mut().runs.root = runs.path().display().to_string();
+    h.state_mut().panels.runs.root = runs.path().display().to_string();
     wait(&mut h, "the default dataset", 60, |a| a.dataset.is_some());
     h.get_by_label_contains("1797 images");
     assert_eq!(
@@ -134,16 +134,27 @@ fn pick_tune_train_inspect_and_export() {
     // Suggest K on the run's learned features, then use the suggestion.
     h.get_by_label("Suggest K (no labels needed)").click();
     h.step();
-    h.state_mut().suggest_k.to = 6;
+    h.state_mut().panels.params.suggest_k.to = 6;
     h.step();
     h.get_by_label("Suggest K").click();
     wait(&mut h, "the K sweep", 120, |a| {
-        a.suggest_k.result.is_some() || a.suggest_k.error.is_some()
+        a.panels.params.suggest_k.result.is_some() || a.panels.params.suggest_k.error.is_some()
     });
-    assert_eq!(h.state().suggest_k.error, None);
-    let suggested = h.state().suggest_k.result.as_ref().unwrap().suggested;
+    assert_eq!(h.state().panels.params.suggest_k.error, None);
+    let suggested = h
+        .state()
+        .panels
+        .params
+        .suggest_k
+        .result
+        .as_ref()
+        .unwrap()
+        .suggested;
     assert!((2..=6).contains(&suggested));
-    assert_eq!(h.state().suggest_k.source, "the run's learned features");
+    assert_eq!(
+        h.state().panels.params.suggest_k.source,
+        "the run's learned features"
+    );
     h.get_by_label_contains("Suggested K =");
     h.get_by_label(&format!("Use K = {suggested}")).click();
     h.step();
@@ -177,12 +188,12 @@ fn pick_tune_train_inspect_and_export() {
         );
     }
     h.get_by_label_contains(&format!("Graph b (k = {})", b.k));
-    h.state_mut().neighbours.nearest_k = 4;
+    h.state_mut().panels.neighbours.nearest_k = 4;
     h.get_by_label("Find nearest images").click();
     wait(&mut h, "the nearest images", 60, |a| {
-        a.neighbours.nearest.is_some()
+        a.panels.neighbours.nearest.is_some()
     });
-    let (item, found) = h.state().neighbours.nearest.clone().unwrap();
+    let (item, found) = h.state().panels.neighbours.nearest.clone().unwrap();
     assert_eq!(item, 5);
     assert_eq!(found.len(), 4);
     assert!(found.iter().all(|&(j, _)| j != 5));
@@ -194,25 +205,98 @@ fn pick_tune_train_inspect_and_export() {
     h.get_by_label_contains("False negatives (").click();
     h.step();
     assert_eq!(
-        h.state().gallery_kind,
+        h.state().panels.gallery.kind,
         icicle_explorer::ui::CaseKind::FalseNegative
     );
     h.get_by_label_contains("False positives (").click();
     h.step();
     assert_eq!(
-        h.state().gallery_kind,
+        h.state().panels.gallery.kind,
         icicle_explorer::ui::CaseKind::FalsePositive
     );
 
+    // A confusion cell lists its images in the gallery; clicking one there opens its
+    // neighbours (the path from a mistake to the edges behind it).
+    h.get_by_label("Confusion matrix").click();
+    h.step();
+    // The fullest cell: (class, column, its cluster).
+    let (cols, rows, (class, col, cluster)) = {
+        let eval = h
+            .state()
+            .session
+            .analysis
+            .as_ref()
+            .unwrap()
+            .eval
+            .clone()
+            .unwrap();
+        let c = &eval.confusion;
+        let (mut best, mut most) = ((0, 0, 0), 0);
+        for (r, row) in c.counts.iter().enumerate() {
+            for (k, &n) in row.iter().enumerate() {
+                if n > most {
+                    (best, most) = ((r, k, c.column_clusters[k]), n);
+                }
+            }
+        }
+        (c.column_clusters.len(), c.counts.len(), best)
+    };
+    let m = h.get_by_label("class-by-cluster counts").rect();
+    // The matrix is 110 px of class names, 34 px of cluster names, then square cells.
+    let cell = (m.width() - 110.0) / cols as f32;
+    assert!(
+        (m.height() - 34.0 - cell * rows as f32).abs() < 1.0,
+        "square cells"
+    );
+    let at = m.min
+        + egui::vec2(
+            110.0 + (col as f32 + 0.5) * cell,
+            34.0 + (class as f32 + 0.5) * cell,
+        );
+    h.hover_at(at);
+    h.step();
+    h.drag_at(at);
+    h.drop_at(at);
+    h.run();
+    assert_eq!(h.state().tab, icicle_explorer::ui::Tab::Gallery);
+    let sel = h
+        .state()
+        .selection
+        .clone()
+        .expect("the cell selected its images");
+    assert!(
+        sel.title
+            .contains(&format!("class {class} in cluster {cluster} ")),
+        "{}",
+        sel.title
+    );
+    assert_eq!(h.state().panels.gallery.cluster, cluster);
+    let first = h.state().run_dataset.as_ref().unwrap().items[sel.items[0]].clone();
+    h.get_by_label_contains("Selection: class ");
+    h.get_by_label(&format!("image {first}")).click();
+    h.run();
+    assert_eq!(h.state().tab, icicle_explorer::ui::Tab::Neighbours);
+    assert_eq!(h.state().focus, Some(sel.items[0]));
+    h.get_by_label_contains(&format!("item {}: {first}", sel.items[0]));
+    h.state_mut().selection = None;
+
     h.get_by_label("Embedding (t-SNE)").click();
-    wait(&mut h, "the t-SNE map", 120, |a| a.embedding.is_some());
-    assert_eq!(h.state().embedding.as_ref().unwrap().items.len(), 300);
+    wait(&mut h, "the t-SNE map", 120, |a| {
+        a.panels.embedding.map.is_some()
+    });
+    assert_eq!(
+        h.state().panels.embedding.map.as_ref().unwrap().items.len(),
+        300
+    );
     h.get_by_label_contains("300 of 1797 points");
 
     // A lasso drawn round the middle of the map selects the points inside it, and only those.
     h.get_by_label("lasso select").click();
     h.step();
-    assert_eq!(h.state().drag_mode, icicle_explorer::ui::DragMode::Lasso);
+    assert_eq!(
+        h.state().panels.embedding.drag_mode,
+        icicle_explorer::ui::DragMode::Lasso
+    );
     let centre = egui::pos2(870.0, 520.0);
     let ring = |k: usize| {
         let a = k as f32 * 0.35;
@@ -250,18 +334,22 @@ fn pick_tune_train_inspect_and_export() {
     h.state_mut().settings.export_dir = out.path().display().to_string();
     h.step();
     h.get_by_label("Assignments to CSV").click();
-    wait(&mut h, "the CSV export", 60, |a| a.export_result.is_some());
+    wait(&mut h, "the CSV export", 60, |a| {
+        a.panels.export.result.is_some()
+    });
     let csv = std::fs::read_to_string(out.path().join("assignments.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1798);
-    h.state_mut().export_result = None;
+    h.state_mut().panels.export.result = None;
     h.get_by_label("Assignments to JSON").click();
-    wait(&mut h, "the JSON export", 60, |a| a.export_result.is_some());
+    wait(&mut h, "the JSON export", 60, |a| {
+        a.panels.export.result.is_some()
+    });
     assert!(out.path().join("assignments.json").is_file());
-    h.state_mut().export_result = None;
+    h.state_mut().panels.export.result = None;
     h.get_by_label("Copy images into one folder per cluster")
         .click();
     wait(&mut h, "the folder export", 60, |a| {
-        a.export_result.is_some()
+        a.panels.export.result.is_some()
     });
     h.get_by_label_contains("copied 1797 images");
     let files: usize = std::fs::read_dir(out.path().join("clusters"))
@@ -443,7 +531,7 @@ fn colour_folders_get_the_pretrained_backbone_and_a_frozen_run_finishes() {
         .with_size(egui::vec2(1400.0, 1000.0))
         .build_eframe(move |cc| IcicleApp::new(cc, automation.clone()));
     let runs = tempfile::tempdir().unwrap();
-    h.state_mut().runs.root = runs.path().display().to_string();
+    h.state_mut().panels.runs.root = runs.path().display().to_string();
     wait(&mut h, "the default dataset", 240, |a| a.dataset.is_some());
     load_folder(&mut h, folder.path(), 24, 40);
 
@@ -533,12 +621,19 @@ fn the_runs_view_lists_compares_and_deletes_runs() {
         .with_size(egui::vec2(1400.0, 900.0))
         .build_eframe(move |cc| IcicleApp::new(cc, automation.clone()));
     wait(&mut h, "both runs' curves", 60, |a| {
-        a.runs.curves.values().filter(|c| c.is_ok()).count() == 2
+        a.panels.runs.curves.values().filter(|c| c.is_ok()).count() == 2
     });
     assert_eq!(h.state().tab, icicle_explorer::ui::Tab::Runs);
-    let names: Vec<String> = h.state().runs.runs.iter().map(|r| r.name.clone()).collect();
+    let names: Vec<String> = h
+        .state()
+        .panels
+        .runs
+        .runs
+        .iter()
+        .map(|r| r.name.clone())
+        .collect();
     assert_eq!(names, ["first", "second"], "run folders only");
-    let second = &h.state().runs.runs[1];
+    let second = &h.state().panels.runs.runs[1];
     assert!(
         second.changed.iter().any(|c| c == "sigma = 0.3"),
         "{:?}",
@@ -549,7 +644,7 @@ fn the_runs_view_lists_compares_and_deletes_runs() {
         "listed and in the legend"
     );
     h.get_by_label_contains("Total loss");
-    for c in h.state().runs.curves.values() {
+    for c in h.state().panels.runs.curves.values() {
         assert!(!c.as_ref().unwrap().losses.is_empty());
     }
     // Delete asks first, then removes the folder and lists again.
@@ -557,7 +652,7 @@ fn the_runs_view_lists_compares_and_deletes_runs() {
     h.run_steps(2);
     h.get_by_label("Really delete first?").click();
     wait(&mut h, "the list after the delete", 60, |a| {
-        a.runs.runs.len() == 1
+        a.panels.runs.runs.len() == 1
     });
     assert!(!root.path().join("first").exists());
     assert!(root.path().join("not-a-run/notes.txt").exists());
@@ -571,15 +666,15 @@ fn the_ablations_button_fills_the_table_and_lists_the_variants() {
     let root = tempfile::tempdir().unwrap();
     let mut h = harness();
     wait(&mut h, "the default dataset", 60, |a| a.dataset.is_some());
-    h.state_mut().runs.root = root.path().display().to_string();
+    h.state_mut().panels.runs.root = root.path().display().to_string();
     h.get_by_label("Runs").click();
     h.step();
     h.get_by_label("Run ablations").click();
     wait(&mut h, "the ablations", 240, |a| {
-        !a.runs.ablating() && a.runs.runs.len() == 5
+        !a.panels.runs.ablating() && a.panels.runs.runs.len() == 5
     });
-    assert_eq!(h.state().runs.ablation_error, None);
-    let rows = &h.state().runs.ablations;
+    assert_eq!(h.state().panels.runs.ablation_error, None);
+    let rows = &h.state().panels.runs.ablations;
     let variants: Vec<&str> = rows.iter().map(|r| r.variant).collect();
     assert_eq!(
         variants,
@@ -597,7 +692,7 @@ fn the_ablations_button_fills_the_table_and_lists_the_variants() {
         [false, false, false, true, true]
     );
     h.get_by_label("without the GCNs (Table 5)");
-    let out = std::path::PathBuf::from(&h.state().runs.root);
+    let out = std::path::PathBuf::from(&h.state().panels.runs.root);
     let csv = std::fs::read_to_string(out.join("ablations.csv")).unwrap();
     assert_eq!(csv.lines().count(), 6, "{csv}");
     // Every variant is a run the app can reopen, its config saying which switch it had.

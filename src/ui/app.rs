@@ -1,14 +1,15 @@
 //! The app: its state, the actions that start work on the worker or helper threads, and the
 //! layout that places the panels (the event pump and scripted launches live in app/).
+use super::action::Action;
 use super::automation::Automation;
 use super::panels;
 use super::session::{Session, Status};
 use super::settings::Settings;
-use super::tasks::{Done, ExportReport, Pick, Tasks};
+use super::tasks::{Done, Pick, Tasks};
 use super::thumbs::Thumbs;
+use super::view::View;
 use crate::config::{Config, apply_override};
 use crate::data::{Dataset, LoadOptions, Registry};
-use crate::embedding::Embedding;
 use crate::messages::{Command, Job};
 use crate::priority::Priority;
 use crate::rundir::{DataRecord, SavedRun};
@@ -16,6 +17,7 @@ use crate::worker::Worker;
 use std::sync::Arc;
 use std::time::Instant;
 
+mod apply;
 mod pump;
 mod scripted;
 
@@ -104,36 +106,15 @@ pub struct IcicleApp {
     pub tasks: Tasks,
     pub thumbs: Thumbs,
     pub tab: Tab,
-    /// Shared, so the panel takes it each frame without copying 10,000 points.
-    pub embedding: Option<Arc<Embedding>>,
-    /// The `features_id` whose t-SNE map is being computed or shown.
-    pub tsne_for: Option<u64>,
-    pub tsne_running: bool,
-    /// (iterations done, iterations in all) of the map being computed.
-    pub tsne_progress: Option<(usize, usize)>,
-    pub tsne_error: Option<String>,
+    /// Items picked in a view (map, confusion cell), listed in the gallery.
     pub selection: Option<Selection>,
-    /// Item highlighted by a click in the embedding.
+    /// The image clicked last (gallery, map, neighbours).
     pub focus: Option<usize>,
-    pub gallery_cluster: usize,
-    pub gallery_kind: CaseKind,
-    /// What a drag on the t-SNE map does.
-    pub drag_mode: DragMode,
-    /// The drag in progress on the map, in plot coordinates (box: its first corner).
-    pub drag_path: Vec<[f64; 2]>,
-    pub export_busy: bool,
-    pub export_result: Option<Result<ExportReport, String>>,
     pub notice: Option<String>,
-    pub folder_input: String,
-    pub run_input: String,
     /// What the default preset chose for the loaded data, and why (`config::fit_to_data`).
     pub default_choices: Vec<String>,
-    /// The neighbours behind the focused image; owns its nearest-images search.
-    pub neighbours: crate::ui::panels::neighbours::NeighboursPanel,
-    /// The Runs view: owns its list, ticks and curves.
-    pub runs: crate::ui::panels::runs::RunsPanel,
-    /// "Suggest K": owns its sweep and result.
-    pub suggest_k: crate::ui::panels::suggest_k::SuggestKPanel,
+    /// Every panel, each owning its own state.
+    pub panels: panels::Panels,
     automation: Automation,
     launched: Instant,
     shots_taken: usize,
@@ -189,31 +170,14 @@ impl IcicleApp {
             tasks: Tasks::new(move || c2.request_repaint()),
             thumbs: Thumbs::default(),
             tab: automation.tab.unwrap_or(Tab::Losses),
-            embedding: None,
-            tsne_for: None,
-            tsne_running: false,
-            tsne_progress: None,
-            tsne_error: None,
             selection: None,
             focus: automation.focus,
-            gallery_cluster: 0,
-            gallery_kind: CaseKind::Success,
-            drag_mode: DragMode::Pan,
-            drag_path: vec![],
-            export_busy: false,
-            export_result: None,
             notice: None,
-            folder_input: settings
-                .data
-                .folder
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
-            run_input: String::new(),
             default_choices: vec![],
-            suggest_k: crate::ui::panels::suggest_k::SuggestKPanel::new(),
-            neighbours: Default::default(),
-            runs: Default::default(),
+            panels: panels::Panels {
+                dataset: panels::dataset::DatasetPanel::new(settings.data.folder.as_deref()),
+                ..Default::default()
+            },
             pending_train: automation.train,
             settings,
             automation,
@@ -227,9 +191,10 @@ impl IcicleApp {
             None => app.load_data(app.settings.data.clone()),
         }
         if let Some(dir) = app.automation.compare_runs.clone() {
-            app.runs.root = dir.display().to_string();
-            app.runs.tick_all = true;
-            app.runs.refresh(&app.tasks);
+            let runs = &mut app.panels.runs;
+            runs.root = dir.display().to_string();
+            runs.tick_all = true;
+            runs.refresh(&app.tasks);
             app.tab = Tab::Runs;
         }
         app
@@ -315,7 +280,7 @@ impl IcicleApp {
         let config = self.settings.config.clone();
         // Runs go into the folder the Runs view lists.
         let run_dir = crate::cli::data_args::run_dir_under(
-            std::path::Path::new(self.runs.root.trim()),
+            std::path::Path::new(self.panels.runs.root.trim()),
             &ds,
             "",
         );
@@ -328,13 +293,11 @@ impl IcicleApp {
         self.session.status = Status::Starting;
         self.session.started = Some(Instant::now());
         self.run_dataset = Some(ds.clone());
-        self.embedding = None;
-        self.tsne_for = None;
-        self.tsne_error = None;
+        self.panels.embedding.reset();
         self.selection = None;
         self.focus = None;
-        self.gallery_cluster = 0;
-        self.export_result = None;
+        self.panels.gallery.show_cluster(0);
+        self.panels.export.result = None;
         self.worker.send(Command::Start(Box::new(Job {
             dataset: ds,
             config,
@@ -384,37 +347,6 @@ impl IcicleApp {
         }
     }
 
-    /// Starts t-SNE once a run has features and nobody has mapped them yet.
-    fn maybe_start_tsne(&mut self) {
-        let Some((features, dim)) = &self.session.features else {
-            return;
-        };
-        let features_id = self.session.features_id;
-        if self.tsne_for == Some(features_id) {
-            return;
-        }
-        self.tsne_for = Some(features_id);
-        self.tsne_running = true;
-        self.tsne_progress = None;
-        self.tsne_error = None;
-        let (features, dim) = (features.clone(), *dim);
-        let (max, iters, seed) = (
-            self.settings.tsne_max_points,
-            self.settings.tsne_iterations,
-            self.session.config.seed,
-        );
-        self.tasks.spawn("tsne", move |r| {
-            let progress = r.tsne_progress(features_id);
-            let result =
-                crate::embedding::tsne_with_progress(&features, dim, max, iters, seed, &progress)
-                    .map_err(|e| format!("{e:#}"));
-            r.send(Done::Tsne {
-                features_id,
-                result,
-            });
-        });
-    }
-
     /// Starts "Suggest K" on the run's learned features when the run on screen is of the
     /// picked data, else on the data itself (pixels or pretrained features).
     pub fn start_suggest_k(&mut self) {
@@ -433,18 +365,20 @@ impl IcicleApp {
             },
             _ => SweepSource::Dataset(ds),
         };
-        self.suggest_k
+        self.panels
+            .params
+            .suggest_k
             .start(&self.tasks, source, self.settings.config.seed);
     }
 
     /// Ablations of the current settings on the picked data (the Runs view shows them).
     pub fn start_ablations(&mut self) {
         if let Some(why) = self.train_blocker() {
-            self.runs.ablation_error = Some(why);
+            self.panels.runs.ablation_error = Some(why);
             return;
         }
         if let Some(ds) = self.dataset.clone() {
-            self.runs.start_ablations(
+            self.panels.runs.start_ablations(
                 &self.tasks,
                 ds,
                 self.settings.data.clone(),
@@ -453,40 +387,34 @@ impl IcicleApp {
         }
     }
 
-    /// The Neighbours tab: the panel gets a read-only view; its actions are applied here.
-    fn show_neighbours(&mut self, ui: &mut egui::Ui) {
-        use crate::ui::panels::neighbours::{NeighboursAction, NeighboursView};
-        let Some(ds) = self.run_dataset.clone() else {
-            panels::nothing_yet(
-                ui,
-                "Train or open a run: the neighbours of each image appear here.",
-            );
-            return;
-        };
-        let view = NeighboursView {
-            ds: &ds,
-            session: &self.session,
-            focus: self.focus,
-        };
-        match self.neighbours.ui(ui, &view, &mut self.thumbs) {
-            Some(NeighboursAction::Focus(j)) => self.focus = Some(j),
-            Some(NeighboursAction::FindNearest(i)) => {
-                if let Some(f) = self.session.features.clone() {
-                    self.neighbours.start_nearest(&self.tasks, f, i);
-                }
-            }
-            None => {}
-        }
-    }
-
-    /// Draws everything; the same code runs in the window and under egui_kittest.
+    /// Draws everything; the same code runs in the window and under egui_kittest. Panels
+    /// push actions while they draw; they are applied once every panel has drawn.
     pub fn draw(&mut self, ui: &mut egui::Ui) {
         let t0 = Instant::now();
         let ctx = ui.ctx().clone();
         self.pump();
         self.automate(&ctx);
 
-        egui::Panel::top("top").show(ui, |ui| panels::training::show(self, ui));
+        let mut out = Vec::new();
+        let blocker = self.train_blocker();
+        // Built from the fields, not through `&self`, so the panels borrow mutably beside it.
+        let view = View {
+            settings: &self.settings,
+            registry: &self.registry,
+            cuda: self.cuda,
+            dataset: self.dataset.as_ref(),
+            run_dataset: self.run_dataset.as_ref(),
+            session: &self.session,
+            loading: self.loading.as_ref(),
+            data_error: self.data_error.as_deref(),
+            selection: self.selection.as_ref(),
+            focus: self.focus,
+            notice: self.notice.as_deref(),
+            default_choices: &self.default_choices,
+            train_blocker: blocker,
+        };
+        let (p, thumbs, tasks) = (&mut self.panels, &mut self.thumbs, &self.tasks);
+        egui::Panel::top("top").show(ui, |ui| p.training.ui(ui, &view, &mut out));
         egui::Panel::left("left")
             .resizable(true)
             .default_size(340.0)
@@ -495,40 +423,77 @@ impl IcicleApp {
                 egui::ScrollArea::vertical().show(ui, |ui| {
                     egui::CollapsingHeader::new("Dataset")
                         .default_open(true)
-                        .show(ui, |ui| panels::dataset::show(self, ui));
+                        .show(ui, |ui| p.dataset.ui(ui, &view, thumbs, &mut out));
                     egui::CollapsingHeader::new("Hyperparameters")
                         .default_open(true)
-                        .show(ui, |ui| panels::params::show(self, ui));
+                        .show(ui, |ui| p.params.ui(ui, &view, &mut out));
                 });
             });
+        let tab = &mut self.tab;
         egui::CentralPanel::default().show(ui, |ui| {
             ui.horizontal(|ui| {
                 for t in Tab::ALL {
-                    ui.selectable_value(&mut self.tab, t, t.title());
+                    ui.selectable_value(tab, t, t.title());
                 }
             });
             ui.separator();
-            match self.tab {
-                Tab::Losses => panels::losses::show(self, ui),
-                Tab::Embedding => panels::embedding::show(self, ui),
-                Tab::Confusion => panels::confusion::show(self, ui),
-                Tab::Gallery => panels::gallery::show(self, ui),
-                Tab::Neighbours => self.show_neighbours(ui),
-                Tab::Graph => panels::graph::show(self, ui),
-                Tab::Runs => match self.runs.ui(ui, &self.tasks) {
+            match *tab {
+                Tab::Losses => p.losses.ui(ui, &view, &mut out),
+                Tab::Embedding => p.embedding.ui(ui, &view, thumbs, &mut out),
+                Tab::Confusion => p.confusion.ui(ui, &view, &mut out),
+                Tab::Gallery => p.gallery.ui(ui, &view, thumbs, &mut out),
+                Tab::Neighbours => neighbours(&mut p.neighbours, ui, &view, thumbs, &mut out),
+                Tab::Graph => p.graph.ui(ui, &view),
+                Tab::Runs => match p.runs.ui(ui, tasks) {
                     Some(panels::runs::RunsAction::Open(dir)) => {
-                        self.open_run(dir);
-                        self.tab = Tab::Losses;
+                        out.push(Action::OpenRun(dir));
+                        out.push(Action::ShowTab(Tab::Losses));
                     }
-                    Some(panels::runs::RunsAction::Ablate) => self.start_ablations(),
+                    Some(panels::runs::RunsAction::Ablate) => out.push(Action::Ablate),
                     None => {}
                 },
-                Tab::Export => panels::export::show(self, ui),
+                Tab::Export => p.export.ui(ui, &view, &mut out),
             }
         });
-        let busy = self.training() && self.embedding.is_some() && self.tab == Tab::Embedding;
+        if !out.is_empty() {
+            // What the actions change is drawn on the next frame.
+            ctx.request_repaint();
+        }
+        for a in out {
+            self.apply(a);
+        }
+        let busy =
+            self.training() && self.panels.embedding.map.is_some() && self.tab == Tab::Embedding;
         self.frame_ms
             .push((t0.elapsed().as_secs_f32() * 1000.0, busy));
+    }
+}
+
+/// The Neighbours tab: its own view type, its actions mapped onto the shell's.
+fn neighbours(
+    panel: &mut panels::neighbours::NeighboursPanel,
+    ui: &mut egui::Ui,
+    view: &View,
+    thumbs: &mut Thumbs,
+    out: &mut Vec<Action>,
+) {
+    use panels::neighbours::{NeighboursAction, NeighboursView};
+    let Some(ds) = view.run_dataset else {
+        panels::nothing_yet(
+            ui,
+            "Train or open a run: the neighbours of each image appear here.",
+        );
+        return;
+    };
+    let nv = NeighboursView {
+        ds,
+        session: view.session,
+        focus: view.focus,
+    };
+    match panel.ui(ui, &nv, thumbs) {
+        Some(NeighboursAction::Focus(j)) => out.push(Action::Focus(j)),
+        Some(NeighboursAction::FindNearest(i)) => out.push(Action::FindNearest(i)),
+        None => {}
     }
 }
 
@@ -543,7 +508,7 @@ impl eframe::App for IcicleApp {
 
     fn raw_input_hook(&mut self, ctx: &egui::Context, raw: &mut egui::RawInput) {
         // Only once the map is drawn: before that the sweep would just take CPU from t-SNE.
-        if self.automation.sweep_pointer && self.embedding.is_some() {
+        if self.automation.sweep_pointer && self.panels.embedding.map.is_some() {
             let screen = raw.screen_rect.unwrap_or(ctx.content_rect());
             let t = self.launched.elapsed().as_secs_f64();
             raw.events.push(egui::Event::PointerMoved(

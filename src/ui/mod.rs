@@ -1,6 +1,7 @@
 //! The desktop explorer (eframe/egui, glow renderer). The UI thread only draws and sends
 //! commands: training runs on the engine's worker, and loading, t-SNE, export and file
 //! dialogs on helper threads (`tasks`); every result comes back over a channel and wakes the UI.
+mod action;
 mod app;
 mod automation;
 mod palette;
@@ -9,7 +10,9 @@ mod session;
 mod settings;
 mod tasks;
 mod thumbs;
+mod view;
 
+pub use action::Action;
 pub use app::{CaseKind, DragMode, IcicleApp, Selection, Tab};
 pub use automation::Automation;
 pub use session::Status;

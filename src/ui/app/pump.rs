@@ -31,8 +31,7 @@ impl IcicleApp {
                             self.session = Session::from_saved(run, &ds);
                             self.dataset = Some(ds.clone());
                             self.run_dataset = Some(ds);
-                            self.embedding = None;
-                            self.tsne_for = None;
+                            self.panels.embedding.reset();
                             self.selection = None;
                         }
                         Err(e) => self.notice = Some(format!("cannot open the run: {e}")),
@@ -42,33 +41,21 @@ impl IcicleApp {
                     features_id,
                     done,
                     total,
-                } => {
-                    if Some(features_id) == self.tsne_for {
-                        self.tsne_progress = Some((done, total));
-                    }
-                }
+                } => self.panels.embedding.on_progress(features_id, done, total),
                 Done::Tsne { features_id, result } => {
-                    if Some(features_id) == self.tsne_for {
-                        self.tsne_running = false;
-                        self.tsne_progress = None;
-                        match result {
-                            Ok(e) => self.embedding = Some(Arc::new(e)),
-                            Err(e) => self.tsne_error = Some(e),
-                        }
-                    }
+                    self.panels.embedding.on_done(features_id, result)
                 }
-                Done::SuggestProgress { done, total } => self.suggest_k.on_progress(done, total),
-                Done::Suggested(r) => self.suggest_k.on_done(r),
-                Done::Nearest { item, found } => self.neighbours.on_nearest(item, found),
-                Done::RunsListed(r) => self.runs.on_listed(&self.tasks, r),
-                Done::Curves(dir, c) => self.runs.on_curves(dir, *c),
-                Done::AblationAt(t) => self.runs.on_ablation_at(t),
-                Done::AblationRow(r) => self.runs.on_ablation_row(*r),
-                Done::AblationsEnded(r) => self.runs.on_ablations_done(&self.tasks, r),
-                Done::Exported(r) => {
-                    self.export_busy = false;
-                    self.export_result = Some(r);
+                Done::SuggestProgress { done, total } => {
+                    self.panels.params.suggest_k.on_progress(done, total)
                 }
+                Done::Suggested(r) => self.panels.params.suggest_k.on_done(r),
+                Done::Nearest { item, found } => self.panels.neighbours.on_nearest(item, found),
+                Done::RunsListed(r) => self.panels.runs.on_listed(&self.tasks, r),
+                Done::Curves(dir, c) => self.panels.runs.on_curves(dir, *c),
+                Done::AblationAt(t) => self.panels.runs.on_ablation_at(t),
+                Done::AblationRow(r) => self.panels.runs.on_ablation_row(*r),
+                Done::AblationsEnded(r) => self.panels.runs.on_ablations_done(&self.tasks, r),
+                Done::Exported(r) => self.panels.export.on_done(r),
                 Done::Picked(purpose, path) => match (purpose, path) {
                     (_, None) => {
                         self.notice = Some(
@@ -77,7 +64,7 @@ impl IcicleApp {
                         )
                     }
                     (Pick::Data, Some(p)) => {
-                        self.folder_input = p.display().to_string();
+                        self.panels.dataset.on_picked_folder(&p);
                         let mut rec = self.settings.data.clone();
                         rec.folder = Some(p);
                         rec.dataset = None;
@@ -90,6 +77,8 @@ impl IcicleApp {
                 },
             }
         }
-        self.maybe_start_tsne();
+        self.panels
+            .embedding
+            .maybe_start(&self.tasks, &self.session, &self.settings);
     }
 }

@@ -75,7 +75,12 @@ impl IcicleApp {
                 v.last().copied().unwrap_or(0.0)
             )
         };
-        let points = self.embedding.as_ref().map_or(0, |e| e.items.len());
+        let points = self
+            .panels
+            .embedding
+            .map
+            .as_ref()
+            .map_or(0, |e| e.items.len());
         let mut text = String::new();
         for (what, frames) in [
             ("UI build", &self.frame_ms),

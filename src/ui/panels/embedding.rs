@@ -1,304 +1,411 @@
 //! The t-SNE map of the learned features, coloured by cluster or by ground truth. Hovering a
 //! point shows its image, cluster, label and confidence; a click selects it; in box or lasso
 //! mode a drag picks every point inside the box or outline, and the gallery lists them.
+use crate::embedding::Embedding;
+use crate::ui::action::Action;
 use crate::ui::app::{DragMode, Selection, Tab};
-use crate::ui::{IcicleApp, palette};
+use crate::ui::palette;
+use crate::ui::session::Session;
+use crate::ui::settings::Settings;
+use crate::ui::tasks::{Done, Tasks};
+use crate::ui::thumbs::Thumbs;
+use crate::ui::view::View;
 use egui_plot::{Legend, Line, MarkerShape, Plot, PlotPoints, Points, Polygon};
+use std::sync::Arc;
 
-pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
-    let Some(ds) = app.run_dataset.clone() else {
-        super::nothing_yet(
-            ui,
-            "A t-SNE map of the learned features appears when stage 1 of a run ends.",
+/// Owns the map (and its computation's progress) and the drag in progress on it.
+pub struct EmbeddingPanel {
+    /// Shared, so the panel takes it each frame without copying 10,000 points.
+    pub map: Option<Arc<Embedding>>,
+    /// The `features_id` whose map is being computed or shown.
+    pub mapped: Option<u64>,
+    pub running: bool,
+    /// (iterations done, iterations in all) of the map being computed.
+    pub progress: Option<(usize, usize)>,
+    pub error: Option<String>,
+    /// What a drag on the map does.
+    pub drag_mode: DragMode,
+    /// The drag in progress, in plot coordinates (box: its first corner).
+    pub drag_path: Vec<[f64; 2]>,
+}
+
+impl Default for EmbeddingPanel {
+    fn default() -> Self {
+        Self {
+            map: None,
+            mapped: None,
+            running: false,
+            progress: None,
+            error: None,
+            drag_mode: DragMode::Pan,
+            drag_path: vec![],
+        }
+    }
+}
+
+impl EmbeddingPanel {
+    /// A new run or a reopened one: its features get a map of their own.
+    pub fn reset(&mut self) {
+        self.map = None;
+        self.mapped = None;
+        self.error = None;
+    }
+
+    /// Starts t-SNE on a helper thread once a run has features nobody has mapped yet.
+    pub fn maybe_start(&mut self, tasks: &Tasks, session: &Session, settings: &Settings) {
+        let Some((features, dim)) = &session.features else {
+            return;
+        };
+        let features_id = session.features_id;
+        if self.mapped == Some(features_id) {
+            return;
+        }
+        self.mapped = Some(features_id);
+        self.running = true;
+        self.progress = None;
+        self.error = None;
+        let (features, dim) = (features.clone(), *dim);
+        let (max, iters, seed) = (
+            settings.tsne_max_points,
+            settings.tsne_iterations,
+            session.config.seed,
         );
-        return;
-    };
-    if app.session.features.is_none() {
-        super::nothing_yet(
-            ui,
-            "A t-SNE map of the learned features appears when stage 1 ends; stage 2 then \
+        tasks.spawn("tsne", move |r| {
+            let progress = r.tsne_progress(features_id);
+            let result =
+                crate::embedding::tsne_with_progress(&features, dim, max, iters, seed, &progress)
+                    .map_err(|e| format!("{e:#}"));
+            r.send(Done::Tsne {
+                features_id,
+                result,
+            });
+        });
+    }
+
+    pub fn on_progress(&mut self, features_id: u64, done: usize, total: usize) {
+        if Some(features_id) == self.mapped {
+            self.progress = Some((done, total));
+        }
+    }
+
+    pub fn on_done(&mut self, features_id: u64, result: Result<Embedding, String>) {
+        if Some(features_id) == self.mapped {
+            self.running = false;
+            self.progress = None;
+            match result {
+                Ok(e) => self.map = Some(Arc::new(e)),
+                Err(e) => self.error = Some(e),
+            }
+        }
+    }
+
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        view: &View,
+        thumbs: &mut Thumbs,
+        out: &mut Vec<Action>,
+    ) {
+        let Some(ds) = view.run_dataset else {
+            super::nothing_yet(
+                ui,
+                "A t-SNE map of the learned features appears when stage 1 of a run ends.",
+            );
+            return;
+        };
+        if view.session.features.is_none() {
+            super::nothing_yet(
+                ui,
+                "A t-SNE map of the learned features appears when stage 1 ends; stage 2 then \
              recolours it as the clusters change.",
-        );
-        return;
-    }
-    if let Some(e) = &app.tsne_error {
-        ui.colored_label(egui::Color32::from_rgb(190, 30, 30), e);
-        return;
-    }
-    let Some(emb) = app.embedding.clone() else {
-        // A bar moved by the helper's reports (4 a second), not a spinner: a spinner repaints
-        // every frame, and on software GL that takes CPU from the t-SNE and the training.
-        let points = app.session.clusters.len().min(app.settings.tsne_max_points);
-        ui.label(format!(
-            "Computing the t-SNE map of {points} points on a helper thread (about 15 s for \
-             10,000 points on a small CPU, longer while training)…"
-        ));
-        if let Some((done, total)) = app.tsne_progress {
-            ui.add(
-                egui::ProgressBar::new(done as f32 / total.max(1) as f32)
-                    .desired_width(320.0)
-                    .text(format!("iteration {done} of {total}")),
             );
+            return;
         }
-        return;
-    };
-    let labelled = ds.labels.is_some();
-    ui.horizontal(|ui| {
-        ui.label("colour by");
-        ui.selectable_value(&mut app.settings.colour_by_truth, false, "cluster");
-        ui.add_enabled_ui(labelled, |ui| {
-            ui.selectable_value(&mut app.settings.colour_by_truth, true, "ground truth")
-                .on_disabled_hover_text("this dataset has no labels");
-        });
-        ui.separator();
-        ui.label("drag");
-        ui.selectable_value(&mut app.drag_mode, DragMode::Pan, "pan")
-            .on_hover_text("Drag pans the map, scroll zooms, double-click resets");
-        ui.selectable_value(&mut app.drag_mode, DragMode::Box, "box select")
-            .on_hover_text("Drag a box; its points are listed in the gallery");
-        ui.selectable_value(&mut app.drag_mode, DragMode::Lasso, "lasso select")
-            .on_hover_text(
-                "Draw an outline around any group; its points are listed in the gallery",
-            );
-        ui.separator();
-        if emb.subsampled() {
+        if let Some(e) = &self.error {
+            ui.colored_label(egui::Color32::from_rgb(190, 30, 30), e);
+            return;
+        }
+        let Some(emb) = self.map.clone() else {
+            // A bar moved by the helper's reports (4 a second), not a spinner: a spinner repaints
+            // every frame, and on software GL that takes CPU from the t-SNE and the training.
+            let points = view
+                .session
+                .clusters
+                .len()
+                .min(view.settings.tsne_max_points);
             ui.label(format!(
-                "{} of {} points (a seeded subsample keeps t-SNE quick; icicle gui \
-                 --tsne-points N maps more)",
-                emb.items.len(),
-                emb.total
+                "Computing the t-SNE map of {points} points on a helper thread (about 15 s for \
+             10,000 points on a small CPU, longer while training)…"
             ));
-        } else {
-            ui.label(format!("{} points", emb.items.len()));
-        }
-    });
-    // The selection row is always there, so the map does not jump when a selection appears.
-    ui.horizontal(|ui| {
-        ui.set_min_height(ui.spacing().interact_size.y);
-        match &app.selection {
-            Some(sel) => {
-                ui.label(format!("Selected: {}", sel.title));
-                if ui.button("show in gallery").clicked() {
-                    app.tab = Tab::Gallery;
-                }
-                if ui.button("clear selection").clicked() {
-                    app.selection = None;
-                }
-            }
-            None => {
-                ui.weak("Nothing selected: click a point, or drag in box or lasso mode.");
-            }
-        }
-    });
-    let by_truth = app.settings.colour_by_truth && labelled;
-    let clusters = &app.session.clusters;
-    let group = |i: usize| -> usize {
-        match (&ds.labels, by_truth) {
-            (Some(l), true) => l[i] as usize,
-            _ => clusters.get(i).copied().unwrap_or(0).max(0) as usize,
-        }
-    };
-    let groups = if by_truth {
-        ds.num_classes()
-    } else {
-        app.session.config.clusters
-    };
-    let mut series: Vec<Vec<[f64; 2]>> = vec![vec![]; groups.max(1)];
-    for (p, &i) in emb.items.iter().enumerate() {
-        let g = group(i).min(series.len() - 1);
-        series[g].push(emb.xy[p]);
-    }
-    let name = |g: usize| -> String {
-        if by_truth {
-            ds.class_names
-                .get(g)
-                .cloned()
-                .unwrap_or_else(|| g.to_string())
-        } else {
-            format!("cluster {g}")
-        }
-    };
-    let selected: std::collections::HashSet<usize> = app
-        .selection
-        .as_ref()
-        .map(|s| s.items.iter().copied().collect())
-        .unwrap_or_default();
-    let mode = app.drag_mode;
-    let path = app.drag_path.clone();
-    // The points are one mesh of small squares drawn under the plot, not 10,000 egui_plot
-    // circles: tessellating and rasterising those anti-aliased circles in software was what
-    // kept frames over 16 ms while training. The plot keeps a one-point series per group for the
-    // legend (and its click-to-hide), the transform and the interaction.
-    let map_id = ui.make_persistent_id("tsne-map");
-    let slot = ui.painter().add(egui::Shape::Noop);
-    let item_id = |g: usize| egui_plot::ItemId::new(("tsne-group", g));
-    let (mut lo, mut hi) = ([f64::MAX; 2], [f64::MIN; 2]);
-    for xy in &emb.xy {
-        for d in 0..2 {
-            lo[d] = lo[d].min(xy[d]);
-            hi[d] = hi[d].max(xy[d]);
-        }
-    }
-    let resp = Plot::new("tsne")
-        .id(map_id)
-        .legend(Legend::default())
-        .data_aspect(1.0)
-        .show_background(false)
-        .include_x(lo[0])
-        .include_x(hi[0])
-        .include_y(lo[1])
-        .include_y(hi[1])
-        .show_axes(false)
-        .show_grid(false)
-        .allow_drag(mode == DragMode::Pan)
-        .allow_boxed_zoom(false)
-        .show_x(false)
-        .show_y(false)
-        .show(ui, |p| {
-            for (g, pts) in series.iter().enumerate() {
-                if !pts.is_empty() {
-                    p.points(
-                        // One point each: enough for the legend entry, hidden under the mesh.
-                        Points::new(name(g), PlotPoints::from(vec![pts[0]]))
-                            .id(item_id(g))
-                            .color(palette::colour(g))
-                            .radius(2.0)
-                            .filled(true)
-                            .shape(MarkerShape::Square),
-                    );
-                }
-            }
-            if !selected.is_empty() {
-                let sel: Vec<[f64; 2]> = emb
-                    .items
-                    .iter()
-                    .zip(&emb.xy)
-                    .filter(|(i, _)| selected.contains(i))
-                    .map(|(_, xy)| *xy)
-                    .collect();
-                p.points(
-                    Points::new("selected", PlotPoints::from(sel))
-                        .color(egui::Color32::BLACK)
-                        .radius(3.5)
-                        .filled(false)
-                        .shape(MarkerShape::Circle),
+            if let Some((done, total)) = self.progress {
+                ui.add(
+                    egui::ProgressBar::new(done as f32 / total.max(1) as f32)
+                        .desired_width(320.0)
+                        .text(format!("iteration {done} of {total}")),
                 );
             }
-            // The selection being drawn, closed back to its start.
-            if let (Some(a), Some(b)) = (path.first(), p.pointer_coordinate()) {
-                let outline: Vec<[f64; 2]> = match mode {
-                    DragMode::Box => vec![*a, [b.x, a[1]], [b.x, b.y], [a[0], b.y]],
-                    _ => path.iter().copied().chain([[b.x, b.y]]).collect(),
-                };
-                let tint = egui::Color32::from_rgb(30, 90, 200);
-                if mode == DragMode::Box {
-                    p.polygon(
-                        Polygon::new("selection", PlotPoints::from(outline))
-                            .fill_color(tint.gamma_multiply(0.12))
-                            .stroke(egui::Stroke::new(1.0, tint)),
-                    );
-                } else {
-                    let closed: Vec<[f64; 2]> = outline.iter().copied().chain([*a]).collect();
-                    p.line(Line::new("selection", PlotPoints::from(closed)).color(tint));
-                }
+            return;
+        };
+        let labelled = ds.labels.is_some();
+        ui.horizontal(|ui| {
+            ui.label("colour by");
+            let mut edited = view.settings.clone();
+            ui.selectable_value(&mut edited.colour_by_truth, false, "cluster");
+            ui.add_enabled_ui(labelled, |ui| {
+                ui.selectable_value(&mut edited.colour_by_truth, true, "ground truth")
+                    .on_disabled_hover_text("this dataset has no labels");
+            });
+            view.settings_changed(edited, out);
+            ui.separator();
+            ui.label("drag");
+            ui.selectable_value(&mut self.drag_mode, DragMode::Pan, "pan")
+                .on_hover_text("Drag pans the map, scroll zooms, double-click resets");
+            ui.selectable_value(&mut self.drag_mode, DragMode::Box, "box select")
+                .on_hover_text("Drag a box; its points are listed in the gallery");
+            ui.selectable_value(&mut self.drag_mode, DragMode::Lasso, "lasso select")
+                .on_hover_text(
+                    "Draw an outline around any group; its points are listed in the gallery",
+                );
+            ui.separator();
+            if emb.subsampled() {
+                ui.label(format!(
+                    "{} of {} points (a seeded subsample keeps t-SNE quick; icicle gui \
+                 --tsne-points N maps more)",
+                    emb.items.len(),
+                    emb.total
+                ));
+            } else {
+                ui.label(format!("{} points", emb.items.len()));
             }
-            p.pointer_coordinate()
         });
-    let hidden = egui_plot::PlotMemory::load(ui.ctx(), map_id)
-        .map(|m| m.hidden_items)
-        .unwrap_or_default();
-    let frame = *resp.transform.frame();
-    let mut mesh = egui::Mesh::default();
-    for (g, pts) in series.iter().enumerate() {
-        if hidden.contains(&item_id(g)) {
-            continue;
+        // The selection row is always there, so the map does not jump when a selection appears.
+        ui.horizontal(|ui| {
+            ui.set_min_height(ui.spacing().interact_size.y);
+            match view.selection {
+                Some(sel) => {
+                    ui.label(format!("Selected: {}", sel.title));
+                    if ui.button("show in gallery").clicked() {
+                        out.push(Action::ShowTab(Tab::Gallery));
+                    }
+                    if ui.button("clear selection").clicked() {
+                        out.push(Action::ClearSelection);
+                    }
+                }
+                None => {
+                    ui.weak("Nothing selected: click a point, or drag in box or lasso mode.");
+                }
+            }
+        });
+        let by_truth = view.settings.colour_by_truth && labelled;
+        let clusters = &view.session.clusters;
+        let group = |i: usize| -> usize {
+            match (&ds.labels, by_truth) {
+                (Some(l), true) => l[i] as usize,
+                _ => clusters.get(i).copied().unwrap_or(0).max(0) as usize,
+            }
+        };
+        let groups = if by_truth {
+            ds.num_classes()
+        } else {
+            view.session.config.clusters
+        };
+        let mut series: Vec<Vec<[f64; 2]>> = vec![vec![]; groups.max(1)];
+        for (p, &i) in emb.items.iter().enumerate() {
+            let g = group(i).min(series.len() - 1);
+            series[g].push(emb.xy[p]);
         }
-        let colour = palette::colour(g);
-        for xy in pts {
-            let s = resp
-                .transform
-                .position_from_point(&egui_plot::PlotPoint::new(xy[0], xy[1]));
-            if frame.contains(s) {
-                mesh.add_colored_rect(
-                    egui::Rect::from_center_size(s, egui::vec2(3.5, 3.5)),
-                    colour,
-                );
+        let name = |g: usize| -> String {
+            if by_truth {
+                ds.class_names
+                    .get(g)
+                    .cloned()
+                    .unwrap_or_else(|| g.to_string())
+            } else {
+                format!("cluster {g}")
+            }
+        };
+        let selected: std::collections::HashSet<usize> = view
+            .selection
+            .map(|s| s.items.iter().copied().collect())
+            .unwrap_or_default();
+        let mode = self.drag_mode;
+        let path = self.drag_path.clone();
+        // The points are one mesh of small squares drawn under the plot, not 10,000 egui_plot
+        // circles: tessellating and rasterising those anti-aliased circles in software was what
+        // kept frames over 16 ms while training. The plot keeps a one-point series per group for the
+        // legend (and its click-to-hide), the transform and the interaction.
+        let map_id = ui.make_persistent_id("tsne-map");
+        let slot = ui.painter().add(egui::Shape::Noop);
+        let item_id = |g: usize| egui_plot::ItemId::new(("tsne-group", g));
+        let (mut lo, mut hi) = ([f64::MAX; 2], [f64::MIN; 2]);
+        for xy in &emb.xy {
+            for d in 0..2 {
+                lo[d] = lo[d].min(xy[d]);
+                hi[d] = hi[d].max(xy[d]);
             }
         }
-    }
-    ui.painter().set(slot, egui::Shape::mesh(mesh));
-    let pointer = resp.inner;
-    let r = &resp.response;
-    // The nearest point under the pointer, within a few screen pixels.
-    let hovered = pointer.and_then(|pc| {
-        let at = resp.transform.position_from_point(&pc);
-        emb.xy
-            .iter()
-            .enumerate()
-            .map(|(p, xy)| {
+        let resp = Plot::new("tsne")
+            .id(map_id)
+            .legend(Legend::default())
+            .data_aspect(1.0)
+            .show_background(false)
+            .include_x(lo[0])
+            .include_x(hi[0])
+            .include_y(lo[1])
+            .include_y(hi[1])
+            .show_axes(false)
+            .show_grid(false)
+            .allow_drag(mode == DragMode::Pan)
+            .allow_boxed_zoom(false)
+            .show_x(false)
+            .show_y(false)
+            .show(ui, |p| {
+                for (g, pts) in series.iter().enumerate() {
+                    if !pts.is_empty() {
+                        p.points(
+                            // One point each: enough for the legend entry, hidden under the mesh.
+                            Points::new(name(g), PlotPoints::from(vec![pts[0]]))
+                                .id(item_id(g))
+                                .color(palette::colour(g))
+                                .radius(2.0)
+                                .filled(true)
+                                .shape(MarkerShape::Square),
+                        );
+                    }
+                }
+                if !selected.is_empty() {
+                    let sel: Vec<[f64; 2]> = emb
+                        .items
+                        .iter()
+                        .zip(&emb.xy)
+                        .filter(|(i, _)| selected.contains(i))
+                        .map(|(_, xy)| *xy)
+                        .collect();
+                    p.points(
+                        Points::new("selected", PlotPoints::from(sel))
+                            .color(egui::Color32::BLACK)
+                            .radius(3.5)
+                            .filled(false)
+                            .shape(MarkerShape::Circle),
+                    );
+                }
+                // The selection being drawn, closed back to its start.
+                if let (Some(a), Some(b)) = (path.first(), p.pointer_coordinate()) {
+                    let outline: Vec<[f64; 2]> = match mode {
+                        DragMode::Box => vec![*a, [b.x, a[1]], [b.x, b.y], [a[0], b.y]],
+                        _ => path.iter().copied().chain([[b.x, b.y]]).collect(),
+                    };
+                    let tint = egui::Color32::from_rgb(30, 90, 200);
+                    if mode == DragMode::Box {
+                        p.polygon(
+                            Polygon::new("selection", PlotPoints::from(outline))
+                                .fill_color(tint.gamma_multiply(0.12))
+                                .stroke(egui::Stroke::new(1.0, tint)),
+                        );
+                    } else {
+                        let closed: Vec<[f64; 2]> = outline.iter().copied().chain([*a]).collect();
+                        p.line(Line::new("selection", PlotPoints::from(closed)).color(tint));
+                    }
+                }
+                p.pointer_coordinate()
+            });
+        let hidden = egui_plot::PlotMemory::load(ui.ctx(), map_id)
+            .map(|m| m.hidden_items)
+            .unwrap_or_default();
+        let frame = *resp.transform.frame();
+        let mut mesh = egui::Mesh::default();
+        for (g, pts) in series.iter().enumerate() {
+            if hidden.contains(&item_id(g)) {
+                continue;
+            }
+            let colour = palette::colour(g);
+            for xy in pts {
                 let s = resp
                     .transform
                     .position_from_point(&egui_plot::PlotPoint::new(xy[0], xy[1]));
-                (p, s.distance_sq(at))
-            })
-            .filter(|(_, d)| *d < 36.0)
-            .min_by(|a, b| a.1.total_cmp(&b.1))
-            .map(|(p, _)| emb.items[p])
-    });
-    if mode != DragMode::Pan {
-        if r.drag_started() {
-            app.drag_path = pointer.map(|p| vec![[p.x, p.y]]).unwrap_or_default();
-        } else if let (true, Some(p), false) = (r.dragged(), pointer, app.drag_path.is_empty())
-            && mode == DragMode::Lasso
-        {
-            app.drag_path.push([p.x, p.y]);
-        }
-        if r.drag_stopped() {
-            let mut path = std::mem::take(&mut app.drag_path);
-            if let Some(p) = pointer {
-                path.push([p.x, p.y]);
-            }
-            let (items, how) = match (mode, path.first(), path.last()) {
-                (DragMode::Box, Some(&a), Some(&b)) => (emb.items_in_box(a, b), "boxed"),
-                _ => (emb.items_in_polygon(&path), "lassoed"),
-            };
-            if !items.is_empty() {
-                app.selection = Some(Selection {
-                    title: format!("{} points {how} in the embedding", items.len()),
-                    items,
-                });
+                if frame.contains(s) {
+                    mesh.add_colored_rect(
+                        egui::Rect::from_center_size(s, egui::vec2(3.5, 3.5)),
+                        colour,
+                    );
+                }
             }
         }
-    }
-    if let Some(i) = hovered {
-        let tex = app.thumbs.get(ui.ctx(), &ds, i);
-        let conf = app.session.confidence.get(i).copied().unwrap_or(0.0);
-        let cluster = app.session.clusters.get(i).copied().unwrap_or(-1);
-        let label = ds
-            .labels
-            .as_ref()
-            .map(|l| ds.class_names[l[i] as usize].clone());
-        r.clone().on_hover_ui_at_pointer(|ui| {
-            ui.add(egui::Image::new(&tex).fit_to_exact_size(egui::vec2(96.0, 96.0)));
-            ui.label(&ds.items[i]);
-            ui.label(format!("cluster {cluster} · confidence {conf:.3}"));
-            if let Some(l) = label {
-                ui.label(format!("true class: {l}"));
-            }
-            ui.label(
-                egui::RichText::new("click: show in the gallery")
-                    .small()
-                    .weak(),
-            );
+        ui.painter().set(slot, egui::Shape::mesh(mesh));
+        let pointer = resp.inner;
+        let r = &resp.response;
+        // The nearest point under the pointer, within a few screen pixels.
+        let hovered = pointer.and_then(|pc| {
+            let at = resp.transform.position_from_point(&pc);
+            emb.xy
+                .iter()
+                .enumerate()
+                .map(|(p, xy)| {
+                    let s = resp
+                        .transform
+                        .position_from_point(&egui_plot::PlotPoint::new(xy[0], xy[1]));
+                    (p, s.distance_sq(at))
+                })
+                .filter(|(_, d)| *d < 36.0)
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(p, _)| emb.items[p])
         });
-        if r.clicked() {
-            app.focus = Some(i);
-            app.selection = Some(Selection {
-                title: format!("item {}", ds.items[i]),
-                items: vec![i],
+        if mode != DragMode::Pan {
+            if r.drag_started() {
+                self.drag_path = pointer.map(|p| vec![[p.x, p.y]]).unwrap_or_default();
+            } else if let (true, Some(p), false) = (r.dragged(), pointer, self.drag_path.is_empty())
+                && mode == DragMode::Lasso
+            {
+                self.drag_path.push([p.x, p.y]);
+            }
+            if r.drag_stopped() {
+                let mut path = std::mem::take(&mut self.drag_path);
+                if let Some(p) = pointer {
+                    path.push([p.x, p.y]);
+                }
+                let (items, how) = match (mode, path.first(), path.last()) {
+                    (DragMode::Box, Some(&a), Some(&b)) => (emb.items_in_box(a, b), "boxed"),
+                    _ => (emb.items_in_polygon(&path), "lassoed"),
+                };
+                if !items.is_empty() {
+                    let selection = Selection {
+                        title: format!("{} points {how} in the embedding", items.len()),
+                        items,
+                    };
+                    out.push(Action::Select(selection, None));
+                }
+            }
+        }
+        if let Some(i) = hovered {
+            let tex = thumbs.get(ui.ctx(), ds, i);
+            let conf = view.session.confidence.get(i).copied().unwrap_or(0.0);
+            let cluster = view.session.clusters.get(i).copied().unwrap_or(-1);
+            let label = ds
+                .labels
+                .as_ref()
+                .map(|l| ds.class_names[l[i] as usize].clone());
+            r.clone().on_hover_ui_at_pointer(|ui| {
+                ui.add(egui::Image::new(&tex).fit_to_exact_size(egui::vec2(96.0, 96.0)));
+                ui.label(&ds.items[i]);
+                ui.label(format!("cluster {cluster} · confidence {conf:.3}"));
+                if let Some(l) = label {
+                    ui.label(format!("true class: {l}"));
+                }
+                ui.label(
+                    egui::RichText::new("click: show in the gallery")
+                        .small()
+                        .weak(),
+                );
             });
-            app.gallery_cluster = cluster.max(0) as usize;
-            app.tab = Tab::Gallery;
+            if r.clicked() {
+                out.push(Action::Focus(i));
+                let selection = Selection {
+                    title: format!("item {}", ds.items[i]),
+                    items: vec![i],
+                };
+                out.push(Action::Select(selection, Some(cluster.max(0) as usize)));
+                out.push(Action::ShowTab(Tab::Gallery));
+            }
         }
     }
 }

@@ -1,78 +1,84 @@
 //! The multi-scale idea made visible: each k-NN graph's size, degrees and edge purity (the
 //! share of edges joining two images of the same class, when labels exist).
-use crate::ui::IcicleApp;
+use crate::ui::view::View;
 
-pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
-    let s = &app.session;
-    if s.graphs.is_empty() {
-        super::nothing_yet(
-            ui,
-            "The k-NN graphs are built between the two stages; their statistics appear here.",
-        );
-        return;
-    }
-    ui.label(
+/// The table keeps no state of its own.
+#[derive(Default)]
+pub struct GraphPanel;
+
+impl GraphPanel {
+    pub fn ui(&mut self, ui: &mut egui::Ui, view: &View) {
+        let s = view.session;
+        if s.graphs.is_empty() {
+            super::nothing_yet(
+                ui,
+                "The k-NN graphs are built between the two stages; their statistics appear here.",
+            );
+            return;
+        }
+        ui.label(
         "Stage 2 runs two GCN streams over two k-NN graphs of the learned features: a small scale \
          k_a (very local, very pure) and a large scale k_b (more context, more wrong edges). \
          The streams exchange their layers (σ, γ), so each sees both scales.",
     );
-    ui.add_space(8.0);
-    egui::Grid::new("graphs")
-        .striped(true)
-        .num_columns(7)
-        .spacing([24.0, 6.0])
-        .show(ui, |ui| {
-            for h in [
-                "scale",
-                "k",
-                "nodes",
-                "edges (undirected)",
-                "mean degree",
-                "max degree",
-                "edge purity",
-            ] {
-                ui.label(egui::RichText::new(h).strong());
-            }
-            ui.end_row();
-            for (scale, g) in &s.graphs {
-                ui.label(format!(
-                    "{scale} ({})",
-                    if *scale == "a" { "k_a" } else { "k_b" }
-                ));
-                ui.label(g.k.to_string());
-                ui.label(g.nodes.to_string());
-                ui.label(g.undirected_edges.to_string());
-                ui.label(format!("{:.2}", g.mean_degree));
-                ui.label(g.max_degree.to_string());
-                ui.label(
-                    g.purity
-                        .map(|p| format!("{:.1} %", 100.0 * p))
-                        .unwrap_or_else(|| "— (no labels)".into()),
-                );
+        ui.add_space(8.0);
+        egui::Grid::new("graphs")
+            .striped(true)
+            .num_columns(7)
+            .spacing([24.0, 6.0])
+            .show(ui, |ui| {
+                for h in [
+                    "scale",
+                    "k",
+                    "nodes",
+                    "edges (undirected)",
+                    "mean degree",
+                    "max degree",
+                    "edge purity",
+                ] {
+                    ui.label(egui::RichText::new(h).strong());
+                }
                 ui.end_row();
-            }
-        });
-    // Purity as labelled bars: how much the larger scale trades purity for reach.
-    if s.graphs.iter().any(|(_, g)| g.purity.is_some()) {
-        ui.add_space(12.0);
-        ui.label(egui::RichText::new("Edges that join two images of the same class").strong());
-        for (scale, g) in &s.graphs {
-            let Some(p) = g.purity else { continue };
-            ui.horizontal(|ui| {
-                ui.add_sized(
-                    [110.0, 18.0],
-                    egui::Label::new(format!("{scale}, k = {}", g.k)),
-                );
-                ui.add(
-                    egui::ProgressBar::new(p as f32)
-                        .desired_width(ui.available_width().min(520.0))
-                        .text(format!(
-                            "{:.1} % of {} edges",
-                            100.0 * p,
-                            g.undirected_edges
-                        )),
-                );
+                for (scale, g) in &s.graphs {
+                    ui.label(format!(
+                        "{scale} ({})",
+                        if *scale == "a" { "k_a" } else { "k_b" }
+                    ));
+                    ui.label(g.k.to_string());
+                    ui.label(g.nodes.to_string());
+                    ui.label(g.undirected_edges.to_string());
+                    ui.label(format!("{:.2}", g.mean_degree));
+                    ui.label(g.max_degree.to_string());
+                    ui.label(
+                        g.purity
+                            .map(|p| format!("{:.1} %", 100.0 * p))
+                            .unwrap_or_else(|| "— (no labels)".into()),
+                    );
+                    ui.end_row();
+                }
             });
+        // Purity as labelled bars: how much the larger scale trades purity for reach.
+        if s.graphs.iter().any(|(_, g)| g.purity.is_some()) {
+            ui.add_space(12.0);
+            ui.label(egui::RichText::new("Edges that join two images of the same class").strong());
+            for (scale, g) in &s.graphs {
+                let Some(p) = g.purity else { continue };
+                ui.horizontal(|ui| {
+                    ui.add_sized(
+                        [110.0, 18.0],
+                        egui::Label::new(format!("{scale}, k = {}", g.k)),
+                    );
+                    ui.add(
+                        egui::ProgressBar::new(p as f32)
+                            .desired_width(ui.available_width().min(520.0))
+                            .text(format!(
+                                "{:.1} % of {} edges",
+                                100.0 * p,
+                                g.undirected_edges
+                            )),
+                    );
+                });
+            }
         }
     }
 }

@@ -2,7 +2,12 @@
 //! label-free scores always, ACC/NMI/ARI too when the data has labels. Log scale plots log10
 //! of each loss term.
 use crate::messages::{LossPoint, LossTerms, Stage};
-use crate::ui::IcicleApp;
+use crate::ui::action::Action;
+use crate::ui::view::View;
+
+/// The plots keep no state of their own (the log-scale choice is a remembered setting).
+#[derive(Default)]
+pub struct LossesPanel;
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 type Term = (&'static str, fn(&LossTerms) -> Option<f64>);
@@ -66,115 +71,120 @@ fn plot_losses(
         });
 }
 
-pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
-    let s = &app.session;
-    if s.losses1.is_empty() && s.losses2.is_empty() {
-        super::nothing_yet(
-            ui,
-            "Press Train: loss curves of both stages appear here as training runs.",
-        );
-        return;
+impl LossesPanel {
+    pub fn ui(&mut self, ui: &mut egui::Ui, view: &View, out: &mut Vec<Action>) {
+        let s = view.session;
+        if s.losses1.is_empty() && s.losses2.is_empty() {
+            super::nothing_yet(
+                ui,
+                "Press Train: loss curves of both stages appear here as training runs.",
+            );
+            return;
+        }
+        ui.horizontal(|ui| {
+            let mut log = view.settings.log_scale;
+            if ui.checkbox(&mut log, "log scale").changed() {
+                let mut edited = view.settings.clone();
+                edited.log_scale = log;
+                view.settings_changed(edited, out);
+            }
+            if let Some(l) = s.losses2.last().or(s.losses1.last()) {
+                ui.label(format!("latest total loss {:.4}", l.terms.total));
+            }
+        });
+        let log = view.settings.log_scale;
+        let labelled = view.labelled();
+        let avail = ui.available_height();
+        let h = ((avail - 110.0) / 2.0).max(120.0);
+        ui.columns(2, |cols| {
+            plot_losses(
+                &mut cols[0],
+                "loss1",
+                "Stage 1: contrastive pre-training",
+                &s.losses1,
+                &STAGE1,
+                log,
+                h,
+            );
+            plot_losses(
+                &mut cols[1],
+                "loss2",
+                "Stage 2: multi-scale GCN",
+                &s.losses2,
+                &STAGE2,
+                log,
+                h,
+            );
+        });
+        // Wrapped: the scores must never widen the panel past the window.
+        ui.horizontal_wrapped(|ui| {
+            ui.label(
+                egui::RichText::new(if labelled {
+                    "Clustering quality: against the labels, and without them"
+                } else {
+                    "Clustering quality without labels"
+                })
+                .strong(),
+            );
+            latest_label_free(ui, s);
+        });
+        // One plot per stage, like the losses above: stage 2's few hundred iterations would be a
+        // sliver at the end of stage 1's thousands of steps on a shared axis.
+        let series = |stage: Stage, f: ScoreOf| -> Vec<[f64; 2]> {
+            s.final_head_metrics()
+                .filter(|m| (m.stage == Stage::One) == (stage == Stage::One))
+                .map(|m| [m.global_step as f64, f(&m.scores)])
+                .collect()
+        };
+        let free = |stage: Stage, name: &str| -> Vec<[f64; 2]> {
+            s.label_free
+                .iter()
+                .filter(|p| (p.stage == Stage::One) == (stage == Stage::One))
+                .filter_map(|p| {
+                    let v = p.scores.named().into_iter().find(|(n, _)| *n == name)?.1;
+                    Some([p.global_step as f64, v])
+                })
+                .collect()
+        };
+        let h = (ui.available_height() - 10.0).max(100.0);
+        ui.columns(2, |cols| {
+            for (col, stage, id, axis) in [
+                (0, Stage::One, "metrics1", "stage-1 step (AE head)"),
+                (1, Stage::Two, "metrics2", "stage-2 iteration (final head)"),
+            ] {
+                Plot::new(id)
+                    .height(h)
+                    .legend(Legend::default())
+                    .include_y(0.0)
+                    .include_y(1.0)
+                    .x_axis_label(axis)
+                    .show(&mut cols[col], |p| {
+                        // Fixed colours, so a score looks the same in both stages' plots.
+                        let colour = crate::ui::palette::colour;
+                        if labelled {
+                            let scores: [(&str, ScoreOf); 3] =
+                                [("ACC", |s| s.acc), ("NMI", |s| s.nmi), ("ARI", |s| s.ari)];
+                            for (i, (name, f)) in scores.into_iter().enumerate() {
+                                p.line(
+                                    Line::new(name, PlotPoints::from(series(stage, f)))
+                                        .color(colour(i)),
+                                );
+                            }
+                        }
+                        for (i, name) in LABEL_FREE_PLOTTED.into_iter().enumerate() {
+                            let pts = free(stage, name);
+                            if !pts.is_empty() {
+                                p.line(
+                                    Line::new(name, PlotPoints::from(pts))
+                                        .color(colour(3 + i))
+                                        .style(egui_plot::LineStyle::dashed_loose()),
+                                );
+                            }
+                        }
+                    });
+            }
+        });
     }
-    ui.horizontal(|ui| {
-        ui.checkbox(&mut app.settings.log_scale, "log scale");
-        let s = &app.session;
-        if let Some(l) = s.losses2.last().or(s.losses1.last()) {
-            ui.label(format!("latest total loss {:.4}", l.terms.total));
-        }
-    });
-    let s = &app.session;
-    let log = app.settings.log_scale;
-    let labelled = app.run_dataset.as_ref().is_some_and(|d| d.labels.is_some());
-    let avail = ui.available_height();
-    let h = ((avail - 110.0) / 2.0).max(120.0);
-    ui.columns(2, |cols| {
-        plot_losses(
-            &mut cols[0],
-            "loss1",
-            "Stage 1: contrastive pre-training",
-            &s.losses1,
-            &STAGE1,
-            log,
-            h,
-        );
-        plot_losses(
-            &mut cols[1],
-            "loss2",
-            "Stage 2: multi-scale GCN",
-            &s.losses2,
-            &STAGE2,
-            log,
-            h,
-        );
-    });
-    // Wrapped: the scores must never widen the panel past the window.
-    ui.horizontal_wrapped(|ui| {
-        ui.label(
-            egui::RichText::new(if labelled {
-                "Clustering quality: against the labels, and without them"
-            } else {
-                "Clustering quality without labels"
-            })
-            .strong(),
-        );
-        latest_label_free(ui, s);
-    });
-    // One plot per stage, like the losses above: stage 2's few hundred iterations would be a
-    // sliver at the end of stage 1's thousands of steps on a shared axis.
-    let series = |stage: Stage, f: ScoreOf| -> Vec<[f64; 2]> {
-        s.final_head_metrics()
-            .filter(|m| (m.stage == Stage::One) == (stage == Stage::One))
-            .map(|m| [m.global_step as f64, f(&m.scores)])
-            .collect()
-    };
-    let free = |stage: Stage, name: &str| -> Vec<[f64; 2]> {
-        s.label_free
-            .iter()
-            .filter(|p| (p.stage == Stage::One) == (stage == Stage::One))
-            .filter_map(|p| {
-                let v = p.scores.named().into_iter().find(|(n, _)| *n == name)?.1;
-                Some([p.global_step as f64, v])
-            })
-            .collect()
-    };
-    let h = (ui.available_height() - 10.0).max(100.0);
-    ui.columns(2, |cols| {
-        for (col, stage, id, axis) in [
-            (0, Stage::One, "metrics1", "stage-1 step (AE head)"),
-            (1, Stage::Two, "metrics2", "stage-2 iteration (final head)"),
-        ] {
-            Plot::new(id)
-                .height(h)
-                .legend(Legend::default())
-                .include_y(0.0)
-                .include_y(1.0)
-                .x_axis_label(axis)
-                .show(&mut cols[col], |p| {
-                    // Fixed colours, so a score looks the same in both stages' plots.
-                    let colour = crate::ui::palette::colour;
-                    if labelled {
-                        let scores: [(&str, ScoreOf); 3] =
-                            [("ACC", |s| s.acc), ("NMI", |s| s.nmi), ("ARI", |s| s.ari)];
-                        for (i, (name, f)) in scores.into_iter().enumerate() {
-                            p.line(
-                                Line::new(name, PlotPoints::from(series(stage, f)))
-                                    .color(colour(i)),
-                            );
-                        }
-                    }
-                    for (i, name) in LABEL_FREE_PLOTTED.into_iter().enumerate() {
-                        let pts = free(stage, name);
-                        if !pts.is_empty() {
-                            p.line(
-                                Line::new(name, PlotPoints::from(pts))
-                                    .color(colour(3 + i))
-                                    .style(egui_plot::LineStyle::dashed_loose()),
-                            );
-                        }
-                    }
-                });
-        }
-    });
 }
 
 /// The label-free scores drawn over the run (dashed, beside ACC/NMI/ARI).

@@ -149,8 +149,9 @@ impl NeighboursPanel {
                 }
                 ui.separator();
                 ui.horizontal(|ui| {
-                    ui.label("nearest images, k");
-                    ui.add(egui::DragValue::new(&mut self.nearest_k).range(1..=100));
+                    let l = ui.label("nearest images, k");
+                    ui.add(egui::DragValue::new(&mut self.nearest_k).range(1..=100))
+                        .labelled_by(l.id);
                     let busy = self.searching.is_some();
                     let can = s.features.is_some() && !busy;
                     if ui

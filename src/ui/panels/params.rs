@@ -4,7 +4,23 @@
 use crate::config::{BackboneKind, CentreInit, FeatureSpace, Head, MAX_FINETUNE_BLOCKS, Preset};
 use crate::graph::Normalization;
 use crate::runtime::DeviceChoice;
-use crate::ui::IcicleApp;
+use crate::ui::action::Action;
+use crate::ui::panels::suggest_k::{SuggestAction, SuggestKPanel};
+use crate::ui::view::View;
+
+/// The knobs edit a copy of the settings (returned as an action); the panel owns "Suggest K",
+/// which sits under its header.
+pub struct ParamsPanel {
+    pub suggest_k: SuggestKPanel,
+}
+
+impl Default for ParamsPanel {
+    fn default() -> Self {
+        Self {
+            suggest_k: SuggestKPanel::new(),
+        }
+    }
+}
 
 fn num<T: egui::emath::Numeric>(
     ui: &mut egui::Ui,
@@ -47,36 +63,40 @@ fn flag(ui: &mut egui::Ui, label: &str, value: &mut bool, tip: &str) {
     ui.checkbox(value, label).on_hover_text(tip);
 }
 
-pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
-    ui.horizontal(|ui| {
-        ui.label("Preset").on_hover_text(
-            "reference: the released code, its bugs included · paper: the paper's equations · \
+impl ParamsPanel {
+    pub fn ui(&mut self, ui: &mut egui::Ui, view: &View, out: &mut Vec<Action>) {
+        let mut settings = view.settings.clone();
+        // A preset replaces the knobs, so it is pushed after the edited copy.
+        let mut preset = None;
+        ui.horizontal(|ui| {
+            ui.label("Preset").on_hover_text(
+                "reference: the released code, its bugs included · paper: the paper's equations · \
              default: reference numbers with the bugs fixed, sized for a CPU",
-        );
-        for p in [Preset::Default, Preset::Paper, Preset::Reference] {
-            let name = format!("{p:?}").to_lowercase();
-            if ui
-                .selectable_label(app.settings.config.preset == p, name)
-                .clicked()
-                && app.settings.config.preset != p
-            {
-                app.apply_preset(p);
-            }
-        }
-    });
-    if !app.default_choices.is_empty() {
-        egui::CollapsingHeader::new("What the default chose for this data")
-            .default_open(false)
-            .show(ui, |ui| {
-                for why in &app.default_choices {
-                    ui.label(egui::RichText::new(format!("• {why}")).small());
+            );
+            for p in [Preset::Default, Preset::Paper, Preset::Reference] {
+                let name = format!("{p:?}").to_lowercase();
+                if ui
+                    .selectable_label(view.settings.config.preset == p, name)
+                    .clicked()
+                    && view.settings.config.preset != p
+                {
+                    preset = Some(p);
                 }
-            });
-    }
-    suggest_k(app, ui);
-    let items = app.dataset.as_ref().map(|d| d.len()).unwrap_or(0);
-    let cfg = &mut app.settings.config;
-    egui::Grid::new("core").num_columns(2).striped(true).show(ui, |ui| {
+            }
+        });
+        if !view.default_choices.is_empty() {
+            egui::CollapsingHeader::new("What the default chose for this data")
+                .default_open(false)
+                .show(ui, |ui| {
+                    for why in view.default_choices {
+                        ui.label(egui::RichText::new(format!("• {why}")).small());
+                    }
+                });
+        }
+        self.suggest_k(ui, view, &mut settings, out);
+        let items = view.dataset.map(|d| d.len()).unwrap_or(0);
+        let cfg = &mut settings.config;
+        egui::Grid::new("core").num_columns(2).striped(true).show(ui, |ui| {
         num(ui, "K (clusters)", &mut cfg.clusters, 2..=1000, 0.1,
             "Number of clusters: the size of the JC-SLIM softmax bottleneck and of the GCN outputs");
         num(ui, "seed", &mut cfg.seed, 0..=u64::MAX, 1.0,
@@ -93,7 +113,7 @@ pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
             .labelled_by(l.id);
         ui.end_row();
     });
-    egui::CollapsingHeader::new("Stage 1 · contrastive learning").default_open(true).show(ui, |ui| {
+        egui::CollapsingHeader::new("Stage 1 · contrastive learning").default_open(true).show(ui, |ui| {
         egui::Grid::new("s1").num_columns(2).striped(true).show(ui, |ui| {
             let l = ui.label("backbone").on_hover_text(
                 "Feature extractor f(·), trained here: a small CNN at the images' own size (CPU), or the paper's ResNet-34 / ResNet-18 at input size. \
@@ -161,7 +181,7 @@ pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
                 "Temperature of the cluster-level contrastive loss (JC-SLIM, over cluster columns)");
         });
     });
-    egui::CollapsingHeader::new("Stage 2 · multi-scale GCN").default_open(true).show(ui, |ui| {
+        egui::CollapsingHeader::new("Stage 2 · multi-scale GCN").default_open(true).show(ui, |ui| {
         egui::Grid::new("s2").num_columns(2).striped(true).show(ui, |ui| {
             unit(ui, "σ", &mut cfg.sigma,
                 "Fusion weight of a GCN stream's own previous layer");
@@ -240,70 +260,77 @@ pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
             "Each GCN stream gets its own weights (the paper); off: both streams share them (reference)");
         cfg.share_gcn_weights = !separate;
     });
-    egui::CollapsingHeader::new("Ablations (paper Tables 4–6)").show(ui, |ui| {
-        flag(
-            ui,
-            "no instance loss",
-            &mut cfg.no_instance_loss,
-            "Drop L_CIS (ISM) from stage 1",
-        );
-        flag(
-            ui,
-            "no cluster loss",
-            &mut cfg.no_cluster_loss,
-            "Drop L_CCS (JC-SLIM's cluster contrast) from stage 1",
-        );
-        flag(
-            ui,
-            "no GCN",
-            &mut cfg.no_gcn,
-            "Stage 2 with the AE and Q only, no GCN streams",
-        );
-        flag(
-            ui,
-            "single scale",
-            &mut cfg.single_scale,
-            "One graph (k_a) for both streams instead of two scales",
-        );
-    });
-    match cfg.validate(items.max(1)) {
-        Err(e) if items > 0 => {
+        egui::CollapsingHeader::new("Ablations (paper Tables 4–6)").show(ui, |ui| {
+            flag(
+                ui,
+                "no instance loss",
+                &mut cfg.no_instance_loss,
+                "Drop L_CIS (ISM) from stage 1",
+            );
+            flag(
+                ui,
+                "no cluster loss",
+                &mut cfg.no_cluster_loss,
+                "Drop L_CCS (JC-SLIM's cluster contrast) from stage 1",
+            );
+            flag(
+                ui,
+                "no GCN",
+                &mut cfg.no_gcn,
+                "Stage 2 with the AE and Q only, no GCN streams",
+            );
+            flag(
+                ui,
+                "single scale",
+                &mut cfg.single_scale,
+                "One graph (k_a) for both streams instead of two scales",
+            );
+        });
+        match cfg.validate(items.max(1)) {
+            Err(e) if items > 0 => {
+                ui.colored_label(
+                    egui::Color32::from_rgb(190, 30, 30),
+                    format!("Invalid: {e:#}"),
+                );
+            }
+            _ => {}
+        }
+        if view.training() && *cfg != view.session.config {
             ui.colored_label(
-                egui::Color32::from_rgb(190, 30, 30),
-                format!("Invalid: {e:#}"),
+                egui::Color32::from_rgb(170, 110, 0),
+                "Changes apply to the next run; the current run keeps its settings.",
             );
         }
-        _ => {}
+        if ui
+            .button("Reset to preset")
+            .on_hover_text("Put back the preset's values for this dataset")
+            .clicked()
+        {
+            preset = Some(cfg.preset);
+        }
+        view.settings_changed(settings, out);
+        out.extend(preset.map(Action::ApplyPreset));
     }
-    if app.session.status.active() && app.settings.config != app.session.config {
-        ui.colored_label(
-            egui::Color32::from_rgb(170, 110, 0),
-            "Changes apply to the next run; the current run keeps its settings.",
-        );
-    }
-    if ui
-        .button("Reset to preset")
-        .on_hover_text("Put back the preset's values for this dataset")
-        .clicked()
-    {
-        let p = app.settings.config.preset;
-        app.apply_preset(p);
-    }
-}
 
-/// "Suggest K" under its own header; the sweep runs on the run's learned features when the
-/// run on screen is of the picked data, else on the data itself.
-fn suggest_k(app: &mut IcicleApp, ui: &mut egui::Ui) {
-    use crate::ui::panels::suggest_k::SuggestAction;
-    let reveal = app.suggest_k.take_reveal();
-    let action = egui::CollapsingHeader::new("Suggest K (no labels needed)")
-        .open(reveal.then_some(true))
-        .show(ui, |ui| app.suggest_k.ui(ui, app.dataset.is_some()))
-        .body_returned
-        .flatten();
-    match action {
-        Some(SuggestAction::UseK(k)) => app.settings.config.clusters = k,
-        Some(SuggestAction::Start) => app.start_suggest_k(),
-        None => {}
+    /// "Suggest K" under its own header; the sweep runs on the run's learned features when the
+    /// run on screen is of the picked data, else on the data itself.
+    fn suggest_k(
+        &mut self,
+        ui: &mut egui::Ui,
+        view: &View,
+        settings: &mut crate::ui::Settings,
+        out: &mut Vec<Action>,
+    ) {
+        let reveal = self.suggest_k.take_reveal();
+        let action = egui::CollapsingHeader::new("Suggest K (no labels needed)")
+            .open(reveal.then_some(true))
+            .show(ui, |ui| self.suggest_k.ui(ui, view.dataset.is_some()))
+            .body_returned
+            .flatten();
+        match action {
+            Some(SuggestAction::UseK(k)) => settings.config.clusters = k,
+            Some(SuggestAction::Start) => out.push(Action::SuggestK),
+            None => {}
+        }
     }
 }

@@ -115,10 +115,12 @@ impl SuggestKPanel {
     pub fn ui(&mut self, ui: &mut egui::Ui, can_start: bool) -> Option<SuggestAction> {
         let mut action = None;
         ui.horizontal(|ui| {
-            ui.label("K from");
-            ui.add(egui::DragValue::new(&mut self.from).range(2..=200));
-            ui.label("to");
-            ui.add(egui::DragValue::new(&mut self.to).range(2..=200));
+            let l = ui.label("K from");
+            ui.add(egui::DragValue::new(&mut self.from).range(2..=200))
+                .labelled_by(l.id);
+            let l = ui.label("to");
+            ui.add(egui::DragValue::new(&mut self.to).range(2..=200))
+                .labelled_by(l.id);
             if let Some(cancel) = &self.running {
                 // A static line, not a spinner: a spinner repaints every frame, and on software
                 // GL that took the sweep's CPU (10× slower, measured).

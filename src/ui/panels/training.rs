@@ -1,7 +1,12 @@
 //! Top bar: Train / Pause / Cancel, the stage, progress with ETA, the device, messages.
-use crate::messages::{Command, Stage};
-use crate::ui::IcicleApp;
+use crate::messages::Stage;
+use crate::ui::action::Action;
 use crate::ui::session::Status;
+use crate::ui::view::View;
+
+/// The bar has no state of its own: everything it shows is the session's.
+#[derive(Default)]
+pub struct TrainingBar;
 
 fn stage_title(s: Stage) -> &'static str {
     match s {
@@ -26,156 +31,152 @@ fn eta(s: f64) -> String {
     }
 }
 
-pub fn show(app: &mut IcicleApp, ui: &mut egui::Ui) {
-    ui.add_space(4.0);
-    ui.horizontal(|ui| {
-        ui.heading("Icicle Explorer");
-        ui.separator();
-        let status = app.session.status.clone();
-        let blocker = app.train_blocker();
-        let train = ui
-            .add_enabled(blocker.is_none(), egui::Button::new("Train"))
-            .on_hover_text("Train IcicleGCN on the loaded dataset with these hyperparameters")
-            .on_disabled_hover_text(blocker.clone().unwrap_or_default());
-        if train.clicked() {
-            app.start_training();
-        }
-        match status {
-            Status::Running | Status::Starting if ui.button("Pause").clicked() => {
-                app.worker.send(Command::Pause);
-            }
-            Status::Paused if ui.button("Resume").clicked() => {
-                app.worker.send(Command::Resume);
-            }
-            _ => {}
-        }
-        if ui
-            .add_enabled(status.active(), egui::Button::new("Cancel"))
-            .on_hover_text("Stop within one step; the last checkpoint stays in the run folder")
-            .clicked()
-        {
-            app.worker.send(Command::Cancel);
-        }
-        ui.separator();
-        let device = if app.session.device.is_empty() {
-            if app.cuda {
-                "CUDA available"
-            } else {
-                "CPU (no CUDA)"
-            }
-            .to_string()
-        } else {
-            format!("device: {}", app.session.device)
-        };
-        ui.label(device);
-        ui.separator();
-        match &status {
-            Status::Idle => {
-                ui.label("Ready. Pick a dataset, set K and the knobs, press Train.");
-            }
-            Status::Starting => {
-                ui.spinner();
-                ui.label("starting…");
-            }
-            Status::Running | Status::Paused => {
-                if let Some(stage) = app.session.stage {
-                    ui.label(stage_title(stage));
-                }
-                if status == Status::Paused {
-                    ui.colored_label(egui::Color32::from_rgb(200, 120, 0), "paused");
-                }
-            }
-            Status::Finished => {
-                let text = match (
-                    app.session.analysis.as_ref().and_then(|a| a.eval.as_ref()),
-                    app.session.wall_seconds,
-                ) {
-                    (Some(e), Some(w)) => format!(
-                        "Finished in {}: ACC {:.3}  NMI {:.3}  ARI {:.3}",
-                        eta(w),
-                        e.scores.acc,
-                        e.scores.nmi,
-                        e.scores.ari
-                    ),
-                    (Some(e), None) => format!(
-                        "Saved run: ACC {:.3}  NMI {:.3}  ARI {:.3}",
-                        e.scores.acc, e.scores.nmi, e.scores.ari
-                    ),
-                    (None, Some(w)) => format!("Finished in {} (no labels to score)", eta(w)),
-                    (None, None) => "Saved run (no labels to score)".into(),
-                };
-                ui.colored_label(egui::Color32::from_rgb(20, 120, 40), text);
-            }
-            Status::Cancelled => {
-                ui.label("Cancelled; the last checkpoint is in the run folder.");
-            }
-            Status::Failed(_) => {
-                ui.colored_label(
-                    egui::Color32::from_rgb(190, 30, 30),
-                    "The run failed (see below).",
-                );
-            }
-        }
-    });
-    if app.session.status.active()
-        && let Some((stage, done, total, secs)) = app.session.progress
-    {
-        let frac = if total > 0 {
-            done as f32 / total as f32
-        } else {
-            0.0
-        };
-        let unit = match stage {
-            Stage::One => "steps",
-            Stage::Extract => "batches",
-            _ => "iterations",
-        };
-        let mut text = format!("{done}/{total} {unit}");
-        if let Some(s) = secs {
-            text.push_str(&format!(" · ETA {}", eta(s)));
-        }
-        ui.add(egui::ProgressBar::new(frac).text(text));
-    }
-    if let (Some(why), false) = (&app_blocker(app), app.training()) {
-        ui.colored_label(
-            egui::Color32::from_rgb(190, 30, 30),
-            format!("Cannot train: {why}"),
-        );
-    }
-    if let Status::Failed(e) = &app.session.status {
-        ui.colored_label(egui::Color32::from_rgb(190, 30, 30), format!("Error: {e}"));
-    }
-    if let Some(w) = app.session.warnings.last() {
-        ui.colored_label(
-            egui::Color32::from_rgb(170, 110, 0),
-            format!("Warning: {w}"),
-        );
-    }
-    for n in &app.session.notes {
-        ui.label(egui::RichText::new(n).small());
-    }
-    if let Some(dir) = &app.session.run_dir {
-        ui.label(
-            egui::RichText::new(format!("run folder: {}", dir.display()))
-                .small()
-                .weak(),
-        );
-    }
-    let mut dismiss = false;
-    if let Some(n) = &app.notice {
+impl TrainingBar {
+    pub fn ui(&mut self, ui: &mut egui::Ui, view: &View, out: &mut Vec<Action>) {
+        ui.add_space(4.0);
         ui.horizontal(|ui| {
-            ui.colored_label(egui::Color32::from_rgb(170, 110, 0), n);
-            dismiss = ui.small_button("OK").clicked();
+            ui.heading("Icicle Explorer");
+            ui.separator();
+            let status = view.session.status.clone();
+            let blocker = view.train_blocker.clone();
+            let train = ui
+                .add_enabled(blocker.is_none(), egui::Button::new("Train"))
+                .on_hover_text("Train IcicleGCN on the loaded dataset with these hyperparameters")
+                .on_disabled_hover_text(blocker.clone().unwrap_or_default());
+            if train.clicked() {
+                out.push(Action::Train);
+            }
+            match status {
+                Status::Running | Status::Starting if ui.button("Pause").clicked() => {
+                    out.push(Action::Pause);
+                }
+                Status::Paused if ui.button("Resume").clicked() => {
+                    out.push(Action::Resume);
+                }
+                _ => {}
+            }
+            if ui
+                .add_enabled(status.active(), egui::Button::new("Cancel"))
+                .on_hover_text("Stop within one step; the last checkpoint stays in the run folder")
+                .clicked()
+            {
+                out.push(Action::Cancel);
+            }
+            ui.separator();
+            let device = if view.session.device.is_empty() {
+                if view.cuda {
+                    "CUDA available"
+                } else {
+                    "CPU (no CUDA)"
+                }
+                .to_string()
+            } else {
+                format!("device: {}", view.session.device)
+            };
+            ui.label(device);
+            ui.separator();
+            match &status {
+                Status::Idle => {
+                    ui.label("Ready. Pick a dataset, set K and the knobs, press Train.");
+                }
+                Status::Starting => {
+                    ui.spinner();
+                    ui.label("starting…");
+                }
+                Status::Running | Status::Paused => {
+                    if let Some(stage) = view.session.stage {
+                        ui.label(stage_title(stage));
+                    }
+                    if status == Status::Paused {
+                        ui.colored_label(egui::Color32::from_rgb(200, 120, 0), "paused");
+                    }
+                }
+                Status::Finished => {
+                    let text = match (
+                        view.session.analysis.as_ref().and_then(|a| a.eval.as_ref()),
+                        view.session.wall_seconds,
+                    ) {
+                        (Some(e), Some(w)) => format!(
+                            "Finished in {}: ACC {:.3}  NMI {:.3}  ARI {:.3}",
+                            eta(w),
+                            e.scores.acc,
+                            e.scores.nmi,
+                            e.scores.ari
+                        ),
+                        (Some(e), None) => format!(
+                            "Saved run: ACC {:.3}  NMI {:.3}  ARI {:.3}",
+                            e.scores.acc, e.scores.nmi, e.scores.ari
+                        ),
+                        (None, Some(w)) => format!("Finished in {} (no labels to score)", eta(w)),
+                        (None, None) => "Saved run (no labels to score)".into(),
+                    };
+                    ui.colored_label(egui::Color32::from_rgb(20, 120, 40), text);
+                }
+                Status::Cancelled => {
+                    ui.label("Cancelled; the last checkpoint is in the run folder.");
+                }
+                Status::Failed(_) => {
+                    ui.colored_label(
+                        egui::Color32::from_rgb(190, 30, 30),
+                        "The run failed (see below).",
+                    );
+                }
+            }
         });
+        if view.session.status.active()
+            && let Some((stage, done, total, secs)) = view.session.progress
+        {
+            let frac = if total > 0 {
+                done as f32 / total as f32
+            } else {
+                0.0
+            };
+            let unit = match stage {
+                Stage::One => "steps",
+                Stage::Extract => "batches",
+                _ => "iterations",
+            };
+            let mut text = format!("{done}/{total} {unit}");
+            if let Some(s) = secs {
+                text.push_str(&format!(" · ETA {}", eta(s)));
+            }
+            ui.add(egui::ProgressBar::new(frac).text(text));
+        }
+        // Worth showing in red: an invalid setting (not "no dataset yet").
+        let invalid = view.dataset.and(view.train_blocker.as_ref());
+        if let (Some(why), false) = (invalid, view.training()) {
+            ui.colored_label(
+                egui::Color32::from_rgb(190, 30, 30),
+                format!("Cannot train: {why}"),
+            );
+        }
+        if let Status::Failed(e) = &view.session.status {
+            ui.colored_label(egui::Color32::from_rgb(190, 30, 30), format!("Error: {e}"));
+        }
+        if let Some(w) = view.session.warnings.last() {
+            ui.colored_label(
+                egui::Color32::from_rgb(170, 110, 0),
+                format!("Warning: {w}"),
+            );
+        }
+        for n in &view.session.notes {
+            ui.label(egui::RichText::new(n).small());
+        }
+        if let Some(dir) = &view.session.run_dir {
+            ui.label(
+                egui::RichText::new(format!("run folder: {}", dir.display()))
+                    .small()
+                    .weak(),
+            );
+        }
+        if let Some(n) = view.notice {
+            ui.horizontal(|ui| {
+                ui.colored_label(egui::Color32::from_rgb(170, 110, 0), n);
+                if ui.small_button("OK").clicked() {
+                    out.push(Action::DismissNotice);
+                }
+            });
+        }
+        ui.add_space(2.0);
     }
-    if dismiss {
-        app.notice = None;
-    }
-    ui.add_space(2.0);
-}
-
-/// A blocker worth showing in red: an invalid setting (not "no dataset yet").
-fn app_blocker(app: &IcicleApp) -> Option<String> {
-    app.dataset.as_ref()?;
-    app.train_blocker()
 }

@@ -1,0 +1,36 @@
+//! What a panel asks the shell to do. Panels push these while they draw; the shell applies
+//! them in one place (`app/apply.rs`) once the frame's panels have run.
+use super::panels::export::ExportKind;
+use super::settings::Settings;
+use super::tasks::Pick;
+use super::{Selection, Tab};
+use crate::config::Preset;
+use crate::rundir::DataRecord;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Train,
+    Pause,
+    Resume,
+    Cancel,
+    DismissNotice,
+    LoadData(DataRecord),
+    OpenRun(PathBuf),
+    /// Open a file dialog (on a helper thread) for this purpose.
+    Pick(Pick),
+    /// The settings as a panel's widgets left them.
+    Settings(Box<Settings>),
+    /// The preset's values, fitted to the loaded data.
+    ApplyPreset(Preset),
+    SuggestK,
+    ShowTab(Tab),
+    Focus(usize),
+    /// List these images in the gallery, with this cluster chosen there.
+    Select(Selection, Option<usize>),
+    ClearSelection,
+    /// Search the images nearest to this one over the learned features.
+    FindNearest(usize),
+    Ablate,
+    Export(ExportKind),
+}

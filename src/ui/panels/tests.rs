@@ -1,0 +1,142 @@
+//! Panels in isolation: each draws from a read-only `View` and only pushes actions; nothing in
+//! the view changes until the shell applies them.
+use crate::config::{Config, Preset};
+use crate::data::{LoadOptions, Registry, load_entry};
+use crate::progress::Progress;
+use crate::ui::action::Action;
+use crate::ui::app::{Selection, Tab};
+use crate::ui::session::{Analysis, Session};
+use crate::ui::settings::Settings;
+use crate::ui::thumbs::Thumbs;
+use crate::ui::view::View;
+use egui_kittest::{Harness, kittest::Queryable as _};
+use std::sync::Arc;
+
+/// 200 digits, clustered by their labels except image 0, which sits in class 1's cluster.
+struct Fixture {
+    settings: Settings,
+    registry: Result<Registry, String>,
+    ds: Arc<crate::data::Dataset>,
+    session: Session,
+}
+
+fn fixture() -> Fixture {
+    let registry = Registry::builtin().unwrap();
+    let mut ds = load_entry(
+        registry.get("digits").unwrap(),
+        &LoadOptions::default(),
+        &Progress::none(),
+    )
+    .unwrap();
+    ds.truncate(200);
+    let mut clusters: Vec<i64> = ds.labels.clone().unwrap();
+    clusters[0] = (clusters[0] + 1) % 10;
+    let confidence = vec![0.9f32; ds.len()];
+    let mut session = Session::new(Config::preset(Preset::Default, 10));
+    session.analysis = Some(Analysis::new(&ds, 10, &clusters, &confidence));
+    session.clusters = clusters;
+    session.confidence = confidence;
+    Fixture {
+        settings: Settings::default(),
+        registry: Ok(registry),
+        ds: Arc::new(ds),
+        session,
+    }
+}
+
+impl Fixture {
+    fn view(&self) -> View<'_> {
+        View {
+            settings: &self.settings,
+            registry: &self.registry,
+            cuda: false,
+            dataset: Some(&self.ds),
+            run_dataset: Some(&self.ds),
+            session: &self.session,
+            loading: None,
+            data_error: None,
+            selection: None,
+            focus: None,
+            notice: None,
+            default_choices: &[],
+            train_blocker: None,
+        }
+    }
+}
+
+#[test]
+fn the_training_bar_asks_for_a_run_and_changes_nothing_itself() {
+    let f = fixture();
+    let mut bar = super::training::TrainingBar;
+    let mut out = vec![];
+    let mut h = Harness::new_ui(|ui| bar.ui(ui, &f.view(), &mut out));
+    h.get_by_label("Train").click();
+    h.run();
+    drop(h);
+    assert_eq!(out, vec![Action::Train]);
+}
+
+#[test]
+fn editing_k_returns_edited_settings_and_leaves_the_view_alone() {
+    let f = fixture();
+    let mut params = super::params::ParamsPanel::default();
+    let mut out = vec![];
+    let mut h = Harness::new_ui(|ui| {
+        egui::ScrollArea::vertical().show(ui, |ui| params.ui(ui, &f.view(), &mut out));
+    });
+    h.get_by_label("K (clusters)").focus();
+    h.get_by_label("K (clusters)").type_text("2");
+    h.run();
+    drop(h);
+    assert_eq!(f.settings.config.clusters, 10, "the view is read-only");
+    let Some(Action::Settings(s)) = out.last() else {
+        panic!("no settings action: {out:?}");
+    };
+    assert_ne!(s.config.clusters, 10, "{out:?}");
+}
+
+#[test]
+fn a_gallery_click_focuses_the_image_and_opens_its_neighbours() {
+    let f = fixture();
+    let mut gallery = super::gallery::GalleryPanel::default();
+    let (mut out, mut thumbs) = (vec![], Thumbs::default());
+    // Cluster 1 holds image 0, a false positive of class 1's cluster.
+    gallery.show_cluster(f.session.clusters[0] as usize);
+    gallery.kind = crate::ui::CaseKind::FalsePositive;
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(900.0, 700.0))
+        .build_ui(|ui| gallery.ui(ui, &f.view(), &mut thumbs, &mut out));
+    h.run();
+    h.get_by_label(&format!("image {}", f.ds.items[0])).click();
+    h.run();
+    drop(h);
+    assert_eq!(
+        out,
+        vec![Action::Focus(0), Action::ShowTab(Tab::Neighbours)]
+    );
+}
+
+#[test]
+fn a_selection_is_the_shells_the_gallery_only_asks_to_clear_it() {
+    let f = fixture();
+    let sel = Selection {
+        title: "two images".into(),
+        items: vec![3, 4],
+    };
+    let mut gallery = super::gallery::GalleryPanel::default();
+    let (mut out, mut thumbs) = (vec![], Thumbs::default());
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(900.0, 700.0))
+        .build_ui(|ui| {
+            let view = View {
+                selection: Some(&sel),
+                ..f.view()
+            };
+            gallery.ui(ui, &view, &mut thumbs, &mut out)
+        });
+    h.get_by_label("Selection: two images");
+    h.get_by_label("clear selection").click();
+    h.run();
+    drop(h);
+    assert_eq!(out, vec![Action::ClearSelection]);
+}
