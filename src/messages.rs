@@ -52,7 +52,7 @@ pub enum Stage {
     One,
     /// Features, k-NN graphs, K-means initialisation.
     Graphs,
-    /// M-GCN on the full graph.
+    /// M-GCN, on the whole graph or on mini-batches of it.
     Two,
 }
 

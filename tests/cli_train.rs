@@ -320,3 +320,57 @@ fn a_run_killed_at_random_moments_resumes_from_its_last_checkpoint() {
     assert!(o.status.success(), "{}", out(&o));
     assert!(out(&o).contains("final: ACC"), "{}", out(&o));
 }
+
+/// Stage 2 on mini-batches (forced on digits by `full_graph_up_to = 0`) runs end to end, and a
+/// run stopped and resumed draws the same batches and targets as one that was not.
+#[test]
+fn mini_batch_stage_two_runs_and_resumes_to_the_same_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let batched = [
+        "--set",
+        "full_graph_up_to=0",
+        "--set",
+        "stage2_batch=256",
+        "--set",
+        "target_every=2",
+        "--set",
+        "checkpoint_every=2",
+    ];
+    let run = |name: &str, iterations: &str| {
+        let path = dir.path().join(name);
+        let mut args = tiny_digits(&path);
+        args.extend_from_slice(&batched);
+        args.extend_from_slice(&["--set", iterations]);
+        let o = icicle(&args);
+        assert!(o.status.success(), "{}", out(&o));
+        (path, out(&o))
+    };
+    let (whole, text) = run("whole", "iterations=4");
+    assert!(
+        text.contains("stage 2 on mini-batches: 1797 nodes in"),
+        "{text}"
+    );
+    let assignments =
+        |p: &std::path::Path| std::fs::read_to_string(p.join("assignments.csv")).unwrap();
+    assert_eq!(assignments(&whole).lines().count(), 1798);
+
+    let (stopped, _) = run("stopped", "iterations=2");
+    let o = icicle(&[
+        "train",
+        "--resume",
+        stopped.to_str().unwrap(),
+        "--set",
+        "iterations=4",
+    ]);
+    assert!(o.status.success(), "{}", out(&o));
+    let stage2 = |p: &std::path::Path| -> Vec<String> {
+        std::fs::read_to_string(p.join("losses.csv"))
+            .unwrap()
+            .lines()
+            .filter(|l| l.starts_with("2,"))
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(stage2(&stopped), stage2(&whole));
+    assert_eq!(assignments(&stopped), assignments(&whole));
+}

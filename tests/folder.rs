@@ -227,3 +227,48 @@ fn loops_broken_links_and_unreadable_folders_are_skipped_not_fatal() {
         assert!(reason("dogs/locked").contains("cannot list"));
     }
 }
+
+/// With a decode cache, a folder is decoded straight into the cache file and its pixels are
+/// mapped from it, not held in memory; they are the same pixels as a decode into memory, for
+/// colour and for gray folders (whose colour planes collapse to one), and the same tensor.
+/// A cache that cannot be written falls back to memory.
+#[test]
+fn a_cached_folder_is_memory_mapped_and_matches_decoding_into_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    write_mixed_folder(dir.path());
+    let gray = tempfile::tempdir().unwrap();
+    for i in 0..3u8 {
+        DynamicImage::ImageLuma8(ImageBuffer::from_pixel(6, 6, Luma([40 * i])))
+            .save(gray.path().join(format!("{i}.png")))
+            .unwrap();
+    }
+    for (root, channels) in [(dir.path(), 3), (gray.path(), 1)] {
+        let cache = tempfile::tempdir().unwrap();
+        let opts = LoadOptions {
+            cache_dir: Some(cache.path().to_path_buf()),
+        };
+        let mapped = load_folder(root, "t", layout(8, None), &opts, &Progress::none()).unwrap();
+        let memory = load(root, layout(8, None)).unwrap();
+        assert!(mapped.pixels.is_mapped() && !memory.pixels.is_mapped());
+        assert_eq!(mapped.channels, channels);
+        assert_eq!(mapped, memory);
+        let (a, b) = (
+            mapped.to_u8_tensor(tch::Device::Cpu),
+            memory.to_u8_tensor(tch::Device::Cpu),
+        );
+        assert_eq!(a.size(), [mapped.len() as i64, channels as i64, 8, 8]);
+        assert!(a.equal(&b));
+        // The cache hit maps the same file again.
+        let hit = load_folder(root, "t", layout(8, None), &opts, &Progress::none()).unwrap();
+        assert!(hit.pixels.is_mapped());
+        assert_eq!(hit, memory);
+    }
+    // A cache folder that cannot be created (a file is in the way): decoded into memory.
+    let blocker = tempfile::NamedTempFile::new().unwrap();
+    let opts = LoadOptions {
+        cache_dir: Some(blocker.path().join("cache")),
+    };
+    let d = load_folder(dir.path(), "t", layout(8, None), &opts, &Progress::none()).unwrap();
+    assert!(!d.pixels.is_mapped());
+    assert_eq!(d, load(dir.path(), layout(8, None)).unwrap());
+}

@@ -16,6 +16,9 @@ pub enum BenchCommand {
     Quality(super::bench_train::QualityArgs),
     /// The embedding view's t-SNE on a run's features.npy: wall time for N points.
     Tsne(TsneBench),
+    /// The 70k sets end to end (time per stage, peak memory, ACC) and stage 2 alone on a
+    /// synthetic graph of a million nodes.
+    Scale(super::bench_scale::ScaleArgs),
 }
 
 #[derive(Debug, Args)]
@@ -55,6 +58,7 @@ pub fn run(b: &BenchCommand) -> Result<()> {
         BenchCommand::Speed(a) => super::bench_train::speed(a),
         BenchCommand::Quality(a) => super::bench_train::quality(a),
         BenchCommand::Tsne(a) => tsne(a),
+        BenchCommand::Scale(a) => super::bench_scale::scale(a),
     }
 }
 

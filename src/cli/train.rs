@@ -162,7 +162,7 @@ pub fn run(a: &TrainArgs) -> Result<()> {
                                 "pretrained features of the augmented views (frozen backbone)",
                             Stage::One => "stage 1: backbone + ISM + JC-SLIM on augmented views",
                             Stage::Graphs => "features and k-NN graphs",
-                            Stage::Two => "stage 2: M-GCN on the full graph",
+                            Stage::Two => "stage 2: M-GCN",
                         }
                     ),
                 );

@@ -59,6 +59,10 @@ pub fn build(preset: Preset, clusters: usize) -> Config {
         single_scale: false,
         checkpoint_every: 100,
         eval_every: 10,
+        full_graph_up_to: 20_000,
+        stage2_batch: 4096,
+        stage2_part: 8,
+        target_every: 0,
     };
     match preset {
         Preset::Reference => reference,

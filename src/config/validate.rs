@@ -158,6 +158,19 @@ pub fn check(c: &Config, items: usize) -> Result<()> {
     if c.eval_every < 1 {
         bail!("eval_every = 0: must be at least 1");
     }
+    if c.stage2_batch < 8 {
+        bail!(
+            "stage2_batch = {}: a mini-batch needs at least 8 nodes",
+            c.stage2_batch
+        );
+    }
+    if c.stage2_part < 1 || c.stage2_part > c.stage2_batch {
+        bail!(
+            "stage2_part = {}: must be between 1 and stage2_batch ({})",
+            c.stage2_part,
+            c.stage2_batch
+        );
+    }
     if c.kmeans_restarts < 1 {
         bail!("kmeans_restarts = 0: must be at least 1");
     }

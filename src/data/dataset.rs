@@ -1,4 +1,6 @@
-//! A decoded dataset in memory: every image as u8 pixels (N×C×H×W), with labels when known.
+//! A decoded dataset: every image as u8 pixels (N×C×H×W, in memory or memory-mapped), with
+//! labels when known.
+use super::pixels::Pixels;
 use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -21,9 +23,9 @@ pub struct Dataset {
     pub height: usize,
     pub width: usize,
     pub channels: usize,
-    /// N×C×H×W, row-major.
+    /// N×C×H×W, row-major: in memory, or mapped from the decode cache (folders).
     #[serde(skip)]
-    pub pixels: Vec<u8>,
+    pub pixels: Pixels,
     /// Ground-truth label ids (0..class_names.len()), when the source has them.
     pub labels: Option<Vec<i64>>,
     pub class_names: Vec<String>,
@@ -74,14 +76,15 @@ impl Dataset {
 
     /// All images as stored, u8 N×C×H×W, on `device`.
     pub fn to_u8_tensor(&self, device: Device) -> Tensor {
-        Tensor::from_slice(&self.pixels)
-            .view([
+        self.pixels.tensor(
+            [
                 self.len() as i64,
                 self.channels as i64,
                 self.height as i64,
                 self.width as i64,
-            ])
-            .to_device(device)
+            ],
+            device,
+        )
     }
 
     /// All images as floats in [0, 1], N×C×H×W, on `device`.

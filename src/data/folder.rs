@@ -113,50 +113,85 @@ pub struct FolderLayout {
     pub channels: Option<usize>,
 }
 
-/// Decodes every file of `scan` in parallel (never on a UI thread: callers run this on a worker).
+/// Files decoded per round: memory holds one round's images, whatever the folder's size.
+const ROUND: usize = 1024;
+
+/// Decodes every file of `scan` into memory (never on a UI thread: callers run this on a
+/// worker). Folders loaded with a decode cache stream to the cache file instead
+/// (`cache::decode_to`).
 pub fn decode(
     scan: &Scan,
     name: &str,
     layout: FolderLayout,
     progress: &Progress,
 ) -> Result<Dataset> {
+    let mut pixels = Vec::new();
+    let (mut ds, collapse) = decode_with(scan, name, layout, progress, &mut |px| {
+        pixels.extend_from_slice(px);
+        Ok(())
+    })?;
+    if collapse {
+        let rgb = 3 * ds.height * ds.width;
+        pixels = pixels
+            .chunks_exact(rgb)
+            .flat_map(convert::rgb_planes_to_gray)
+            .collect();
+    }
+    ds.pixels = pixels.into();
+    ds.check()?;
+    Ok(ds)
+}
+
+/// Decodes every file of `scan` in parallel, a round of files at a time, and hands each
+/// readable image's pixels (C×H×W; three planes unless gray was asked for) to `sink` in file
+/// order. Returns the dataset without its pixels, and whether the planes handed over are
+/// colour that must become gray (no image had colour and channels were left to choose).
+pub fn decode_with(
+    scan: &Scan,
+    name: &str,
+    layout: FolderLayout,
+    progress: &Progress,
+    sink: &mut dyn FnMut(&[u8]) -> Result<()>,
+) -> Result<(Dataset, bool)> {
     let (h, w) = (layout.height, layout.width);
     // Decode to RGB unless gray was asked for; colour is collapsed later if no image had any.
     let decode_channels = layout.channels.unwrap_or(3);
     let total = scan.files.len();
     let done = AtomicUsize::new(0);
     progress.report("decoding images", 0, total);
-    let results: Vec<std::result::Result<(Vec<u8>, bool), String>> = scan
-        .files
-        .par_iter()
-        .map(|f| {
-            let r = decode_one(&f.abs, f.len).map(|img| {
-                (
-                    convert::to_chw(&img, h, w, decode_channels),
-                    img.color().has_color(),
-                )
-            });
-            let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if d.is_multiple_of(64) || d == total {
-                progress.report("decoding images", d, total);
-            }
-            r
-        })
-        .collect();
-
     let mut skipped = scan.unlisted.clone();
-    let mut kept: Vec<(usize, Vec<u8>)> = Vec::with_capacity(total);
+    let mut kept: Vec<usize> = Vec::with_capacity(total);
     let mut any_colour = false;
-    for (i, r) in results.into_iter().enumerate() {
-        match r {
-            Ok((px, colour)) => {
-                any_colour |= colour;
-                kept.push((i, px));
+    for start in (0..total).step_by(ROUND) {
+        let end = (start + ROUND).min(total);
+        let results: Vec<std::result::Result<(Vec<u8>, bool), String>> = scan.files[start..end]
+            .par_iter()
+            .map(|f| {
+                let r = decode_one(&f.abs, f.len).map(|img| {
+                    (
+                        convert::to_chw(&img, h, w, decode_channels),
+                        img.color().has_color(),
+                    )
+                });
+                let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+                if d.is_multiple_of(64) || d == total {
+                    progress.report("decoding images", d, total);
+                }
+                r
+            })
+            .collect();
+        for (i, r) in (start..end).zip(results) {
+            match r {
+                Ok((px, colour)) => {
+                    any_colour |= colour;
+                    sink(&px)?;
+                    kept.push(i);
+                }
+                Err(reason) => skipped.push(Skipped {
+                    path: scan.files[i].rel.clone(),
+                    reason,
+                }),
             }
-            Err(reason) => skipped.push(Skipped {
-                path: scan.files[i].rel.clone(),
-                reason,
-            }),
         }
     }
     if kept.is_empty() {
@@ -171,29 +206,19 @@ pub fn decode(
         );
     }
     let channels = layout.channels.unwrap_or(if any_colour { 3 } else { 1 });
-    let mut pixels = Vec::with_capacity(kept.len() * channels * h * w);
-    for (_, px) in &kept {
-        if channels == decode_channels {
-            pixels.extend_from_slice(px);
-        } else {
-            pixels.extend_from_slice(&convert::rgb_planes_to_gray(px));
-        }
-    }
-    let items: Vec<String> = kept
-        .iter()
-        .map(|(i, _)| scan.files[*i].rel.clone())
-        .collect();
+    let collapse = channels != decode_channels;
+    let items: Vec<String> = kept.iter().map(|&i| scan.files[i].rel.clone()).collect();
     let (labels, class_names) = if scan.labelled {
         let mut names: Vec<String> = kept
             .iter()
-            .filter_map(|(i, _)| scan.files[*i].class.clone())
+            .filter_map(|&i| scan.files[i].class.clone())
             .collect();
         names.sort();
         names.dedup();
         let labels = kept
             .iter()
-            .map(|(i, _)| {
-                let c = scan.files[*i].class.as_ref().expect("labelled scan");
+            .map(|&i| {
+                let c = scan.files[i].class.as_ref().expect("labelled scan");
                 names.binary_search(c).expect("name collected above") as i64
             })
             .collect();
@@ -208,13 +233,12 @@ pub fn decode(
         height: h,
         width: w,
         channels,
-        pixels,
+        pixels: Default::default(),
         labels,
         class_names,
         skipped,
     };
-    ds.check()?;
-    Ok(ds)
+    Ok((ds, collapse))
 }
 
 fn decode_one(path: &Path, len: u64) -> std::result::Result<image::DynamicImage, String> {

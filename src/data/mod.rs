@@ -6,6 +6,7 @@ mod dataset;
 pub mod embedded;
 pub mod folder;
 pub mod idx;
+pub mod pixels;
 pub mod registry;
 
 pub use crate::progress::Progress;
@@ -98,14 +99,17 @@ pub fn load_folder(
         progress.report("decoding images", ds.len(), ds.len());
         return Ok(ds);
     }
-    let ds = folder::decode(&scan, name, layout, progress)?;
     if let Some(path) = &cached {
-        // A cache that cannot be written only costs time next run; say so and go on.
-        if let Err(e) = cache::store(path, &ds) {
-            eprintln!("warning: could not cache decoded images: {e:#}");
+        match cache::decode_to(path, &scan, name, layout, progress) {
+            Ok(ds) => return Ok(ds),
+            // A cache that cannot be written only costs memory and time: decode into memory.
+            Err(e) if e.is::<cache::CacheWriteError>() => {
+                eprintln!("warning: {e:#}; decoding into memory instead")
+            }
+            Err(e) => return Err(e),
         }
     }
-    Ok(ds)
+    folder::decode(&scan, name, layout, progress)
 }
 
 /// Concatenates IDX parts (images N×H×W, labels N), resizing to the entry's size if it differs.
@@ -152,7 +156,7 @@ fn from_idx(
         height: h,
         width: w,
         channels: 1,
-        pixels,
+        pixels: pixels.into(),
         labels: Some(labels),
         class_names,
         skipped: vec![],

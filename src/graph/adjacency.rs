@@ -28,31 +28,121 @@ pub struct Adjacency {
     pub degrees: Vec<usize>,
 }
 
-/// Symmetric neighbour lists without self, sorted.
-fn union_lists(knn: &Knn) -> Vec<Vec<u32>> {
-    let mut lists = vec![Vec::new(); knn.n];
-    for i in 0..knn.n {
-        for &j in knn.of(i) {
-            let j = j as usize;
-            if j != i {
-                lists[i].push(j as u32);
-                lists[j].push(i as u32);
+/// Symmetric neighbour lists without self, sorted, in one flat array (CSR): i~j if either
+/// k-NN list holds the other. Compact enough for a million nodes (offsets + 4 bytes an edge).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Neighbours {
+    offsets: Vec<usize>,
+    targets: Vec<u32>,
+}
+
+impl Neighbours {
+    pub fn from_knn(knn: &Knn) -> Self {
+        // Count, then fill: no per-node vectors (a million small allocations).
+        let mut count = vec![0usize; knn.n + 1];
+        for i in 0..knn.n {
+            for &j in knn.of(i) {
+                let j = j as usize;
+                if j != i {
+                    count[i + 1] += 1;
+                    count[j + 1] += 1;
+                }
             }
         }
+        for i in 0..knn.n {
+            count[i + 1] += count[i];
+        }
+        let mut fill = count.clone();
+        let mut targets = vec![0u32; count[knn.n]];
+        for i in 0..knn.n {
+            for &j in knn.of(i) {
+                let j = j as usize;
+                if j != i {
+                    targets[fill[i]] = j as u32;
+                    fill[i] += 1;
+                    targets[fill[j]] = i as u32;
+                    fill[j] += 1;
+                }
+            }
+        }
+        // Sort and drop duplicates (mutual neighbours appear twice) row by row, compacting.
+        let mut offsets = Vec::with_capacity(knn.n + 1);
+        offsets.push(0);
+        let mut w = 0;
+        for i in 0..knn.n {
+            let row = &mut targets[count[i]..count[i + 1]];
+            row.sort_unstable();
+            let mut last = None;
+            for r in count[i]..count[i + 1] {
+                let j = targets[r];
+                if last != Some(j) {
+                    targets[w] = j;
+                    w += 1;
+                    last = Some(j);
+                }
+            }
+            offsets.push(w);
+        }
+        targets.truncate(w);
+        targets.shrink_to_fit();
+        Self { offsets, targets }
     }
-    for l in &mut lists {
-        l.sort_unstable();
-        l.dedup();
+
+    pub fn len(&self) -> usize {
+        self.offsets.len() - 1
     }
-    lists
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn of(&self, i: usize) -> &[u32] {
+        &self.targets[self.offsets[i]..self.offsets[i + 1]]
+    }
+
+    /// Undirected edges, self-loops not counted.
+    pub fn undirected_edges(&self) -> usize {
+        self.targets.len() / 2
+    }
 }
 
 impl Adjacency {
     pub fn from_knn(knn: &Knn, norm: Normalization) -> Self {
-        let lists = union_lists(knn);
-        let degrees: Vec<usize> = lists.iter().map(Vec::len).collect();
+        Self::whole(&Neighbours::from_knn(knn), norm)
+    }
+
+    /// The normalised adjacency of the whole graph.
+    pub fn whole(graph: &Neighbours, norm: Normalization) -> Self {
+        let n = graph.len();
+        Self::build(n, norm, |i| graph.of(i).iter().map(|&j| j as usize))
+    }
+
+    /// The normalised adjacency of the subgraph induced by `nodes` (Cluster-GCN): node
+    /// `nodes[r]` is row r, edges leaving the subset are dropped, and the degrees are those
+    /// inside it, so each row is again a mean (or symmetric mean) over what the batch holds.
+    pub fn induced(graph: &Neighbours, nodes: &[u32], norm: Normalization) -> Self {
+        let local: std::collections::HashMap<u32, usize> =
+            nodes.iter().enumerate().map(|(r, &i)| (i, r)).collect();
+        Self::build(nodes.len(), norm, |r| {
+            graph
+                .of(nodes[r] as usize)
+                .iter()
+                .filter_map(|j| local.get(j).copied())
+        })
+    }
+
+    /// Rows from each node's neighbours (without self, any order, no duplicates): sorts them,
+    /// adds the self-loop and normalises.
+    fn build<I: Iterator<Item = usize>>(
+        n: usize,
+        norm: Normalization,
+        neighbours: impl Fn(usize) -> I,
+    ) -> Self {
+        // Degrees first (the symmetric normalisation needs both ends'), then the rows; one
+        // scratch list, not one vector per node.
+        let degrees: Vec<usize> = (0..n).map(|i| neighbours(i).count()).collect();
         let undirected_edges = degrees.iter().sum::<usize>() / 2;
-        let nnz = knn.n + 2 * undirected_edges;
+        let nnz = n + 2 * undirected_edges;
         let (mut rows, mut cols, mut values) = (
             Vec::with_capacity(nnz),
             Vec::with_capacity(nnz),
@@ -60,15 +150,13 @@ impl Adjacency {
         );
         // Degree with the self-loop: D̃ of Ã = A + I.
         let dt = |i: usize| (degrees[i] + 1) as f64;
-        for (i, list) in lists.iter().enumerate() {
-            // Merge the self-loop into the sorted neighbour list.
-            let pos = list.partition_point(|&j| (j as usize) < i);
-            let with_self = list[..pos]
-                .iter()
-                .map(|&j| j as usize)
-                .chain(std::iter::once(i))
-                .chain(list[pos..].iter().map(|&j| j as usize));
-            for j in with_self {
+        let mut list = Vec::new();
+        for i in 0..n {
+            list.clear();
+            list.extend(neighbours(i));
+            list.push(i);
+            list.sort_unstable();
+            for &j in &list {
                 rows.push(i as i64);
                 cols.push(j as i64);
                 values.push(match norm {
@@ -78,7 +166,7 @@ impl Adjacency {
             }
         }
         Self {
-            n: knn.n,
+            n,
             rows,
             cols,
             values,

@@ -55,7 +55,7 @@ pub fn cache_key(ds: &Dataset, cfg: &Config) -> String {
         ds.height,
         ds.width
     ));
-    h.update(&ds.pixels);
+    h.update(&ds.pixels[..]);
     h.update(cfg.backbone.name());
     if cfg.backbone == BackboneKind::Torchscript {
         let file = Path::new(cfg.backbone_file.trim());

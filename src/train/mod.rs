@@ -10,6 +10,7 @@ mod results;
 mod run;
 pub mod stage1;
 pub mod stage2;
+pub mod stage2_graphs;
 mod trainer;
 
 pub use run::{Stop, run};

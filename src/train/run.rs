@@ -7,6 +7,7 @@ use super::inputs::{extract_features, partners, positives, stage2_input};
 use super::results;
 use super::stage1::Stage1;
 use super::stage2::Stage2;
+use super::stage2_graphs::Stage2Graphs;
 pub use super::trainer::Stop;
 use super::trainer::{Res, Stage1Meta, Stage2Meta, Trainer, save_checkpoint};
 use super::{frozen, step_seed};
@@ -248,8 +249,9 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         features: features.clone(),
         dim: feature_dim,
     });
-    let (graph_a, graph_b) = (adj_a.clone(), adj_b.clone());
-    let (adj_a, adj_b) = (adj_a.to_sparse(device), adj_b.to_sparse(device));
+    let (graph_a, graph_b) = (adj_a, adj_b);
+    let mut graphs2 = Stage2Graphs::new(cfg, &knn_a, &knn_b, device);
+    emit(Event::Info(graphs2.describe(ds.len())));
 
     // ---- Stage 2 ----
     tch::manual_seed(cfg.seed as i64 + 1);
@@ -295,10 +297,12 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
     let stage_start = Instant::now();
     for it in iterations_done + 1..=cfg.iterations {
         t.poll()?;
-        let (loss, terms, heads) = s2.forward(&x, &adj_a, &adj_b, cfg);
+        let (loss, terms, heads) = graphs2.step(&s2, &x, cfg, it);
         t.check_finite(&terms, format!("stage 2, iteration {it}"))?;
         if it % cfg.eval_every == 0 || it == 1 || it == cfg.iterations {
-            // Scores of the forward pass before this update, as the reference logs them.
+            // Scores of the forward pass before this update, as the reference logs them (on
+            // mini-batches, a pass over every node before the update).
+            let heads = heads.unwrap_or_else(|| graphs2.heads(&s2, &x, cfg));
             let _guard = tch::no_grad_guard();
             let mut per_head = vec![];
             for (head, h) in [
@@ -359,7 +363,7 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
     }
 
     // ---- Final assignment ----
-    let (_, _, heads) = tch::no_grad(|| s2.forward(&x, &adj_a, &adj_b, cfg));
+    let heads = graphs2.heads(&s2, &x, cfg);
     let (clusters, confidence) = super::argmax_confidence(&heads.chosen(cfg.head).exp());
     let head_clusters: Vec<Vec<i64>> = [
         Some(&heads.log_q),

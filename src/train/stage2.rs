@@ -1,4 +1,4 @@
-//! Stage 2: M-GCN on the full graph (spec §3.2): AE from stage 1, two GCN streams, Student-t
+//! Stage 2: M-GCN (spec §3.2): AE from stage 1, two GCN streams, Student-t
 //! Q with K-means-initialised centres, target P held constant within an iteration,
 //! L2 = L_rec + α·KL(P‖Q) + β·KL(P‖pred_a) + η·KL(P‖pred_b), one forward per iteration (D17).
 use super::losses;
@@ -7,7 +7,7 @@ use crate::cluster::{KMeansConfig, kmeans};
 use crate::config::{CentreInit, Config, Head, Preset};
 use crate::graph::Adjacency;
 use crate::messages::LossTerms;
-use crate::model::{AutoEncoder, Fusion, Mgcn};
+use crate::model::{AeOut, AutoEncoder, Fusion, Mgcn};
 use crate::progress::Progress;
 use anyhow::Result;
 use tch::{Device, Kind, Tensor, nn};
@@ -97,7 +97,7 @@ impl Stage2 {
     /// partition of `graph` (the k_b graph); returns what was chosen and why, for the log.
     pub fn init_centres(&self, x: &Tensor, cfg: &Config, graph: &Adjacency) -> Result<String> {
         let _guard = tch::no_grad_guard();
-        let z = self.ae.encode(x);
+        let z = self.encode_all(x);
         let km = kmeans(
             &z,
             &KMeansConfig {
@@ -146,33 +146,57 @@ impl Stage2 {
         Ok(note)
     }
 
-    pub fn forward(
-        &self,
-        x: &Tensor,
-        adj_a: &Tensor,
-        adj_b: &Tensor,
-        cfg: &Config,
-    ) -> (Tensor, LossTerms, Heads) {
-        let out = self.ae.forward(x);
-        let log_q = if cfg.log_space {
-            losses::student_t_log_q(&out.z, &self.mu, 1.0)
+    /// log q of the Student-t soft assignment of the AE embedding `z` to the centres.
+    fn log_q(&self, z: &Tensor, cfg: &Config) -> Tensor {
+        let log_q = losses::student_t_log_q(z, &self.mu, 1.0);
+        if cfg.log_space {
+            log_q
         } else {
             // The reference: q normalised, then q.log() (may give −inf, spec D18).
-            losses::student_t_log_q(&out.z, &self.mu, 1.0).exp().log()
-        };
+            log_q.exp().log()
+        }
+    }
+
+    /// The AE's softmax embedding of every row of `x`, a block of rows at a time (the hidden
+    /// layers of a million rows at once would take gigabytes).
+    pub fn encode_all(&self, x: &Tensor) -> Tensor {
+        let blocks: Vec<Tensor> = x
+            .split(ROWS_PER_BLOCK, 0)
+            .iter()
+            .map(|b| self.ae.encode(b))
+            .collect();
+        Tensor::cat(&blocks, 0)
+    }
+
+    /// The target P over all nodes: the sharpened Q (P's column sums run over every node),
+    /// mixed with the starting partition when `partition_targets` > 0. No gradient.
+    pub fn target_all(&self, x: &Tensor, cfg: &Config) -> Tensor {
+        let _guard = tch::no_grad_guard();
+        let log_q = self.log_q(&self.encode_all(x), cfg);
+        self.target(&log_q, cfg)
+    }
+
+    /// P from the log q of every node (the anchor is per node, so all N rows are needed).
+    fn target(&self, log_q: &Tensor, cfg: &Config) -> Tensor {
         let mut p = losses::target_distribution(&log_q.exp());
         if let Some(anchor) = &self.anchor {
             let l = cfg.partition_targets;
             p = p * (1.0 - l) + anchor * l;
         }
-        let rec = losses::reconstruction(&out.x_hat, x);
-        let kl_q = losses::kl_batchmean(&p, &log_q);
-        let mut total = &rec + &kl_q * cfg.alpha;
-        let mut terms = LossTerms {
-            reconstruction: Some(rec.double_value(&[])),
-            kl_q: Some(kl_q.double_value(&[])),
-            ..Default::default()
-        };
+        p
+    }
+
+    /// The AE pass and the three heads' log-probabilities for the nodes of `x`, whose
+    /// normalised adjacencies (over the same nodes) are `adj_a` and `adj_b`.
+    pub fn heads(
+        &self,
+        x: &Tensor,
+        adj_a: &Tensor,
+        adj_b: &Tensor,
+        cfg: &Config,
+    ) -> (AeOut, Heads) {
+        let out = self.ae.forward(x);
+        let log_q = self.log_q(&out.z, cfg);
         let (mut log_a, mut log_b) = (None, None);
         if let Some(gcn) = &self.gcn {
             let (la, lb) = gcn.forward(x, adj_a, adj_b, &out, fusion(cfg));
@@ -183,19 +207,11 @@ impl Stage2 {
                     l.softmax(1, Kind::Float).log()
                 }
             };
-            let (la, lb) = (lsm(la), lsm(lb));
-            let ka = losses::kl_batchmean(&p, &la);
-            let kb = losses::kl_batchmean(&p, &lb);
-            terms.kl_a = Some(ka.double_value(&[]));
-            terms.kl_b = Some(kb.double_value(&[]));
-            total = total + ka * cfg.beta + kb * cfg.eta;
-            log_a = Some(la);
-            log_b = Some(lb);
+            log_a = Some(lsm(la));
+            log_b = Some(lsm(lb));
         }
-        terms.total = total.double_value(&[]);
         (
-            total,
-            terms,
+            out,
             Heads {
                 log_q,
                 log_a,
@@ -203,7 +219,53 @@ impl Stage2 {
             },
         )
     }
+
+    /// L2 = L_rec + α·KL(P‖Q) + β·KL(P‖pred_a) + η·KL(P‖pred_b) over the nodes of `x`, with
+    /// `p` their rows of the target.
+    pub fn loss(
+        &self,
+        x: &Tensor,
+        out: &AeOut,
+        heads: &Heads,
+        p: &Tensor,
+        cfg: &Config,
+    ) -> (Tensor, LossTerms) {
+        let rec = losses::reconstruction(&out.x_hat, x);
+        let kl_q = losses::kl_batchmean(p, &heads.log_q);
+        let mut total = &rec + &kl_q * cfg.alpha;
+        let mut terms = LossTerms {
+            reconstruction: Some(rec.double_value(&[])),
+            kl_q: Some(kl_q.double_value(&[])),
+            ..Default::default()
+        };
+        if let (Some(la), Some(lb)) = (&heads.log_a, &heads.log_b) {
+            let ka = losses::kl_batchmean(p, la);
+            let kb = losses::kl_batchmean(p, lb);
+            terms.kl_a = Some(ka.double_value(&[]));
+            terms.kl_b = Some(kb.double_value(&[]));
+            total = total + ka * cfg.beta + kb * cfg.eta;
+        }
+        terms.total = total.double_value(&[]);
+        (total, terms)
+    }
+
+    /// One full-graph pass: the heads, and the loss against P computed from this pass's Q.
+    pub fn forward(
+        &self,
+        x: &Tensor,
+        adj_a: &Tensor,
+        adj_b: &Tensor,
+        cfg: &Config,
+    ) -> (Tensor, LossTerms, Heads) {
+        let (out, heads) = self.heads(x, adj_a, adj_b, cfg);
+        let p = self.target(&heads.log_q, cfg);
+        let (total, terms) = self.loss(x, &out, &heads, &p, cfg);
+        (total, terms, heads)
+    }
 }
+
+/// Rows per block when a pass over every node is split (encode_all).
+const ROWS_PER_BLOCK: i64 = 16384;
 
 /// The mean embedding of each of the `k` clusters of `labels`; `None` if one is empty.
 fn cluster_means(z: &Tensor, labels: &[i64], k: usize) -> Option<Tensor> {

@@ -197,7 +197,15 @@ impl ParamsPanel {
             num(ui, "k_b", &mut cfg.k_b, 1..=200, 0.1,
                 "Neighbours per item in the large-scale graph (the paper: 10–15)");
             num(ui, "iterations", &mut cfg.iterations, 1..=100000, 1.0,
-                "Full-graph stage-2 iterations (one forward and one Adam step each)");
+                "Stage-2 iterations: one forward and one Adam step each, on the whole graph or on one mini-batch");
+            num(ui, "whole graph up to", &mut cfg.full_graph_up_to, 0..=10_000_000, 100.0,
+                "Up to this many images stage 2 runs on the whole graph each iteration; above, on mini-batches of nodes with the subgraph between them (bounded time and memory per iteration)");
+            num(ui, "mini-batch nodes", &mut cfg.stage2_batch, 8..=1_000_000, 10.0,
+                "Nodes per stage-2 mini-batch, made of random parts of the k_b graph");
+            num(ui, "part nodes", &mut cfg.stage2_part, 1..=100_000, 0.1,
+                "Nodes per part (a breadth-first ball of the k_b graph): small parts mix more of the data into each batch, large ones keep more edges");
+            num(ui, "refresh P every", &mut cfg.target_every, 0..=100_000, 0.1,
+                "Mini-batches: iterations between recomputing the target P over all images (0 = once per pass over the images)");
             log_num(ui, "stage-2 lr", &mut cfg.stage2_lr, 1e-6..=1e-1,
                 "Adam learning rate of the AE and the cluster centres in stage 2");
             log_num(ui, "GCN lr", &mut cfg.gcn_lr, 1e-6..=1.0,
