@@ -139,9 +139,9 @@ fn folder(a: &ScaleArgs) -> Result<()> {
     let bytes = ds.pixels.len() as f64 / 1e9;
     println!(
         "
-folder of {} PNGs decoded at {side}×{side}×{} ({bytes:.2} GB of pixels, mapped: {}):
-         | write the folder | decode into the cache | read every image | anonymous memory: before / loaded / after reading | peak RSS (file pages included) |
-         |---|---|---|---|---|
+folder of {} PNGs decoded at {side}×{side}×{} ({bytes:.2} GB of pixels, mapped: {}):\n\
+         | write the folder | decode into the cache | read every image | anonymous memory: before / loaded / after reading | peak RSS (file pages included) |\n\
+         |---|---|---|---|---|\n\
          | {made:.0} s | {load:.0} s | {read:.1} s | {:.2} / {:.2} / {:.2} GB | {:.2} GB |   (checksum {sum:.1})",
         ds.len(),
         ds.channels,
@@ -181,6 +181,9 @@ fn end_to_end(name: &str, a: &ScaleArgs) -> Result<String> {
     for s in &a.sets {
         cfg = apply_override(&cfg, s)?;
     }
+    // data.json lets the app and `icicle eval` reopen the run.
+    std::fs::create_dir_all(a.out.join(name))?;
+    crate::rundir::DataRecord::registry(Some(name.to_string())).write(&a.out.join(name))?;
     let worker = Worker::spawn(Priority::Normal, || {});
     worker.send(Command::Start(Box::new(Job {
         dataset: ds.clone(),
@@ -246,15 +249,15 @@ fn chains(n: usize, dim: usize, groups: usize, k_a: usize, k_b: usize) -> (Tenso
     let group: Vec<i64> = (0..n).map(|i| (i * groups / n) as i64).collect();
     let start = |g: usize| (g * n).div_ceil(groups);
     let g = Tensor::from_slice(&group);
-    let centres = Tensor::randn([groups as i64, dim as i64], (Kind::Float, tch::Device::Cpu)) * 5.0;
+    let centres = Tensor::randn([groups as i64, dim as i64], (Kind::Float, tch::Device::Cpu));
     let pos: Vec<f32> = (0..n)
         .map(|i| {
             let g = group[i] as usize;
-            (i - start(g)) as f32 / (start(g + 1) - start(g)) as f32 * 20.0
+            (i - start(g)) as f32 / (start(g + 1) - start(g)) as f32 * 4.0
         })
         .collect();
     let x = centres.index_select(0, &g)
-        + Tensor::randn([n as i64, dim as i64], (Kind::Float, tch::Device::Cpu)) * 0.1;
+        + Tensor::randn([n as i64, dim as i64], (Kind::Float, tch::Device::Cpu)) * 0.05;
     let _ = x
         .narrow(1, 0, 1)
         .g_add_(&Tensor::from_slice(&pos).unsqueeze(1));
@@ -297,8 +300,10 @@ fn synthetic_stage2(a: &ScaleArgs) -> Result<()> {
     let x = x.to_device(device);
     let setup = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let mut graphs = Stage2Graphs::new(&cfg, &knn_a, &knn_b, device);
+    let adj_a = Adjacency::from_knn(&knn_a, cfg.normalization);
     let adj_b = Adjacency::from_knn(&knn_b, cfg.normalization);
+    let mut graphs = Stage2Graphs::new(&cfg, (&knn_a, &knn_b), (&adj_a, &adj_b), device);
+    drop(adj_a);
     println!("  {}", graphs.describe(n));
     let build = t.elapsed().as_secs_f64();
     let t = Instant::now();

@@ -255,6 +255,10 @@ pub fn quality(a: &QualityArgs) -> Result<()> {
         for s in &a.sets {
             cfg = apply_override(&cfg, s)?;
         }
+        // data.json lets the app and `icicle eval` reopen the run.
+        let record = crate::rundir::DataRecord::registry(Some(name.clone()));
+        std::fs::create_dir_all(a.out.join(name))?;
+        record.write(&a.out.join(name))?;
         let worker = Worker::spawn(Priority::Normal, || {});
         worker.send(Command::Start(Box::new(Job {
             dataset: ds.clone(),

@@ -249,8 +249,8 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         features: features.clone(),
         dim: feature_dim,
     });
+    let mut graphs2 = Stage2Graphs::new(cfg, (&knn_a, &knn_b), (&adj_a, &adj_b), device);
     let (graph_a, graph_b) = (adj_a, adj_b);
-    let mut graphs2 = Stage2Graphs::new(cfg, &knn_a, &knn_b, device);
     emit(Event::Info(graphs2.describe(ds.len())));
 
     // ---- Stage 2 ----

@@ -36,12 +36,18 @@ pub struct Batches {
 }
 
 impl Stage2Graphs {
-    /// The whole graph when N ≤ `full_graph_up_to`, else mini-batches.
-    pub fn new(cfg: &Config, knn_a: &Knn, knn_b: &Knn, device: Device) -> Self {
+    /// The whole graph (these adjacencies) when N ≤ `full_graph_up_to`, else mini-batches
+    /// over the k-NN lists.
+    pub fn new(
+        cfg: &Config,
+        (knn_a, knn_b): (&Knn, &Knn),
+        (adj_a, adj_b): (&Adjacency, &Adjacency),
+        device: Device,
+    ) -> Self {
         if knn_b.n <= cfg.full_graph_up_to {
             Stage2Graphs::Full {
-                a: Adjacency::from_knn(knn_a, cfg.normalization).to_sparse(device),
-                b: Adjacency::from_knn(knn_b, cfg.normalization).to_sparse(device),
+                a: adj_a.to_sparse(device),
+                b: adj_b.to_sparse(device),
             }
         } else {
             Self::batched(

@@ -168,12 +168,12 @@ impl EmbeddingPanel {
                 );
             ui.separator();
             if emb.subsampled() {
-                ui.label(format!(
-                    "{} of {} points (a seeded subsample keeps t-SNE quick; icicle gui \
-                 --tsne-points N maps more)",
-                    emb.items.len(),
-                    emb.total
-                ));
+                // Short, so the row fits the window; the tooltip says how to map more.
+                ui.label(format!("{} of {} points", emb.items.len(), emb.total))
+                    .on_hover_text(
+                        "A seeded subsample keeps t-SNE quick; `icicle gui --tsne-points N` \
+                         maps more",
+                    );
             } else {
                 ui.label(format!("{} points", emb.items.len()));
             }
