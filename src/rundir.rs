@@ -16,6 +16,9 @@ pub struct DataRecord {
     pub folder: Option<PathBuf>,
     pub size: u32,
     pub channels: String,
+    /// Whether a folder's class subfolders are labels (runs saved before: auto).
+    #[serde(default)]
+    pub labels: crate::data::folder::Labels,
 }
 
 impl DataRecord {
@@ -37,6 +40,7 @@ impl DataRecord {
             folder: None,
             size: 32,
             channels: "auto".into(),
+            labels: Default::default(),
         }
     }
 
@@ -59,6 +63,7 @@ impl DataRecord {
                 height: self.size as usize,
                 width: self.size as usize,
                 channels,
+                labels: self.labels,
             };
             let name = folder
                 .canonicalize()

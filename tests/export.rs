@@ -49,6 +49,7 @@ fn folder_dataset_exports_copies_into_cluster_folders() {
         height: 6,
         width: 6,
         channels: None,
+        labels: Default::default(),
     };
     let ds = load_folder(
         src.path(),

@@ -9,6 +9,7 @@ fn layout(side: usize, channels: Option<usize>) -> FolderLayout {
         height: side,
         width: side,
         channels,
+        labels: icicle_explorer::data::folder::Labels::Auto,
     }
 }
 
@@ -271,4 +272,165 @@ fn a_cached_folder_is_memory_mapped_and_matches_decoding_into_memory() {
     let d = load_folder(dir.path(), "t", layout(8, None), &opts, &Progress::none()).unwrap();
     assert!(!d.pixels.is_mapped());
     assert_eq!(d, load(dir.path(), layout(8, None)).unwrap());
+}
+
+/// A JPEG of `img` carrying an EXIF orientation tag (APP1 right after SOI, big-endian TIFF,
+/// one IFD entry: 0x0112 = `orientation`).
+fn jpeg_with_orientation(img: &image::RgbImage, orientation: u16) -> Vec<u8> {
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 95)
+        .encode_image(img)
+        .unwrap();
+    let mut tiff = b"MM\0\x2a\0\0\0\x08".to_vec();
+    tiff.extend_from_slice(&1u16.to_be_bytes());
+    tiff.extend_from_slice(&0x0112u16.to_be_bytes());
+    tiff.extend_from_slice(&3u16.to_be_bytes());
+    tiff.extend_from_slice(&1u32.to_be_bytes());
+    tiff.extend_from_slice(&orientation.to_be_bytes());
+    tiff.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+    let mut app1 = vec![0xFF, 0xE1];
+    app1.extend_from_slice(&((2 + 6 + tiff.len()) as u16).to_be_bytes());
+    app1.extend_from_slice(b"Exif\0\0");
+    app1.extend_from_slice(&tiff);
+    [&jpeg[..2], &app1[..], &jpeg[2..]].concat()
+}
+
+/// Phone photos are stored turned and tagged: each of the eight EXIF orientations comes out
+/// upright (quadrants red, green / blue, white as the camera saw them).
+#[test]
+fn exif_orientations_come_out_upright() {
+    use image::imageops::{flip_horizontal, flip_vertical, rotate90, rotate180, rotate270};
+    let colours = [
+        [220u8, 20, 20],
+        [20, 200, 20],
+        [20, 20, 220],
+        [240, 240, 240],
+    ];
+    let upright = image::RgbImage::from_fn(32, 32, |x, y| {
+        Rgb(colours[(y as usize / 16) * 2 + x as usize / 16])
+    });
+    let u = &upright;
+    // What the camera stored for each tag: the upright image turned the other way.
+    let stored: [(u16, image::RgbImage); 8] = [
+        (1, u.clone()),
+        (2, flip_horizontal(u)),
+        (3, rotate180(u)),
+        (4, flip_vertical(u)),
+        (5, flip_horizontal(&rotate90(u))),
+        (6, rotate270(u)),
+        (7, flip_vertical(&rotate90(u))),
+        (8, rotate90(u)),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (o, img) in &stored {
+        std::fs::write(
+            dir.path().join(format!("o{o}.jpg")),
+            jpeg_with_orientation(img, *o),
+        )
+        .unwrap();
+    }
+    let d = load(dir.path(), layout(8, Some(3))).unwrap();
+    assert_eq!(d.len(), 8, "{:?}", d.skipped);
+    for (i, item) in d.items.iter().enumerate() {
+        let px = d.image(i);
+        // Centres of the four 4×4 quadrants of the 8×8 planes.
+        for (q, (x, y)) in [(2, 2), (6, 2), (2, 6), (6, 6)].into_iter().enumerate() {
+            let got: Vec<i32> = (0..3).map(|c| px[c * 64 + y * 8 + x] as i32).collect();
+            let want = colours[q];
+            assert!(
+                got.iter().zip(want).all(|(g, w)| (g - w as i32).abs() < 40),
+                "{item}: quadrant {q} is {got:?}, not {want:?}"
+            );
+        }
+    }
+}
+
+fn png(path: &Path, v: u8) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    DynamicImage::ImageLuma8(ImageBuffer::from_pixel(6, 6, Luma([v])))
+        .save(path)
+        .unwrap();
+}
+
+fn with_labels(labels: icicle_explorer::data::folder::Labels) -> FolderLayout {
+    FolderLayout {
+        labels,
+        ..layout(8, None)
+    }
+}
+
+/// Labels are decided on the images only: a README, COPYRIGHT, Thumbs.db or desktop.ini beside
+/// the class folders is listed as skipped and the folder stays labelled.
+#[test]
+fn files_beside_the_class_folders_do_not_drop_the_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    for (class, v) in [("cats", 10u8), ("dogs", 200)] {
+        for i in 0..3 {
+            png(&dir.path().join(class).join(format!("{i}.png")), v);
+        }
+    }
+    for f in [
+        "README.md",
+        "COPYRIGHT",
+        "Thumbs.db",
+        "desktop.ini",
+        "dogs/notes",
+    ] {
+        std::fs::write(dir.path().join(f), b"not an image at all").unwrap();
+    }
+    let d = load(dir.path(), layout(8, None)).unwrap();
+    assert_eq!(d.class_names, ["cats", "dogs"]);
+    assert_eq!(d.len(), 6);
+    let mut skipped: Vec<&str> = d.skipped.iter().map(|s| s.path.as_str()).collect();
+    skipped.sort_unstable();
+    assert_eq!(
+        skipped,
+        [
+            "COPYRIGHT",
+            "README.md",
+            "Thumbs.db",
+            "desktop.ini",
+            "dogs/notes"
+        ]
+    );
+    assert!(d.skipped.iter().all(|s| s.reason.contains("not an image")));
+}
+
+/// An album sorted by year is not "labelled by year" unless asked; `subfolders` and `none`
+/// say what the person means.
+#[test]
+fn dated_folders_are_not_classes_unless_asked_and_the_switch_decides() {
+    use icicle_explorer::data::folder::Labels;
+    let dir = tempfile::tempdir().unwrap();
+    png(&dir.path().join("2023/0.png"), 10);
+    png(&dir.path().join("2023/1.png"), 20);
+    png(&dir.path().join("2024-07/0.png"), 30);
+    let opts = LoadOptions::default();
+    let load_as =
+        |l: Labels| load_folder(dir.path(), "t", with_labels(l), &opts, &Progress::none());
+    assert!(load_as(Labels::Auto).unwrap().labels.is_none());
+    let by_year = load_as(Labels::Subfolders).unwrap();
+    assert_eq!(by_year.class_names, ["2023", "2024-07"]);
+    // Real classes are labelled by auto, and not by none.
+    let pets = tempfile::tempdir().unwrap();
+    png(&pets.path().join("cats/0.png"), 10);
+    png(&pets.path().join("dogs/0.png"), 200);
+    let pets_as =
+        |l: Labels| load_folder(pets.path(), "t", with_labels(l), &opts, &Progress::none());
+    assert_eq!(pets_as(Labels::Auto).unwrap().class_names, ["cats", "dogs"]);
+    assert!(pets_as(Labels::None).unwrap().labels.is_none());
+    // `subfolders` with an image beside the class folders: that image is skipped, not a class.
+    png(&pets.path().join("stray.png"), 99);
+    assert!(
+        pets_as(Labels::Auto).unwrap().labels.is_none(),
+        "auto: not every image is in a class"
+    );
+    let forced = pets_as(Labels::Subfolders).unwrap();
+    assert_eq!(forced.len(), 2);
+    assert!(
+        forced
+            .skipped
+            .iter()
+            .any(|s| s.path == "stray.png" && s.reason.contains("outside"))
+    );
 }

@@ -270,7 +270,7 @@ fn pick_tune_train_inspect_and_export() {
         "{}",
         sel.title
     );
-    assert_eq!(h.state().panels.gallery.cluster, cluster);
+    assert_eq!(h.state().panels.gallery.cluster, Some(cluster));
     let first = h.state().run_dataset.as_ref().unwrap().items[sel.items[0]].clone();
     h.get_by_label_contains("Selection: class ");
     h.get_by_label(&format!("image {first}")).click();

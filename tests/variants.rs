@@ -138,6 +138,7 @@ fn a_folder_of_colour_photos_clusters_by_shape_whatever_the_colour() {
         height: 16,
         width: 16,
         channels: None,
+        labels: Default::default(),
     };
     let ds = Arc::new(
         load_folder(

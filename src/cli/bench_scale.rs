@@ -120,6 +120,7 @@ fn folder(a: &ScaleArgs) -> Result<()> {
         height: a.folder_side,
         width: a.folder_side,
         channels: None,
+        labels: crate::data::folder::Labels::Auto,
     };
     let opts = LoadOptions {
         cache_dir: Some(cache.clone()),

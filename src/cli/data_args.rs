@@ -1,5 +1,6 @@
 //! `--dataset NAME | --folder PATH` and friends, shared by every command that reads images.
 use super::progress_bar;
+use crate::data::folder::Labels;
 use crate::data::{Dataset, LoadOptions, Registry};
 use crate::rundir::DataRecord;
 use anyhow::{Result, bail};
@@ -21,6 +22,10 @@ pub struct DataArgs {
     /// Channels for --folder images: auto (colour if any image has colour), 1 or 3.
     #[arg(long, default_value = "auto", value_parser = ["auto", "1", "3"])]
     pub channels: String,
+    /// Whether --folder's subfolders are classes: auto (when every image is in one, there are
+    /// at least two, and they are not named like dates), subfolders, or none.
+    #[arg(long, value_enum, default_value_t = Labels::Auto)]
+    pub labels: Labels,
     /// Dataset registry to read instead of ./datasets.toml or the built-in one.
     #[arg(long, value_name = "FILE")]
     pub registry: Option<PathBuf>,
@@ -51,6 +56,7 @@ impl DataArgs {
             folder: self.folder.clone(),
             size: self.size,
             channels: self.channels.clone(),
+            labels: self.labels,
         }
     }
 }

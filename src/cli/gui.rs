@@ -109,6 +109,7 @@ pub fn run(a: &GuiArgs) -> Result<()> {
             folder: f.clone(),
             size: a.size,
             channels: "auto".into(),
+            labels: Default::default(),
         }),
     };
     crate::ui::launch(Automation {

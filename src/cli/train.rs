@@ -84,8 +84,13 @@ pub fn run(a: &TrainArgs) -> Result<()> {
                 dir.display()
             )
         })?;
-        (data.dataset, data.folder, data.size, data.channels) =
-            (rec.dataset, rec.folder, rec.size, rec.channels);
+        (
+            data.dataset,
+            data.folder,
+            data.size,
+            data.channels,
+            data.labels,
+        ) = (rec.dataset, rec.folder, rec.size, rec.channels, rec.labels);
     }
     let ds = Arc::new(data.load()?);
     let (cfg, run_dir) = match &a.resume {

@@ -35,7 +35,13 @@ pub fn key(scan: &Scan, layout: FolderLayout) -> String {
         .canonicalize()
         .unwrap_or_else(|_| scan.root.clone());
     h.update(root.to_string_lossy().as_bytes());
-    h.update(format!("{}x{}x{:?}", layout.height, layout.width, layout.channels).as_bytes());
+    h.update(
+        format!(
+            "{}x{}x{:?}x{:?}",
+            layout.height, layout.width, layout.channels, layout.labels
+        )
+        .as_bytes(),
+    );
     for f in &scan.files {
         h.update(f.rel.as_bytes());
         h.update(f.len.to_le_bytes());

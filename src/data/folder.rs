@@ -5,6 +5,7 @@ use super::convert;
 use super::dataset::{Dataset, Skipped};
 use crate::progress::Progress;
 use anyhow::{Context, Result, bail};
+use image::ImageDecoder as _;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -34,7 +35,9 @@ fn hidden(name: &std::ffi::OsStr) -> bool {
     name.to_string_lossy().starts_with('.')
 }
 
-pub fn scan(root: &Path) -> Result<Scan> {
+/// The files under `root` that may be images (others are listed as skipped), and whether
+/// their subfolders are labels (`labels`).
+pub fn scan(root: &Path, labels: Labels) -> Result<Scan> {
     if !root.exists() {
         bail!("folder {} does not exist", root.display());
     }
@@ -80,6 +83,13 @@ pub fn scan(root: &Path) -> Result<Scan> {
             .components()
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect();
+        if !looks_like_image(entry.path()) {
+            unlisted.push(Skipped {
+                path: comps.join("/"),
+                reason: "not an image (unknown format)".into(),
+            });
+            continue;
+        }
         let meta = entry.metadata().ok();
         files.push(FoundFile {
             rel: comps.join("/"),
@@ -93,15 +103,108 @@ pub fn scan(root: &Path) -> Result<Scan> {
         });
     }
     if files.is_empty() {
-        bail!("folder {} contains no files", root.display());
+        match unlisted.len() {
+            0 => bail!("folder {} contains no files", root.display()),
+            n => bail!(
+                "no readable images in {}: all {n} files were skipped (first: {}: {})",
+                root.display(),
+                unlisted[0].path,
+                unlisted[0].reason
+            ),
+        }
     }
-    let labelled = files.iter().all(|f| f.class.is_some());
+    let mut classes: Vec<&str> = files.iter().filter_map(|f| f.class.as_deref()).collect();
+    classes.sort_unstable();
+    classes.dedup();
+    let labelled = match labels {
+        Labels::None => false,
+        Labels::Subfolders => true,
+        Labels::Auto => {
+            files.iter().all(|f| f.class.is_some())
+                && classes.len() >= 2
+                && !classes.iter().all(|c| date_like(c))
+        }
+    };
+    if labelled {
+        // Only with `subfolders`: images beside the class folders have no class.
+        let (inside, outside): (Vec<FoundFile>, Vec<FoundFile>) =
+            files.into_iter().partition(|f| f.class.is_some());
+        unlisted.extend(outside.into_iter().map(|f| Skipped {
+            path: f.rel,
+            reason: "outside the class subfolders (labels = subfolders)".into(),
+        }));
+        files = inside;
+        if files.is_empty() {
+            bail!(
+                "{}: labels = subfolders, but no image is in a subfolder",
+                root.display()
+            );
+        }
+    }
     Ok(Scan {
         root: root.to_path_buf(),
         files,
         labelled,
         unlisted,
     })
+}
+
+/// Whether a folder's class subfolders are ground-truth labels.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Labels {
+    /// Labelled when every image is in a subfolder, there are at least two, and they are not
+    /// named like dates (an album's `2023/`, `2024-07/` are not classes).
+    #[default]
+    Auto,
+    /// The first subfolder level is the class; images outside any subfolder are skipped.
+    Subfolders,
+    /// Never labelled, whatever the subfolders.
+    None,
+}
+
+impl Labels {
+    pub fn name(self) -> &'static str {
+        match self {
+            Labels::Auto => "auto",
+            Labels::Subfolders => "subfolders",
+            Labels::None => "none",
+        }
+    }
+}
+
+/// A folder name like a date or a year (`2023`, `2023-07`, `2023_07_14`, `1999 summer` is not).
+fn date_like(name: &str) -> bool {
+    let b = name.as_bytes();
+    b.len() >= 4
+        && (name.starts_with("19") || name.starts_with("20"))
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4..]
+            .iter()
+            .all(|c| c.is_ascii_digit() || matches!(c, b'-' | b'_' | b'.' | b' '))
+}
+
+/// An image by its extension, or, without a known one, by its first bytes (a README,
+/// COPYRIGHT, Thumbs.db or desktop.ini is not).
+fn looks_like_image(path: &Path) -> bool {
+    if image::ImageFormat::from_path(path).is_ok() {
+        return true;
+    }
+    let mut head = [0u8; 32];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .unwrap_or(0);
+    n > 0 && image::guess_format(&head[..n]).is_ok()
 }
 
 /// How to lay out a folder's images.
@@ -111,6 +214,8 @@ pub struct FolderLayout {
     pub width: usize,
     /// 1 or 3; `None` picks 3 when any image has colour, else 1.
     pub channels: Option<usize>,
+    /// Whether class subfolders are labels.
+    pub labels: Labels,
 }
 
 /// Files decoded per round: memory holds one round's images, whatever the folder's size.
@@ -202,7 +307,7 @@ pub fn decode_with(
         bail!(
             "no readable images in {}: all {} files were skipped{first}",
             scan.root.display(),
-            total
+            skipped.len()
         );
     }
     let channels = layout.channels.unwrap_or(if any_colour { 3 } else { 1 });
@@ -252,5 +357,17 @@ fn decode_one(path: &Path, len: u64) -> std::result::Result<image::DynamicImage,
     if reader.format().is_none() {
         return Err("not an image (unknown format)".into());
     }
-    reader.decode().map_err(|e| format!("cannot decode: {e}"))
+    let cannot = |e: image::ImageError| format!("cannot decode: {e}");
+    let mut decoder = reader.into_decoder().map_err(cannot)?;
+    // Phone photos are stored sideways with an EXIF tag saying how to turn them.
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    // The same memory limit as `ImageReader::decode` (a header claiming 100000×100000).
+    image::Limits::default()
+        .reserve(decoder.total_bytes())
+        .map_err(cannot)?;
+    let mut img = image::DynamicImage::from_decoder(decoder).map_err(cannot)?;
+    img.apply_orientation(orientation);
+    Ok(img)
 }

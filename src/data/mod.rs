@@ -66,6 +66,7 @@ pub fn load_entry(
                 height: entry.image_size.0,
                 width: entry.image_size.1,
                 channels: Some(entry.channels),
+                labels: folder::Labels::Auto,
             };
             load_folder(path, &entry.name, layout, opts, progress)?
         }
@@ -89,7 +90,7 @@ pub fn load_folder(
     progress: &Progress,
 ) -> Result<Dataset> {
     progress.report("scanning folder", 0, 0);
-    let scan = folder::scan(root)?;
+    let scan = folder::scan(root, layout.labels)?;
     let cached = opts
         .cache_dir
         .as_ref()

@@ -296,7 +296,7 @@ impl IcicleApp {
         self.panels.embedding.reset();
         self.selection = None;
         self.focus = None;
-        self.panels.gallery.show_cluster(0);
+        self.panels.gallery.reset();
         self.panels.export.result = None;
         self.worker.send(Command::Start(Box::new(Job {
             dataset: ds,

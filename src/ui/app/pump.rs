@@ -32,6 +32,7 @@ impl IcicleApp {
                             self.dataset = Some(ds.clone());
                             self.run_dataset = Some(ds);
                             self.panels.embedding.reset();
+                            self.panels.gallery.reset();
                             self.selection = None;
                         }
                         Err(e) => self.notice = Some(format!("cannot open the run: {e}")),

@@ -136,6 +136,23 @@ impl DatasetPanel {
                 .response
                 .labelled_by(l.id);
         });
+        ui.horizontal(|ui| {
+            use crate::data::folder::Labels;
+            let l = ui.label("labels from").on_hover_text(
+                "auto: class subfolders are labels when every image is in one, there are at \
+                 least two, and they are not named like dates · subfolders: always · none: never \
+                 (an album sorted by year or trip). Press Load again to apply.",
+            );
+            egui::ComboBox::from_id_salt("labels")
+                .selected_text(settings.data.labels.name())
+                .show_ui(ui, |ui| {
+                    for v in [Labels::Auto, Labels::Subfolders, Labels::None] {
+                        ui.selectable_value(&mut settings.data.labels, v, v.name());
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+        });
         let l = ui.label("A saved run:");
         ui.horizontal(|ui| {
             ui.add(

@@ -10,14 +10,15 @@ use crate::ui::view::View;
 
 /// Owns which cluster and which list of it are shown.
 pub struct GalleryPanel {
-    pub cluster: usize,
+    /// `None` until a cluster is picked: the gallery then opens on the largest one.
+    pub cluster: Option<usize>,
     pub kind: CaseKind,
 }
 
 impl Default for GalleryPanel {
     fn default() -> Self {
         Self {
-            cluster: 0,
+            cluster: None,
             kind: CaseKind::Success,
         }
     }
@@ -26,7 +27,12 @@ impl Default for GalleryPanel {
 impl GalleryPanel {
     /// Another view picked a cluster (a confusion cell, a point on the map).
     pub fn show_cluster(&mut self, cluster: usize) {
-        self.cluster = cluster;
+        self.cluster = Some(cluster);
+    }
+
+    /// A new run: open on its largest cluster again.
+    pub fn reset(&mut self) {
+        self.cluster = None;
     }
 
     pub fn ui(
@@ -57,10 +63,10 @@ impl GalleryPanel {
             }
         }
         let k = an.members.len();
-        self.cluster = self.cluster.min(k.saturating_sub(1));
+        let largest = (0..k).max_by_key(|&c| (an.members[c].len(), std::cmp::Reverse(c)));
+        let mut chosen = self.cluster.filter(|&c| c < k).or(largest).unwrap_or(0);
         let labelled = an.eval.is_some();
-        // Cluster list on the left.
-        let mut chosen = self.cluster;
+        let empty = an.members.iter().filter(|m| m.is_empty()).count();
         egui::Panel::left("gallery-clusters")
             .resizable(false)
             .exact_size(190.0)
@@ -84,15 +90,29 @@ impl GalleryPanel {
                             }
                             None => format!("cluster {c} · {size}"),
                         };
-                        let text = egui::RichText::new(text).color(palette::colour(c));
+                        let mut text = egui::RichText::new(text).color(palette::colour(c));
+                        if size == 0 {
+                            text = egui::RichText::new(format!("{c} · empty")).weak().italics();
+                        }
                         if ui.selectable_label(chosen == c, text).clicked() {
                             chosen = c;
                         }
                     }
                 });
             });
-        self.cluster = chosen;
+        if self.cluster.is_some() || chosen != largest.unwrap_or(0) {
+            self.cluster = Some(chosen);
+        }
         let c = chosen;
+        if empty > 0 {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                format!(
+                    "{empty} of the {k} clusters are empty: K may be larger than this data \
+                     supports. Try a smaller K, or \"Suggest K\" under Hyperparameters."
+                ),
+            );
+        }
         let items: Vec<usize> = if labelled {
             let cases = &an.cases[c];
             ui.horizontal(|ui| {

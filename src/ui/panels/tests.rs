@@ -140,3 +140,23 @@ fn a_selection_is_the_shells_the_gallery_only_asks_to_clear_it() {
     drop(h);
     assert_eq!(out, vec![Action::ClearSelection]);
 }
+
+#[test]
+fn the_gallery_opens_on_the_largest_cluster_and_marks_empty_ones() {
+    let mut f = fixture();
+    // Every 0 joins the 1s: cluster 0 is empty, cluster 1 the largest.
+    let clusters: Vec<i64> = f.session.clusters.iter().map(|&c| c.max(1)).collect();
+    f.session.analysis = Some(Analysis::new(&f.ds, 10, &clusters, &f.session.confidence));
+    f.session.clusters = clusters;
+    let mut gallery = super::gallery::GalleryPanel::default();
+    let (mut out, mut thumbs) = (vec![], Thumbs::default());
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(900.0, 700.0))
+        .build_ui(|ui| gallery.ui(ui, &f.view(), &mut thumbs, &mut out));
+    h.run();
+    h.get_by_label_contains("Cluster 1 is matched to class");
+    h.get_by_label_contains("1 of the 10 clusters are empty");
+    h.get_by_label("0 · empty");
+    drop(h);
+    assert_eq!(gallery.cluster, None, "still following the largest");
+}
