@@ -8,10 +8,13 @@ cd "$(dirname "$0")/.."
 TORCH_VERSION=2.11.0
 VENV=.venv
 
-# Debian packages: a C/C++ toolchain for tch's wrapper, Python's venv module, and the runtime
-# libraries of the desktop app (Mesa GL, X11) plus Xvfb for headless screenshots.
-APT_PKGS=(g++ python3-venv xvfb xauth libgl1 libglx-mesa0 libegl1 libegl-mesa0 libgl1-mesa-dri
-  libx11-xcb1 libxcursor1 libxi6 libxrandr2 libxkbcommon-x11-0 libfontconfig1)
+# Debian packages: a C/C++ toolchain for tch's wrapper, Python's venv module, the runtime
+# libraries of the desktop app (Mesa GL, X11) plus Xvfb for headless screenshots, and the image
+# decoders the Rust crates bind: libheif (HEIC/HEIF and AVIF, through libde265 and dav1d/aom)
+# and libturbojpeg (DCT-scaled JPEG decoding), found with pkg-config.
+APT_PKGS=(g++ pkg-config python3-venv xvfb xauth libgl1 libglx-mesa0 libegl1 libegl-mesa0
+  libgl1-mesa-dri libx11-xcb1 libxcursor1 libxi6 libxrandr2 libxkbcommon-x11-0 libfontconfig1
+  libheif-dev libturbojpeg0-dev)
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
   for p in "${APT_PKGS[@]}"; do

@@ -434,3 +434,74 @@ fn dated_folders_are_not_classes_unless_asked_and_the_switch_decides() {
             .any(|s| s.path == "stray.png" && s.reason.contains("outside"))
     );
 }
+
+/// iPhone HEIC and AVIF photos decode (libheif): the fixtures are a 64×48 image of four
+/// coloured quadrants (red, green / blue, white) made with libheif's heif-enc.
+#[test]
+fn heic_and_avif_photos_decode() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    for f in ["quadrants.heic", "quadrants.avif"] {
+        std::fs::copy(fixtures.join(f), dir.path().join(f)).unwrap();
+    }
+    // Renamed without its extension, a HEIC is still found by its first bytes.
+    std::fs::copy(fixtures.join("quadrants.heic"), dir.path().join("IMG_0001")).unwrap();
+    let d = load(dir.path(), layout(8, Some(3))).unwrap();
+    assert_eq!(d.len(), 3, "{:?}", d.skipped);
+    let colours = [[220, 30, 30], [30, 180, 30], [30, 30, 220], [240, 240, 240]];
+    for (i, item) in d.items.iter().enumerate() {
+        let px = d.image(i);
+        for (q, (x, y)) in [(2, 2), (6, 2), (2, 6), (6, 6)].into_iter().enumerate() {
+            let got: Vec<i32> = (0..3).map(|c| px[c * 64 + y * 8 + x] as i32).collect();
+            assert!(
+                got.iter().zip(colours[q]).all(|(g, w)| (g - w).abs() < 40),
+                "{item}: quadrant {q} is {got:?}, not {:?}",
+                colours[q]
+            );
+        }
+    }
+}
+
+/// A large JPEG is decoded at the smallest DCT scale that still covers the target (libjpeg-
+/// turbo), and the result matches a full decode followed by the same resize.
+#[test]
+fn large_jpegs_decode_scaled_to_the_same_pixels() {
+    use icicle_explorer::data::{convert, jpeg};
+    // 2048×1536: smooth gradients with a few hard edges, like a photo at this scale.
+    let img = image::RgbImage::from_fn(2048, 1536, |x, y| {
+        let edge = if (x / 256 + y / 256) % 2 == 0 { 40 } else { 0 };
+        Rgb([
+            (x / 9) as u8 / 2 + edge,
+            (y / 7) as u8 / 2 + edge,
+            ((x + y) / 15) as u8 / 2,
+        ])
+    });
+    let mut bytes = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 90)
+        .encode_image(&img)
+        .unwrap();
+    // Chosen: 1/8 of 2048×1536 is 256×192, the smallest scale still ≥ 64×64; none for 4096.
+    let small = jpeg::decode_scaled(&bytes, 64, 64)
+        .unwrap()
+        .expect("scaled");
+    assert_eq!((small.width(), small.height()), (256, 192));
+    let half = jpeg::decode_scaled(&bytes, 1000, 700)
+        .unwrap()
+        .expect("scaled");
+    assert_eq!((half.width(), half.height()), (1024, 768));
+    assert!(jpeg::decode_scaled(&bytes, 4096, 64).unwrap().is_none());
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("photo.jpg"), &bytes).unwrap();
+    let d = load(dir.path(), layout(64, Some(3))).unwrap();
+    let full = convert::to_chw(&image::load_from_memory(&bytes).unwrap(), 64, 64, 3);
+    let diffs: Vec<i32> = d
+        .image(0)
+        .iter()
+        .zip(&full)
+        .map(|(&a, &b)| (a as i32 - b as i32).abs())
+        .collect();
+    let mean = diffs.iter().sum::<i32>() as f64 / diffs.len() as f64;
+    let max = *diffs.iter().max().unwrap();
+    assert!(mean < 2.0 && max < 48, "mean {mean:.2}, max {max}");
+}

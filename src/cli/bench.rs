@@ -19,6 +19,8 @@ pub enum BenchCommand {
     /// The 70k sets end to end (time per stage, peak memory, ACC) and stage 2 alone on a
     /// synthetic graph of a million nodes.
     Scale(super::bench_scale::ScaleArgs),
+    /// A folder's decoding speed to the run's side, DCT-scaled JPEG decoding against full.
+    Decode(super::bench_decode::DecodeBench),
 }
 
 #[derive(Debug, Args)]
@@ -59,6 +61,7 @@ pub fn run(b: &BenchCommand) -> Result<()> {
         BenchCommand::Quality(a) => super::bench_train::quality(a),
         BenchCommand::Tsne(a) => tsne(a),
         BenchCommand::Scale(a) => super::bench_scale::scale(a),
+        BenchCommand::Decode(a) => super::bench_decode::decode(a),
     }
 }
 

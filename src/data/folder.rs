@@ -197,14 +197,14 @@ fn date_like(name: &str) -> bool {
 /// An image by its extension, or, without a known one, by its first bytes (a README,
 /// COPYRIGHT, Thumbs.db or desktop.ini is not).
 fn looks_like_image(path: &Path) -> bool {
-    if image::ImageFormat::from_path(path).is_ok() {
+    if image::ImageFormat::from_path(path).is_ok() || super::heif::extension(path) {
         return true;
     }
     let mut head = [0u8; 32];
     let n = std::fs::File::open(path)
         .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
         .unwrap_or(0);
-    n > 0 && image::guess_format(&head[..n]).is_ok()
+    n > 0 && (image::guess_format(&head[..n]).is_ok() || super::heif::sniff(&head[..n]))
 }
 
 /// How to lay out a folder's images.
@@ -272,7 +272,7 @@ pub fn decode_with(
         let results: Vec<std::result::Result<(Vec<u8>, bool), String>> = scan.files[start..end]
             .par_iter()
             .map(|f| {
-                let r = decode_one(&f.abs, f.len).map(|img| {
+                let r = decode_one(&f.abs, f.len, (w as u32, h as u32)).map(|img| {
                     (
                         convert::to_chw(&img, h, w, decode_channels),
                         img.color().has_color(),
@@ -346,20 +346,47 @@ pub fn decode_with(
     Ok((ds, collapse))
 }
 
-fn decode_one(path: &Path, len: u64) -> std::result::Result<image::DynamicImage, String> {
+/// One file as an upright image, decoded no larger than needed for `target` (w, h) where the
+/// format allows (JPEG: DCT scaling).
+fn decode_one(
+    path: &Path,
+    len: u64,
+    target: (u32, u32),
+) -> std::result::Result<image::DynamicImage, String> {
     if len == 0 {
         return Err("empty file (0 bytes)".into());
     }
-    let reader = image::ImageReader::open(path)
-        .map_err(|e| format!("cannot open: {e}"))?
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot open: {e}"))?;
+    if super::heif::sniff(&bytes) {
+        return super::heif::decode(&bytes);
+    }
+    let reader = image::ImageReader::new(std::io::Cursor::new(&bytes[..]))
         .with_guessed_format()
         .map_err(|e| format!("cannot read: {e}"))?;
-    if reader.format().is_none() {
-        return Err("not an image (unknown format)".into());
-    }
     let cannot = |e: image::ImageError| format!("cannot decode: {e}");
+    match reader.format() {
+        None => return Err("not an image (unknown format)".into()),
+        Some(image::ImageFormat::Jpeg) => {
+            // Phone photos are stored sideways with an EXIF tag saying how to turn them; a
+            // quarter turn swaps which side must reach the target's width.
+            let orientation =
+                image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(&bytes[..]))
+                    .and_then(|mut d| d.orientation())
+                    .unwrap_or(image::metadata::Orientation::NoTransforms);
+            use image::metadata::Orientation::*;
+            let (tw, th) = match orientation {
+                Rotate90 | Rotate270 | Rotate90FlipH | Rotate270FlipH => (target.1, target.0),
+                _ => target,
+            };
+            // A file libjpeg-turbo declines is decoded in full below (CMYK, oddities).
+            if let Ok(Some(mut img)) = super::jpeg::decode_scaled(&bytes, tw, th) {
+                img.apply_orientation(orientation);
+                return Ok(img);
+            }
+        }
+        Some(_) => {}
+    }
     let mut decoder = reader.into_decoder().map_err(cannot)?;
-    // Phone photos are stored sideways with an EXIF tag saying how to turn them.
     let orientation = decoder
         .orientation()
         .unwrap_or(image::metadata::Orientation::NoTransforms);

@@ -5,7 +5,9 @@ pub mod convert;
 mod dataset;
 pub mod embedded;
 pub mod folder;
+mod heif;
 pub mod idx;
+pub mod jpeg;
 pub mod pixels;
 pub mod registry;
 
