@@ -89,7 +89,8 @@ fn tsne(a: &TsneBench) -> Result<()> {
     Ok(())
 }
 
-fn proc_status_kb(field: &str) -> Option<u64> {
+/// A field of /proc/self/status in kB (VmRSS, VmHWM, RssAnon, …); `None` off Linux.
+pub(super) fn proc_status_kb(field: &str) -> Option<u64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
     s.lines()
         .find(|l| l.starts_with(field))?

@@ -21,20 +21,6 @@ pub struct DecodeBench {
     pub make: usize,
 }
 
-fn status_kb(field: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))?
-                .split_whitespace()
-                .nth(1)?
-                .parse()
-                .ok()
-        })
-        .unwrap_or(0.0)
-}
-
 /// 4032×3024 JPEGs at quality 90 in 10 class folders: a class colour and pattern over smooth
 /// gradients, with sensor-like noise so the files are the size of real phone photos (~3 MB).
 fn make(folder: &std::path::Path, count: usize) -> Result<()> {
@@ -96,7 +82,7 @@ pub fn decode(a: &DecodeBench) -> Result<()> {
             &Progress::none(),
         )?;
         let secs = t.elapsed().as_secs_f64();
-        let peak_mb = status_kb("VmHWM:") / 1024.0;
+        let peak_mb = super::bench::proc_status_kb("VmHWM:").unwrap_or(0) as f64 / 1024.0;
         let acc = match &ds.labels {
             Some(_) => {
                 let b = crate::baseline::run(

@@ -4,11 +4,9 @@
 use crate::config::{Config, Preset, apply_override};
 use crate::data::{self, LoadOptions, Progress, Registry};
 use crate::graph::{Adjacency, Knn};
-use crate::messages::{Command, Event, Job, Stage};
-use crate::priority::Priority;
+use crate::messages::{Event, Stage};
 use crate::runtime::device_name;
 use crate::train::{adam::Adam, stage2::Stage2, stage2_graphs::Stage2Graphs};
-use crate::worker::Worker;
 use anyhow::{Result, bail};
 use clap::Args;
 use std::path::PathBuf;
@@ -44,23 +42,9 @@ pub struct ScaleArgs {
     pub out: PathBuf,
 }
 
-fn status_kb(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))?
-                .split_whitespace()
-                .nth(1)?
-                .parse()
-                .ok()
-        })
-        .unwrap_or(0)
-}
-
 /// Peak resident memory since the last reset, in GB.
 fn peak_gb() -> f64 {
-    status_kb("VmHWM:") as f64 / 1024.0 / 1024.0
+    super::bench::proc_status_kb("VmHWM:").unwrap_or(0) as f64 / 1024.0 / 1024.0
 }
 
 /// Starts a new peak (Linux: the kernel's high-water mark drops to the current RSS).
@@ -114,7 +98,7 @@ fn folder(a: &ScaleArgs) -> Result<()> {
         })?;
     let made = t.elapsed().as_secs_f64();
     reset_peak();
-    let anon_before = status_kb("RssAnon:");
+    let anon_before = super::bench::proc_status_kb("RssAnon:").unwrap_or(0);
     let t = Instant::now();
     let layout = crate::data::FolderLayout {
         height: a.folder_side,
@@ -127,7 +111,7 @@ fn folder(a: &ScaleArgs) -> Result<()> {
     };
     let ds = data::load_folder(&root, "synthetic", layout, &opts, &Progress::none())?;
     let load = t.elapsed().as_secs_f64();
-    let anon_loaded = status_kb("RssAnon:");
+    let anon_loaded = super::bench::proc_status_kb("RssAnon:").unwrap_or(0);
     let t = Instant::now();
     let images = ds.to_u8_tensor(tch::Device::Cpu);
     // Every image read once, a batch at a time, as training reads them.
@@ -136,7 +120,7 @@ fn folder(a: &ScaleArgs) -> Result<()> {
         sum += b.to_kind(Kind::Float).mean(Kind::Float).double_value(&[]);
     }
     let read = t.elapsed().as_secs_f64();
-    let anon_read = status_kb("RssAnon:");
+    let anon_read = super::bench::proc_status_kb("RssAnon:").unwrap_or(0);
     let bytes = ds.pixels.len() as f64 / 1e9;
     println!(
         "
@@ -182,17 +166,7 @@ fn end_to_end(name: &str, a: &ScaleArgs) -> Result<String> {
     for s in &a.sets {
         cfg = apply_override(&cfg, s)?;
     }
-    // data.json lets the app and `icicle eval` reopen the run.
-    std::fs::create_dir_all(a.out.join(name))?;
-    crate::rundir::DataRecord::registry(Some(name.to_string())).write(&a.out.join(name))?;
-    let worker = Worker::spawn(Priority::Normal, || {});
-    worker.send(Command::Start(Box::new(Job {
-        dataset: ds.clone(),
-        config: cfg,
-        run_dir: a.out.join(name),
-        resume: false,
-        feature_cache: crate::data::cache::default_dir(),
-    })));
+    let worker = super::bench_train::start_run(name, &ds, cfg, &a.out)?;
     // Seconds in each stage, from the moment the worker says it entered it.
     let mut spent = [0.0f64; 4];
     let slot = |s: Stage| match s {

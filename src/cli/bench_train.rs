@@ -220,6 +220,28 @@ fn pretrained_kmeans(ds: &data::Dataset, k: usize) -> Result<(crate::metrics::Sc
     Ok((scores, started.elapsed().as_secs_f64()))
 }
 
+/// Trains registry dataset `name` into `out/name` on a worker, as the app does; data.json
+/// lets the app and `icicle eval` reopen the run. The caller reads the worker's events.
+pub(super) fn start_run(
+    name: &str,
+    ds: &Arc<data::Dataset>,
+    config: Config,
+    out: &std::path::Path,
+) -> Result<Worker> {
+    let run_dir = out.join(name);
+    std::fs::create_dir_all(&run_dir)?;
+    crate::rundir::DataRecord::registry(Some(name.to_string())).write(&run_dir)?;
+    let worker = Worker::spawn(Priority::Normal, || {});
+    worker.send(Command::Start(Box::new(Job {
+        dataset: ds.clone(),
+        config,
+        run_dir,
+        resume: false,
+        feature_cache: crate::data::cache::default_dir(),
+    })));
+    Ok(worker)
+}
+
 pub fn quality(a: &QualityArgs) -> Result<()> {
     let reg = Registry::discover(None)?;
     let mut rows = vec![];
@@ -255,18 +277,7 @@ pub fn quality(a: &QualityArgs) -> Result<()> {
         for s in &a.sets {
             cfg = apply_override(&cfg, s)?;
         }
-        // data.json lets the app and `icicle eval` reopen the run.
-        let record = crate::rundir::DataRecord::registry(Some(name.clone()));
-        std::fs::create_dir_all(a.out.join(name))?;
-        record.write(&a.out.join(name))?;
-        let worker = Worker::spawn(Priority::Normal, || {});
-        worker.send(Command::Start(Box::new(Job {
-            dataset: ds.clone(),
-            config: cfg,
-            run_dir: a.out.join(name),
-            resume: false,
-            feature_cache: crate::data::cache::default_dir(),
-        })));
+        let worker = start_run(name, &ds, cfg, &a.out)?;
         let mut device = String::new();
         let result = loop {
             match worker.events.recv()? {

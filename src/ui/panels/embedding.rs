@@ -378,24 +378,10 @@ impl EmbeddingPanel {
         }
         if let Some(i) = hovered {
             let tex = thumbs.get(ui.ctx(), ds, i);
-            let conf = view.session.confidence.get(i).copied().unwrap_or(0.0);
             let cluster = view.session.clusters.get(i).copied().unwrap_or(-1);
-            let label = ds
-                .labels
-                .as_ref()
-                .map(|l| ds.class_names[l[i] as usize].clone());
             r.clone().on_hover_ui_at_pointer(|ui| {
                 ui.add(egui::Image::new(&tex).fit_to_exact_size(egui::vec2(96.0, 96.0)));
-                ui.label(&ds.items[i]);
-                ui.label(format!("cluster {cluster} · confidence {conf:.3}"));
-                if let Some(l) = label {
-                    ui.label(format!("true class: {l}"));
-                }
-                ui.label(
-                    egui::RichText::new("click: show in the gallery")
-                        .small()
-                        .weak(),
-                );
+                super::describe_item(ui, view, ds, i, "click: show in the gallery");
             });
             if r.clicked() {
                 out.push(Action::Focus(i));

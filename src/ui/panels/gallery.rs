@@ -190,7 +190,6 @@ fn grid(
     let gap = 4.0;
     let per_row = (((ui.available_width() - 16.0) / (side + gap)).floor() as usize).max(1);
     let rows = items.len().div_ceil(per_row);
-    let labels = ds.labels.clone();
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
         .show_rows(ui, side + gap, rows, |ui, range| {
@@ -213,10 +212,6 @@ fn grid(
                             )
                         });
                         let pred = view.session.clusters.get(i).copied().unwrap_or(-1);
-                        let conf = view.session.confidence.get(i).copied().unwrap_or(0.0);
-                        let truth = labels
-                            .as_ref()
-                            .map(|l| ds.class_names[l[i] as usize].clone());
                         if cluster.is_some_and(|c| c as i64 != pred) {
                             // A false negative: mark the cluster it went to.
                             ui.painter().rect_stroke(
@@ -227,15 +222,12 @@ fn grid(
                             );
                         }
                         let r = r.on_hover_ui(|ui| {
-                            ui.label(&ds.items[i]);
-                            ui.label(format!("cluster {pred} · confidence {conf:.3}"));
-                            if let Some(t) = truth {
-                                ui.label(format!("true class: {t}"));
-                            }
-                            ui.label(
-                                egui::RichText::new("click: its neighbours on the graphs")
-                                    .small()
-                                    .weak(),
+                            super::describe_item(
+                                ui,
+                                view,
+                                ds,
+                                i,
+                                "click: its neighbours on the graphs",
                             );
                         });
                         if r.clicked() {

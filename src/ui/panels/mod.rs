@@ -34,6 +34,25 @@ pub struct Panels {
     pub export: export::ExportPanel,
 }
 
+/// What a view shows about image `i` on hover: its name, cluster and confidence, its class
+/// when known, and what a click does.
+pub fn describe_item(
+    ui: &mut egui::Ui,
+    view: &crate::ui::view::View,
+    ds: &crate::data::Dataset,
+    i: usize,
+    click: &str,
+) {
+    let cluster = view.session.clusters.get(i).copied().unwrap_or(-1);
+    let conf = view.session.confidence.get(i).copied().unwrap_or(0.0);
+    ui.label(&ds.items[i]);
+    ui.label(format!("cluster {cluster} · confidence {conf:.3}"));
+    if let Some(l) = &ds.labels {
+        ui.label(format!("true class: {}", ds.class_names[l[i] as usize]));
+    }
+    ui.label(egui::RichText::new(click).small().weak());
+}
+
 /// Shown by result views before a run has produced anything.
 pub fn nothing_yet(ui: &mut egui::Ui, what: &str) {
     ui.add_space(40.0);
