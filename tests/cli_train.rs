@@ -299,6 +299,12 @@ fn a_run_killed_at_random_moments_resumes_from_its_last_checkpoint() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
+        // Until the first checkpoint exists, wait for it (start-up time depends on the
+        // machine's load), then kill at the round's moment: during later writes.
+        let started = std::time::Instant::now();
+        while !ck1.is_file() && started.elapsed() < std::time::Duration::from_secs(120) {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
         std::thread::sleep(std::time::Duration::from_millis(ms));
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
