@@ -98,6 +98,10 @@ pub struct RunResult {
     pub wall_seconds: f64,
     /// Label-free scores of the final assignment.
     pub label_free: LabelFree,
+    /// Which candidate the run answered with and why (runs that ended before: none).
+    pub final_answer: Option<crate::train::answer::FinalAnswer>,
+    /// Every candidate's clusters, so a front end can switch (candidates.json).
+    pub candidates: Option<crate::train::answer::SavedCandidates>,
 }
 
 pub enum Event {

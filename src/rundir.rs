@@ -14,6 +14,9 @@ use std::path::{Path, PathBuf};
 pub struct DataRecord {
     pub dataset: Option<String>,
     pub folder: Option<PathBuf>,
+    /// Side folder images are decoded at; 0 = auto (`data::folder::auto_side`), written
+    /// "auto" in data.json.
+    #[serde(with = "side_serde")]
     pub size: u32,
     pub channels: String,
     /// Whether a folder's class subfolders are labels (runs saved before: auto).
@@ -38,7 +41,7 @@ impl DataRecord {
         Self {
             dataset: name,
             folder: None,
-            size: 32,
+            size: 0,
             channels: "auto".into(),
             labels: Default::default(),
         }
@@ -85,6 +88,45 @@ impl DataRecord {
     }
 }
 
+/// `size` in data.json: "auto" or a number of pixels (runs saved before: a number).
+mod side_serde {
+    use serde::Deserialize;
+
+    pub fn serialize<S: serde::Serializer>(v: &u32, s: S) -> Result<S::Ok, S::Error> {
+        match *v {
+            0 => s.serialize_str("auto"),
+            n => s.serialize_u32(n),
+        }
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Side {
+            Px(u32),
+            Word(String),
+        }
+        match Side::deserialize(d)? {
+            Side::Px(n) => Ok(n),
+            Side::Word(w) => super::parse_side(&w).map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// A folder side as people write it: "auto" (0) or 4 to 512 pixels.
+pub fn parse_side(text: &str) -> std::result::Result<u32, String> {
+    let t = text.trim();
+    if t.eq_ignore_ascii_case("auto") {
+        return Ok(0);
+    }
+    match t.parse::<u32>() {
+        Ok(n) if (4..=512).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "size = {t:?}: must be auto or a number of pixels from 4 to 512"
+        )),
+    }
+}
+
 /// A finished run, as saved.
 #[derive(Debug, Clone)]
 pub struct SavedRun {
@@ -103,6 +145,9 @@ pub struct SavedRun {
     pub graphs: Vec<(&'static str, GraphStats)>,
     /// graph_a.npy and graph_b.npy: the neighbour lists (absent in runs saved before them).
     pub neighbours: Option<(Knn, Knn)>,
+    /// Which candidate the run answered with, and every candidate (runs before: none).
+    pub answer: Option<crate::train::answer::FinalAnswer>,
+    pub candidates: Option<crate::train::answer::SavedCandidates>,
 }
 
 /// Writes graph_a.npy and graph_b.npy (N×k neighbour indices, nearest first).
@@ -175,7 +220,9 @@ impl SavedRun {
         let config = Config::from_toml(&text).with_context(|| cfg_path.display().to_string())?;
         let data = DataRecord::read(dir)?;
         let losses = read_losses(&dir.join("losses.csv"))?;
-        let (metrics, label_free) = read_history(&dir.join("metrics.json"))?;
+        let (metrics, label_free, answer) = read_history(&dir.join("metrics.json"))?;
+        // A candidates.json that does not fit the assignments is left out, not fatal.
+        let candidates = crate::train::answer::read_candidates(dir);
         let (clusters, confidence) = read_assignments(&dir.join("assignments.csv"))?;
         let npy = dir.join("features.npy");
         let features = if npy.is_file() {
@@ -205,6 +252,8 @@ impl SavedRun {
             features,
             graphs,
             neighbours,
+            answer,
+            candidates,
         })
     }
 }
@@ -244,10 +293,10 @@ impl Curves {
 pub fn read_curves(dir: &Path) -> Result<Curves> {
     let losses = read_losses(&dir.join("losses.csv"))?;
     let metrics_path = dir.join("metrics.json");
-    let (metrics, label_free) = if metrics_path.is_file() {
+    let (metrics, label_free, _) = if metrics_path.is_file() {
         read_history(&metrics_path)?
     } else {
-        (vec![], vec![])
+        (vec![], vec![], None)
     };
     let stage1_steps = losses
         .iter()
@@ -327,6 +376,9 @@ struct Report {
     /// Absent in runs saved before label-free scores existed.
     #[serde(default)]
     label_free_history: Vec<LabelFreeRow>,
+    /// Absent in runs saved before the label-free final answer.
+    #[serde(default)]
+    final_answer: Option<crate::train::answer::FinalAnswer>,
 }
 
 #[derive(Deserialize)]
@@ -337,7 +389,13 @@ struct LabelFreeRow {
     scores: LabelFree,
 }
 
-fn read_history(path: &Path) -> Result<(Vec<MetricsPoint>, Vec<LabelFreePoint>)> {
+type History = (
+    Vec<MetricsPoint>,
+    Vec<LabelFreePoint>,
+    Option<crate::train::answer::FinalAnswer>,
+);
+
+fn read_history(path: &Path) -> Result<History> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let r: Report = serde_json::from_slice(&bytes).with_context(|| path.display().to_string())?;
     let label_free = r
@@ -367,7 +425,7 @@ fn read_history(path: &Path) -> Result<(Vec<MetricsPoint>, Vec<LabelFreePoint>)>
             })
         })
         .collect();
-    Ok((metrics, label_free))
+    Ok((metrics, label_free, r.final_answer))
 }
 
 fn read_assignments(path: &Path) -> Result<(Vec<i64>, Vec<f32>)> {

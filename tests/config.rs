@@ -137,9 +137,13 @@ fn default_preset_fits_its_epochs_to_the_dataset() {
         items,
         side,
         channels,
+        prefer_pretrained: None,
     };
     let mut d = Config::preset(Preset::Default, 10);
-    let why = fit_to_data(&mut d, shape(1797, 8, 1), false);
+    let why: Vec<String> = fit_to_data(&mut d, shape(1797, 8, 1), false)
+        .into_iter()
+        .map(|c| c.text)
+        .collect();
     assert_eq!(d.epochs, DEFAULT_STAGE1_STEPS.div_ceil(1797 / 64));
     assert!(why.iter().any(|w| w.contains("gray images")), "{why:?}");
     assert_eq!(
@@ -157,7 +161,10 @@ fn default_preset_fits_its_epochs_to_the_dataset() {
         (BackboneKind::Resnet34, 224),
         "GPU: the paper's backbone"
     );
-    let why = fit_to_data(&mut d, shape(1906, 64, 3), false);
+    let why: Vec<String> = fit_to_data(&mut d, shape(1906, 64, 3), false)
+        .into_iter()
+        .map(|c| c.text)
+        .collect();
     assert_eq!(
         (d.backbone, d.backbone_tap, d.input_size),
         (BackboneKind::EfficientnetLite0, 0, 128),
@@ -180,4 +187,64 @@ fn default_preset_fits_its_epochs_to_the_dataset() {
         Config::preset(Preset::Reference, 10),
         "other presets untouched"
     );
+}
+
+#[test]
+fn the_default_routes_photos_and_probed_gray_sets_to_the_frozen_backbone() {
+    use icicle_explorer::config::{BackboneKind, DataShape, fit_to_data};
+    let shape = |side, channels, prefer_pretrained| DataShape {
+        items: 2000,
+        side,
+        channels,
+        prefer_pretrained,
+    };
+    let mut d = Config::preset(Preset::Default, 10);
+    // Gray photos above 64 px: the frozen path at its side, not a CNN at 128.
+    fit_to_data(&mut d, shape(128, 1, None), false);
+    assert_eq!(
+        (d.backbone, d.input_size),
+        (BackboneKind::EfficientnetLite0, 128)
+    );
+    // Small gray images: the probe decides.
+    fit_to_data(&mut d, shape(28, 1, Some(true)), false);
+    assert_eq!(
+        (d.backbone, d.input_size),
+        (BackboneKind::EfficientnetLite0, 64)
+    );
+    assert_eq!(d.neighbor_k, 0);
+    fit_to_data(&mut d, shape(28, 1, Some(false)), false);
+    assert_eq!((d.backbone, d.neighbor_k), (BackboneKind::Small, 10));
+    assert_eq!(
+        d.final_answer,
+        icicle_explorer::config::FinalAnswer::Auto,
+        "the default answers with the label-free choice"
+    );
+}
+
+#[test]
+fn printed_choices_are_what_runs_overrides_included() {
+    use icicle_explorer::config::{DataShape, fitted};
+    let shape = DataShape {
+        items: 1797,
+        side: 8,
+        channels: 1,
+        prefer_pretrained: None,
+    };
+    let sets = vec!["epochs=150".to_string()];
+    let (cfg, lines) = fitted(Preset::Default, 10, shape, false, &sets).unwrap();
+    assert_eq!(cfg.epochs, 150);
+    let epochs: Vec<&String> = lines.iter().filter(|l| l.contains("epochs")).collect();
+    assert!(
+        epochs
+            .iter()
+            .all(|l| !l.starts_with("default:") || !l.contains("stage-1 epochs")),
+        "the default's epoch count is not printed as what runs: {lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("replaced by --set epochs=150")),
+        "{lines:?}"
+    );
+    assert!(lines.iter().any(|l| l == "set: epochs=150"), "{lines:?}");
 }

@@ -505,3 +505,49 @@ fn large_jpegs_decode_scaled_to_the_same_pixels() {
     let max = *diffs.iter().max().unwrap();
     assert!(mean < 2.0 && max < 48, "mean {mean:.2}, max {max}");
 }
+
+#[test]
+fn auto_side_keeps_small_images_and_decodes_photos_at_the_backbone_side() {
+    use icicle_explorer::data::folder::AUTO;
+    use icicle_explorer::rundir::DataRecord;
+    // A folder of 8×8 gray images (digits) loads at 8, not blown up to 32.
+    let small = tempfile::tempdir().unwrap();
+    for c in ["0", "1"] {
+        std::fs::create_dir_all(small.path().join(c)).unwrap();
+        for i in 0..3 {
+            DynamicImage::ImageLuma8(ImageBuffer::from_pixel(8, 8, Luma([40 * i as u8])))
+                .save(small.path().join(format!("{c}/{i}.png")))
+                .unwrap();
+        }
+    }
+    let d = load(small.path(), layout(AUTO, None)).unwrap();
+    assert_eq!((d.height, d.width, d.channels), (8, 8, 1));
+    // 1,000-px colour photos load at the pretrained backbone's side, straight from the file.
+    let photos = tempfile::tempdir().unwrap();
+    for (i, px) in [[200u8, 30, 30], [30, 200, 30]].into_iter().enumerate() {
+        DynamicImage::ImageRgb8(ImageBuffer::from_pixel(1000, 750, Rgb(px)))
+            .save(photos.path().join(format!("p{i}.jpg")))
+            .unwrap();
+    }
+    let side = icicle_explorer::config::frozen_side(tch::Cuda::is_available());
+    let p = load(photos.path(), layout(AUTO, None)).unwrap();
+    assert_eq!((p.height, p.width, p.channels), (side, side, 3));
+    // The same through a run's data record ("auto" in data.json), and a number still wins.
+    let mut rec = DataRecord::registry(None);
+    rec.folder = Some(photos.path().to_path_buf());
+    assert_eq!(rec.size, 0, "auto is the default");
+    let json = serde_json::to_string(&rec).unwrap();
+    assert!(json.contains("\"size\":\"auto\""), "{json}");
+    let back: DataRecord = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, rec);
+    let reg = icicle_explorer::data::Registry::builtin().unwrap();
+    let opts = LoadOptions::default();
+    assert_eq!(
+        rec.load(&reg, &opts, &Progress::none()).unwrap().height,
+        side
+    );
+    rec.size = 48;
+    assert_eq!(rec.load(&reg, &opts, &Progress::none()).unwrap().height, 48);
+    let bad = serde_json::from_str::<DataRecord>(&json.replace("\"auto\"", "\"big\""));
+    assert!(format!("{}", bad.unwrap_err()).contains("size"));
+}

@@ -109,7 +109,7 @@ fn kl_a_and_expected(lambda: f64) -> (f64, f64) {
     tch::manual_seed(7);
     let x = tch::Tensor::randn([32, 16], (tch::Kind::Float, Device::Cpu));
     let s2 = Stage2::new(&cfg, 32, 16, Device::Cpu);
-    s2.init_centres(&x, &cfg, &g).unwrap();
+    s2.init_centres(&x, &cfg, &g, None).unwrap();
     let adj = g.to_sparse(Device::Cpu);
     let (_, terms, heads) = tch::no_grad(|| s2.forward(&x, &adj, &adj, &cfg));
     let p = losses::target_distribution(&heads.log_q.exp());
@@ -158,7 +158,7 @@ fn the_starting_partition_is_saved_with_the_stage_two_model() {
     };
     let s2 = Stage2::new(&cfg, 32, 16, Device::Cpu);
     let x = tch::Tensor::randn([32, 16], (tch::Kind::Float, Device::Cpu));
-    s2.init_centres(&x, &cfg, &cliques(4, 8)).unwrap();
+    s2.init_centres(&x, &cfg, &cliques(4, 8), None).unwrap();
     let vars = s2.vs.variables();
     let anchor = vars.get("anchor").expect("anchor is a variable");
     assert!(!anchor.requires_grad());

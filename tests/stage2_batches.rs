@@ -101,7 +101,7 @@ fn setup(batch: usize) -> (Config, Tensor, Knn, Knn, Stage2) {
     tch::manual_seed(5);
     let s2 = Stage2::new(&cfg, 120, 8, Device::Cpu);
     let adj_b = Adjacency::from_knn(&kb, cfg.normalization);
-    s2.init_centres(&x, &cfg, &adj_b).unwrap();
+    s2.init_centres(&x, &cfg, &adj_b, None).unwrap();
     (cfg, x, ka, kb, s2)
 }
 

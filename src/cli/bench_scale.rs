@@ -159,12 +159,15 @@ fn end_to_end(name: &str, a: &ScaleArgs) -> Result<String> {
         &Progress::none(),
     )?);
     let load = started.elapsed().as_secs_f64();
-    let mut cfg = Config::preset(Preset::Default, ds.num_classes().max(2));
-    for why in crate::config::fit_to_data(&mut cfg, ds.shape(), tch::Cuda::is_available()) {
-        println!("  default: {why}");
-    }
-    for s in &a.sets {
-        cfg = apply_override(&cfg, s)?;
+    let (cfg, lines) = crate::config::fitted(
+        Preset::Default,
+        ds.num_classes().max(2),
+        ds.shape(),
+        tch::Cuda::is_available(),
+        &a.sets,
+    )?;
+    for line in lines {
+        println!("  {line}");
     }
     let worker = super::bench_train::start_run(name, &ds, cfg, &a.out)?;
     // Seconds in each stage, from the moment the worker says it entered it.
@@ -284,7 +287,7 @@ fn synthetic_stage2(a: &ScaleArgs) -> Result<()> {
     let t = Instant::now();
     tch::manual_seed(1);
     let s2 = Stage2::new(&cfg, n, dim, device);
-    let note = s2.init_centres(&x, &cfg, &adj_b)?;
+    let note = s2.init_centres(&x, &cfg, &adj_b, None)?;
     println!("  {note}");
     let centres = t.elapsed().as_secs_f64();
     let mut opt = Adam::new(&s2.vs, cfg.stage2_lr);

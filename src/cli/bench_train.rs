@@ -42,6 +42,10 @@ pub struct QualityArgs {
     pub sets: Vec<String>,
     #[arg(long, default_value = "runs/bench-quality")]
     pub out: PathBuf,
+    /// Seeds to train each dataset with (one run each; runs go to OUT/NAME-sSEED beyond the
+    /// first).
+    #[arg(long, value_delimiter = ',', default_value = "42")]
+    pub seeds: Vec<u64>,
 }
 
 /// The frozen encoder's throughput: batches of augmented views at the configured side, as
@@ -245,6 +249,7 @@ pub(super) fn start_run(
 pub fn quality(a: &QualityArgs) -> Result<()> {
     let reg = Registry::discover(None)?;
     let mut rows = vec![];
+    let mut answers = vec![];
     for name in &a.datasets {
         let entry = reg.get(name)?;
         if let Err(why) = entry.availability() {
@@ -270,46 +275,116 @@ pub fn quality(a: &QualityArgs) -> Result<()> {
             .map(|e| e.scores)
             .expect("labelled");
         let pre = pretrained_kmeans(&ds, k)?;
-        let mut cfg = Config::preset(Preset::Default, k);
-        for why in crate::config::fit_to_data(&mut cfg, ds.shape(), tch::Cuda::is_available()) {
-            println!("  default: {why}");
-        }
-        for s in &a.sets {
-            cfg = apply_override(&cfg, s)?;
-        }
-        let worker = start_run(name, &ds, cfg, &a.out)?;
-        let mut device = String::new();
-        let result = loop {
-            match worker.events.recv()? {
-                Event::Started { device: d, .. } => device = d,
-                Event::Finished(r) => break r,
-                Event::Failed(e) => bail!("{name}: {e}"),
-                Event::Cancelled { .. } => bail!("{name}: cancelled"),
-                _ => {}
+        for (i, &seed) in a.seeds.iter().enumerate() {
+            let run_name = if i == 0 {
+                name.clone()
+            } else {
+                format!("{name}-s{seed}")
+            };
+            let mut sets = vec![format!("seed={seed}")];
+            sets.extend(a.sets.iter().cloned());
+            let cuda = tch::Cuda::is_available();
+            let (shape, probe) = crate::train::probe::shape_for(
+                &ds,
+                Preset::Default,
+                k,
+                seed,
+                tch::Device::cuda_if_available(),
+            )?;
+            if let Some(line) = probe {
+                println!("  {name} seed {seed}: {line}");
             }
-        };
-        let s = result.scores.expect("labelled");
-        let row = format!(
-            "| {name} | {} | {:.3} / {:.3} / {:.3} | {:.0} s | {:.3} / {:.3} / {:.3} | {:.3} / {:.3} / {:.3} ({:.0} s) | {device} |",
-            ds.len(),
-            s.acc,
-            s.nmi,
-            s.ari,
-            result.wall_seconds,
-            bs.acc,
-            bs.nmi,
-            bs.ari,
-            pre.0.acc,
-            pre.0.nmi,
-            pre.0.ari,
-            pre.1
-        );
-        println!("{row}");
-        rows.push(row);
+            let (cfg, lines) = crate::config::fitted(Preset::Default, k, shape, cuda, &sets)?;
+            for line in lines {
+                println!("  {line}");
+            }
+            let route = cfg.backbone.name();
+            let worker = start_run(&run_name, &ds, cfg, &a.out)?;
+            let mut device = String::new();
+            let result = loop {
+                match worker.events.recv()? {
+                    Event::Started { device: d, .. } => device = d,
+                    Event::Finished(r) => break r,
+                    Event::Failed(e) => bail!("{name}: {e}"),
+                    Event::Cancelled { .. } => bail!("{name}: cancelled"),
+                    _ => {}
+                }
+            };
+            let s = result.scores.expect("labelled");
+            let fa = result.final_answer.clone();
+            let km_own = fa
+                .as_ref()
+                .and_then(|f| f.candidates.iter().find(|c| c.name == "kmeans"))
+                .and_then(|c| c.scores)
+                .map_or(f64::NAN, |s| s.acc);
+            let chosen = fa.as_ref().map_or("-".to_string(), |f| f.chosen.clone());
+            let row = format!(
+                "| {name} | {seed} | {} | {route} | {chosen} | {:.3} / {:.3} / {:.3} | {:.0} s | {km_own:.3} | {:.3} / {:.3} / {:.3} | {:.3} / {:.3} / {:.3} ({:.0} s) | {device} |",
+                ds.len(),
+                s.acc,
+                s.nmi,
+                s.ari,
+                result.wall_seconds,
+                bs.acc,
+                bs.nmi,
+                bs.ari,
+                pre.0.acc,
+                pre.0.nmi,
+                pre.0.ari,
+                pre.1
+            );
+            println!("{row}");
+            rows.push(row);
+            if let Some(f) = fa {
+                answers.push((format!("{name} s{seed}"), f));
+            }
+        }
     }
     println!(
-        "\n| dataset | N | IcicleGCN ACC / NMI / ARI | time | K-means on pixels ACC / NMI / ARI | K-means on pretrained features ACC / NMI / ARI (time) | device |\n|---|---|---|---|---|---|---|\n{}",
+        "\n| dataset | seed | N | route | answer | IcicleGCN ACC / NMI / ARI | time | K-means on its own features (ACC) | K-means on pixels ACC / NMI / ARI | K-means on pretrained features ACC / NMI / ARI (time) | device |\n|---|---|---|---|---|---|---|---|---|---|---|\n{}",
         rows.join("\n")
     );
+    println!("{}", answer_table(&answers));
     Ok(())
+}
+
+/// Every candidate's ACC and modularity per run, and how the label-free rule did: whether it
+/// picked the labelled best, and how much ACC it gave up when it did not.
+fn answer_table(answers: &[(String, crate::train::answer::FinalAnswer)]) -> String {
+    let mut out = String::from(
+        "\n| run | candidates: ACC (modularity b) | rule picks | labelled best | ACC lost |\n|---|---|---|---|---|\n",
+    );
+    let (mut hits, mut lost_sum) = (0, 0.0);
+    for (run, f) in answers {
+        let acc = |j: &crate::train::answer::Judged| j.scores.map_or(f64::NAN, |s| s.acc);
+        let best = f
+            .candidates
+            .iter()
+            .max_by(|a, b| acc(a).total_cmp(&acc(b)))
+            .expect("candidates");
+        let chosen = f
+            .candidates
+            .iter()
+            .find(|c| c.name == f.chosen)
+            .expect("chosen is a candidate");
+        let lost = acc(best) - acc(chosen);
+        hits += usize::from(lost <= 1e-9);
+        lost_sum += lost;
+        out.push_str(&format!(
+            "| {run} | {} | {} | {} | {lost:.3} |\n",
+            f.candidates
+                .iter()
+                .map(|c| format!("{} {:.3} ({:.3})", c.name, acc(c), c.modularity_b))
+                .collect::<Vec<_>>()
+                .join(", "),
+            f.chosen,
+            best.name
+        ));
+    }
+    out.push_str(&format!(
+        "\nThe rule picked the labelled best in {hits} of {} runs; mean ACC lost {:.3}.\n",
+        answers.len(),
+        lost_sum / answers.len().max(1) as f64
+    ));
+    out
 }

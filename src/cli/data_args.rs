@@ -16,8 +16,10 @@ pub struct DataArgs {
     /// Any folder of images; class subfolders give ground-truth labels.
     #[arg(long)]
     pub folder: Option<PathBuf>,
-    /// Image side (pixels) that --folder images are resized to.
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(4..=512))]
+    /// Side (pixels) --folder images are decoded at: auto (images of 64 px or less keep their
+    /// side, larger ones go straight to the pretrained backbone's side: 128 on a CPU, 224 on a
+    /// GPU), or 4 to 512.
+    #[arg(long, default_value = "auto", value_parser = crate::rundir::parse_side)]
     pub size: u32,
     /// Channels for --folder images: auto (colour if any image has colour), 1 or 3.
     #[arg(long, default_value = "auto", value_parser = ["auto", "1", "3"])]

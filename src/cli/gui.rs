@@ -14,8 +14,8 @@ pub struct GuiArgs {
     /// Load this folder of images instead of the remembered data.
     #[arg(long)]
     pub folder: Option<PathBuf>,
-    /// Side that --folder images are resized to.
-    #[arg(long, default_value_t = 32)]
+    /// Side --folder images are decoded at: auto (as `icicle train --size`) or 4 to 512.
+    #[arg(long, default_value = "auto", value_parser = crate::rundir::parse_side)]
     pub size: u32,
     /// Reopen a run directory.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["dataset", "folder"])]

@@ -29,17 +29,23 @@ pub struct RunSettings {
 }
 
 impl RunSettings {
-    /// The preset for `ds`, as the default adapts it (each choice printed).
+    /// The preset for `ds`, as the default adapts it, with `--set` on top; prints what runs
+    /// and why (the route probe first, for small gray images).
     pub fn fresh_config(&self, ds: &crate::data::Dataset) -> Result<Config> {
         let k = data_args::clusters_or_classes(self.clusters, ds)?;
-        let mut cfg = Config::preset(self.preset, k);
-        let cuda = self
-            .device
-            .unwrap_or_default()
-            .resolve()
-            .is_ok_and(|d| d.is_cuda());
-        for why in crate::config::fit_to_data(&mut cfg, ds.shape(), cuda) {
-            println!("default: {why}");
+        let device = self.device.unwrap_or_default().resolve()?;
+        // The probe samples with the run's seed (`--set seed=` included).
+        let seed = crate::config::fitted(self.preset, k, ds.shape(), false, &self.sets)?
+            .0
+            .seed;
+        let (shape, probe) = crate::train::probe::shape_for(ds, self.preset, k, seed, device)?;
+        if let Some(line) = probe {
+            println!("default: {line}");
+        }
+        let (cfg, lines) =
+            crate::config::fitted(self.preset, k, shape, device.is_cuda(), &self.sets)?;
+        for line in lines {
+            println!("{line}");
         }
         Ok(cfg)
     }
@@ -277,6 +283,9 @@ pub fn run(a: &TrainArgs) -> Result<()> {
                         s.acc, s.nmi, s.ari, r.wall_seconds
                     ),
                     None => println!("final: clustered without labels ({:.1} s)", r.wall_seconds),
+                }
+                if let Some(f) = &r.final_answer {
+                    println!("answer: {} ({}: {})", f.chosen, f.rule, f.why);
                 }
                 println!("label-free: {}", r.label_free.line());
                 println!("results in {}", r.run_dir.display());

@@ -6,7 +6,9 @@ mod presets;
 mod validate;
 
 pub use overrides::apply_override;
-pub use presets::{DEFAULT_STAGE1_STEPS, DataShape, fit_to_data};
+pub use presets::{
+    Choice, DEFAULT_STAGE1_STEPS, DataShape, choice_lines, fit_to_data, frozen_side,
+};
 
 use crate::graph::Normalization;
 use crate::runtime::DeviceChoice;
@@ -86,6 +88,31 @@ pub enum CentreInit {
     /// The spectral partition of the k_b graph (its clusters' mean embedding).
     Spectral,
     /// Whichever of the two has the higher modularity on the k_b graph (label-free).
+    Auto,
+}
+
+/// What gives stage 2 its starting partition on the frozen-feature path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FrozenHead {
+    /// The paper's JC-SLIM head trained in stage 1 (K-means / spectral on its embedding).
+    #[default]
+    Jcslim,
+    /// A clustering head made for frozen features (`train::scan`): SCAN's neighbour
+    /// consistency over the features' k-NN graph with an entropy term, then self-labelling
+    /// on the confident images across the cached views.
+    Scan,
+}
+
+/// How the run's final clustering is picked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FinalAnswer {
+    /// The configured `head`, as the paper and the reference code report.
+    #[default]
+    Head,
+    /// Among the stage-1 head, the SCAN head, Q, the streams and K-means on the stage-2
+    /// input features, the one a label-free rule scores best (`train::answer`).
     Auto,
 }
 
@@ -216,6 +243,26 @@ pub struct Config {
     /// K-means (0 = the paper's P alone).
     #[serde(default)]
     pub partition_targets: f64,
+    /// Frozen path: which head gives stage 2's starting partition.
+    #[serde(default)]
+    pub frozen_head: FrozenHead,
+    /// SCAN head: neighbours per image in the features' k-NN graph (SCAN: 20).
+    #[serde(default = "default_scan_neighbors")]
+    pub scan_neighbors: usize,
+    /// SCAN head: weight of the entropy of the mean assignment (SCAN: 5).
+    #[serde(default = "default_scan_entropy")]
+    pub scan_entropy: f64,
+    /// SCAN head: optimizer steps of neighbour consistency, then of self-labelling.
+    #[serde(default = "default_scan_steps")]
+    pub scan_steps: usize,
+    #[serde(default = "default_scan_steps")]
+    pub selflabel_steps: usize,
+    /// Self-labelling keeps images whose test-view probability is above this (SCAN: 0.99).
+    #[serde(default = "default_selflabel_threshold")]
+    pub selflabel_threshold: f64,
+    /// How the final clustering is picked: the configured head, or auto (label-free).
+    #[serde(default)]
+    pub final_answer: FinalAnswer,
     /// Stage 2 runs on the whole graph up to this many images; above, on mini-batches of
     /// nodes with the subgraph between them (Cluster-GCN), so time and memory per iteration
     /// stay bounded however large the folder is.
@@ -251,6 +298,22 @@ pub struct Config {
     pub eval_every: usize,
 }
 
+fn default_scan_neighbors() -> usize {
+    20
+}
+
+fn default_scan_entropy() -> f64 {
+    5.0
+}
+
+fn default_scan_steps() -> usize {
+    1000
+}
+
+fn default_selflabel_threshold() -> f64 {
+    0.99
+}
+
 fn default_full_graph_up_to() -> usize {
     20_000
 }
@@ -274,6 +337,23 @@ fn default_finetune_lr() -> f64 {
 /// Fine-tuning reaches back at most to block 13: blocks 13–16 and the head work at 1/32 of
 /// the side, so their cached input stays small (192 × 4 × 4 floats per view at side 128).
 pub const MAX_FINETUNE_BLOCKS: usize = 4;
+
+/// The preset adapted to the data (`fit_to_data`) with `sets` on top, and the lines that say
+/// what runs and why (overrides included).
+pub fn fitted(
+    preset: Preset,
+    clusters: usize,
+    shape: DataShape,
+    cuda: bool,
+    sets: &[String],
+) -> anyhow::Result<(Config, Vec<String>)> {
+    let mut cfg = Config::preset(preset, clusters);
+    let choices = fit_to_data(&mut cfg, shape, cuda);
+    for s in sets {
+        cfg = apply_override(&cfg, s)?;
+    }
+    Ok((cfg, choice_lines(&choices, sets)))
+}
 
 impl Config {
     pub fn preset(preset: Preset, clusters: usize) -> Self {

@@ -53,6 +53,13 @@ pub fn build(preset: Preset, clusters: usize) -> Config {
         kmeans_restarts: 20,
         centre_init: CentreInit::Kmeans,
         partition_targets: 0.0,
+        frozen_head: FrozenHead::Jcslim,
+        scan_neighbors: 20,
+        scan_entropy: 5.0,
+        scan_steps: 1000,
+        selflabel_steps: 1000,
+        selflabel_threshold: 0.99,
+        final_answer: FinalAnswer::Head,
         no_instance_loss: false,
         no_cluster_loss: false,
         no_gcn: false,
@@ -115,6 +122,8 @@ pub fn build(preset: Preset, clusters: usize) -> Config {
             // AE's K-dim softmax cannot separate what the AE has merged.
             centre_init: CentreInit::Auto,
             partition_targets: 0.5,
+            frozen_head: FrozenHead::Scan,
+            final_answer: FinalAnswer::Auto,
             checkpoint_every: 50,
             ..reference
         },
@@ -125,6 +134,13 @@ pub fn build(preset: Preset, clusters: usize) -> Config {
 /// digits (1,797 images, batch 64) 100 epochs, where the measured ACC passed K-means.
 pub const DEFAULT_STAGE1_STEPS: usize = 2800;
 
+/// The side the frozen pretrained backbone sees: 128 on a CPU (3.5× cheaper than 224 and as
+/// good on the measured sets), ImageNet's 224 on a GPU. Folders of larger images are decoded
+/// straight to it (`data::folder::auto_side`).
+pub fn frozen_side(cuda: bool) -> usize {
+    if cuda { 224 } else { 128 }
+}
+
 /// The shape of the data the default preset adapts to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DataShape {
@@ -133,79 +149,173 @@ pub struct DataShape {
     pub side: usize,
     /// 1 (gray) or 3 (colour).
     pub channels: usize,
+    /// For small gray images: whether the label-free route probe (`train::probe`) found
+    /// pretrained features clustering them better than pixels; `None` when not probed.
+    pub prefer_pretrained: Option<bool>,
+}
+
+/// One choice the default made for the data: the settings it sets and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Choice {
+    pub keys: &'static [&'static str],
+    pub text: String,
+}
+
+impl Choice {
+    fn new(keys: &'static [&'static str], text: impl Into<String>) -> Self {
+        Self {
+            keys,
+            text: text.into(),
+        }
+    }
+}
+
+/// The default's choices as they run: a choice whose setting `--set` (or the app) changed
+/// says so, and every override is listed, so what is printed is what runs.
+pub fn choice_lines(choices: &[Choice], sets: &[String]) -> Vec<String> {
+    let key_of = |s: &String| s.split('=').next().unwrap_or("").trim().to_string();
+    let mut lines: Vec<String> = choices
+        .iter()
+        .map(|c| {
+            let over: Vec<&String> = sets
+                .iter()
+                .filter(|s| c.keys.contains(&key_of(s).as_str()))
+                .collect();
+            if over.is_empty() {
+                format!("default: {}", c.text)
+            } else {
+                let over: Vec<&str> = over.iter().map(|s| s.as_str()).collect();
+                format!(
+                    "default (replaced by --set {}): {}",
+                    over.join(", --set "),
+                    c.text
+                )
+            }
+        })
+        .collect();
+    for s in sets {
+        lines.push(format!("set: {s}"));
+    }
+    lines
 }
 
 /// Adapts the default preset to a dataset by the rule measured in docs/BENCHMARKS.md
-/// ("How the default chooses"), and says why, one line per choice. Other presets are left
+/// ("How the default chooses"), and says why, one choice per setting. Other presets are left
 /// as they are. Every choice stays overridable (`--set`, the app's controls).
 ///
-/// - Colour images: the frozen ImageNet EfficientNet-Lite0 (its features separate
-///   categories of colour images better than pixels or a CNN trained here for minutes), head
-///   features, side 128 on a CPU (224 on a GPU), 8 cached views, final clusters from Q.
-/// - Gray images: ImageNet features are worse than pixels on digits (issue 9's table), so
-///   the small CNN is trained from scratch at the native side, with stage-1 positives from
-///   the 10 nearest neighbours in pixels (digits: stage-1 ACC 0.847 → 0.935), final clusters
-///   from GCN stream a.
+/// - Colour images, and any images above 64 px (photos): the frozen ImageNet
+///   EfficientNet-Lite0, head features at `frozen_side`, 8 cached views.
+/// - Small gray images: the route the label-free probe prefers (`prefer_pretrained`): the
+///   frozen backbone at side 64 (224 on a GPU), or the small CNN trained from scratch at the
+///   native side with stage-1 positives from the 10 nearest neighbours in pixels.
 /// - 200 stage-2 iterations up to 5,000 images (the streams need ~150 to pass Q), 100 above.
 /// - The stage-1 epochs give about `DEFAULT_STAGE1_STEPS` updates.
-pub fn fit_to_data(cfg: &mut Config, data: DataShape, cuda: bool) -> Vec<String> {
+pub fn fit_to_data(cfg: &mut Config, data: DataShape, cuda: bool) -> Vec<Choice> {
     if cfg.preset != Preset::Default {
         return vec![];
     }
     let mut why = Vec::new();
-    if data.channels == 3 {
+    const BACKBONE: &[&str] = &["backbone", "backbone_tap", "input_size", "views"];
+    let large = data.side > crate::data::folder::KEEP_UP_TO;
+    if data.channels == 3 || large || data.prefer_pretrained == Some(true) {
         cfg.backbone = BackboneKind::EfficientnetLite0;
         cfg.backbone_tap = 0;
-        cfg.input_size = if cuda { 224 } else { 128 };
+        cfg.input_size = if data.channels == 3 || large || cuda {
+            frozen_side(cuda)
+        } else {
+            64
+        };
         cfg.views = 8;
-        cfg.head = Head::Q;
-        why.push(format!(
-            "colour images: frozen ImageNet EfficientNet-Lite0, head features at side {}, {} \
-             cached views (pretrained features beat pixels on colour images)",
-            cfg.input_size, cfg.views
+        let what = if data.channels == 3 {
+            "colour images (pretrained features beat pixels on colour images)"
+        } else if large {
+            "images above 64 px (photos)"
+        } else {
+            "gray images whose pretrained features cluster better than their pixels (the \
+             label-free route probe)"
+        };
+        why.push(Choice::new(
+            BACKBONE,
+            format!(
+                "{what}: frozen ImageNet EfficientNet-Lite0, head features at side {}, {} \
+                 cached views",
+                cfg.input_size, cfg.views
+            ),
         ));
-        why.push(
-            "final clusters from Q: on pretrained features the k-NN graphs are 62–81 % pure \
-             at k = 10 and the GCN streams end below Q (Fashion-MNIST-test 0.545 vs 0.728)"
-                .into(),
-        );
     } else if cuda && data.side >= 32 {
         cfg.backbone = BackboneKind::Resnet34;
         cfg.input_size = 224;
-        why.push("gray images of 32 px or more on a GPU: the paper's ResNet-34 at 224".into());
+        why.push(Choice::new(
+            BACKBONE,
+            "gray images of 32 px or more on a GPU: the paper's ResNet-34 at 224",
+        ));
     } else {
         cfg.backbone = BackboneKind::Small;
         cfg.input_size = 0;
-        why.push(format!(
-            "gray images: small CNN trained from scratch at the native {} px (ImageNet \
-             features are worse than pixels on digits)",
-            data.side
+        why.push(Choice::new(
+            BACKBONE,
+            format!(
+                "gray images: small CNN trained from scratch at the native {} px{}",
+                data.side,
+                if data.prefer_pretrained == Some(false) {
+                    " (the label-free route probe found pixels clustering better than \
+                     pretrained features)"
+                } else {
+                    ""
+                }
+            ),
         ));
     }
     cfg.neighbor_k = 0;
-    if !cfg.backbone.is_frozen() {
-        cfg.head = Head::StreamA;
-    }
+    cfg.head = if cfg.backbone.is_frozen() {
+        Head::Q
+    } else {
+        Head::StreamA
+    };
     if !cfg.backbone.is_frozen() && data.channels == 1 {
         cfg.neighbor_k = 10.min(data.items.saturating_sub(1));
-        why.push(format!(
-            "stage-1 positives from the {} nearest neighbours in pixels (gray digit-like \
-             images have pure pixel neighbourhoods)",
-            cfg.neighbor_k
+        why.push(Choice::new(
+            &["neighbor_k"],
+            format!(
+                "stage-1 positives from the {} nearest neighbours in pixels (gray digit-like \
+                 images have pure pixel neighbourhoods)",
+                cfg.neighbor_k
+            ),
+        ));
+    }
+    if cfg.backbone.is_frozen() && cfg.frozen_head == FrozenHead::Scan {
+        why.push(Choice::new(
+            &["frozen_head"],
+            "stage 2 starts from a SCAN head trained on the frozen features (neighbour \
+             consistency, then self-labelling)",
+        ));
+    }
+    if cfg.final_answer == FinalAnswer::Auto {
+        why.push(Choice::new(
+            &["final_answer", "head"],
+            "final answer chosen without labels among the stage-1 head, the SCAN head, Q, the \
+             streams and K-means on the stage-2 input features (highest modularity on the k_b \
+             graph)",
         ));
     }
     // The GCN streams start behind Q and need ~150 iterations to pass it (digits); one
     // iteration costs ~2.7 s on 10,000 nodes on 2 cores, so large sets keep 100.
     cfg.iterations = if data.items <= 5000 { 200 } else { 100 };
-    why.push(format!(
-        "{} stage-2 iterations ({} images)",
-        cfg.iterations, data.items
+    why.push(Choice::new(
+        &["iterations"],
+        format!(
+            "{} stage-2 iterations ({} images)",
+            cfg.iterations, data.items
+        ),
     ));
     let steps_per_epoch = (data.items / cfg.batch.max(1)).max(1);
     cfg.epochs = DEFAULT_STAGE1_STEPS.div_ceil(steps_per_epoch).clamp(5, 200);
-    why.push(format!(
-        "{} stage-1 epochs: about {DEFAULT_STAGE1_STEPS} updates of batch {}",
-        cfg.epochs, cfg.batch
+    why.push(Choice::new(
+        &["epochs", "batch"],
+        format!(
+            "{} stage-1 epochs: about {DEFAULT_STAGE1_STEPS} updates of batch {}",
+            cfg.epochs, cfg.batch
+        ),
     ));
     why
 }

@@ -33,6 +33,19 @@ pub fn check(c: &Config, items: usize) -> Result<()> {
             c.clusters
         );
     }
+    if c.frozen_head == super::FrozenHead::Scan && c.backbone.is_frozen() {
+        if c.scan_neighbors == 0 || c.scan_neighbors >= items {
+            bail!(
+                "scan_neighbors = {}: must be at least 1 and below the {items} images",
+                c.scan_neighbors
+            );
+        }
+        non_negative("scan_entropy", c.scan_entropy)?;
+        if c.scan_steps == 0 {
+            bail!("scan_steps = 0: the SCAN head needs at least one step");
+        }
+        unit("selflabel_threshold", c.selflabel_threshold)?;
+    }
     if c.batch < 2 {
         bail!(
             "batch = {}: the contrastive losses need at least 2 images per batch",

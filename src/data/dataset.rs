@@ -67,6 +67,7 @@ impl Dataset {
             items: self.len(),
             side: self.height.max(self.width),
             channels: self.channels,
+            prefer_pretrained: None,
         }
     }
 

@@ -210,12 +210,45 @@ fn looks_like_image(path: &Path) -> bool {
 /// How to lay out a folder's images.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FolderLayout {
+    /// Pixels; `AUTO` (0) on both decides from the files (`auto_side`).
     pub height: usize,
     pub width: usize,
     /// 1 or 3; `None` picks 3 when any image has colour, else 1.
     pub channels: Option<usize>,
     /// Whether class subfolders are labels.
     pub labels: Labels,
+}
+
+/// A layout side that is decided from the files (`auto_side`).
+pub const AUTO: usize = 0;
+/// Under `AUTO`, images no larger than this keep their own side (digits 8, MNIST 28, emoji
+/// 64): a small CNN trains at it, and blowing them up would only cost time.
+pub const KEEP_UP_TO: usize = 64;
+/// Files whose headers `auto_side` reads, spread evenly over the folder.
+const PROBE_FILES: usize = 256;
+
+/// The side a folder is decoded at under `AUTO`: the largest side of its images when none is
+/// above `KEEP_UP_TO`, else `large` (the pretrained backbone's input side: larger images are
+/// decoded straight to it, never small and blown up). Reads headers only, of up to
+/// `PROBE_FILES` files; a file whose size cannot be read from its header (HEIC) counts as large.
+pub fn auto_side(scan: &Scan, large: usize) -> usize {
+    let n = scan.files.len();
+    let step = n.div_ceil(PROBE_FILES).max(1);
+    let mut side = 0;
+    for f in scan.files.iter().step_by(step) {
+        let dims = image::ImageReader::open(&f.abs)
+            .and_then(|r| r.with_guessed_format())
+            .ok()
+            .and_then(|r| r.into_dimensions().ok());
+        match dims {
+            Some((w, h)) => side = side.max(w.max(h) as usize),
+            None => return large,
+        }
+        if side > KEEP_UP_TO {
+            return large;
+        }
+    }
+    if side == 0 { large } else { side }
 }
 
 /// Files decoded per round: memory holds one round's images, whatever the folder's size.

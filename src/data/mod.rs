@@ -93,6 +93,12 @@ pub fn load_folder(
 ) -> Result<Dataset> {
     progress.report("scanning folder", 0, 0);
     let scan = folder::scan(root, layout.labels)?;
+    let mut layout = layout;
+    if layout.height == folder::AUTO || layout.width == folder::AUTO {
+        let large = crate::config::frozen_side(tch::Cuda::is_available());
+        let side = folder::auto_side(&scan, large);
+        (layout.height, layout.width) = (side, side);
+    }
     let cached = opts
         .cache_dir
         .as_ref()

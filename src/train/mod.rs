@@ -2,12 +2,15 @@
 //! that ties them together and reports through `messages::Event`.
 pub mod ablate;
 pub mod adam;
+pub mod answer;
 pub mod checkpoint;
 pub mod frozen;
 mod inputs;
 pub mod losses;
+pub mod probe;
 mod results;
 mod run;
+pub mod scan;
 pub mod stage1;
 pub mod stage2;
 pub mod stage2_graphs;

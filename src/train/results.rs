@@ -83,6 +83,8 @@ struct Report<'a> {
     /// Label-free scores of the final assignment (`metrics::label_free`).
     label_free: LabelFree,
     label_free_history: Vec<LabelFreeRow>,
+    /// Which candidate the run answered with, why, and how every candidate scored.
+    final_answer: &'a crate::train::answer::FinalAnswer,
 }
 
 #[derive(Serialize)]
@@ -106,6 +108,7 @@ pub fn write_final(
     metrics: &[MetricsPoint],
     label_free: &LabelFree,
     label_free_history: &[LabelFreePoint],
+    final_answer: &crate::train::answer::FinalAnswer,
 ) -> Result<()> {
     export::write_assignments(&dir.join("assignments.csv"), ds, clusters, confidence)?;
     if let Some(e) = eval {
@@ -155,6 +158,7 @@ pub fn write_final(
                 scores: p.scores,
             })
             .collect(),
+        final_answer,
     };
     export::write_json(&dir.join("metrics.json"), &report)
 }

@@ -10,8 +10,8 @@ use super::stage2::Stage2;
 use super::stage2_graphs::Stage2Graphs;
 pub use super::trainer::Stop;
 use super::trainer::{Res, Stage1Meta, Stage2Meta, Trainer, save_checkpoint};
-use super::{frozen, step_seed};
-use crate::config::{CentreInit, FeatureSpace, Head};
+use super::{answer, frozen, scan, step_seed};
+use crate::config::{CentreInit, FeatureSpace, FinalAnswer, FrozenHead, Head};
 use crate::graph::{self, Adjacency};
 use crate::messages::{Command, Event, Job, LossPoint, RunResult, Stage};
 use crate::metrics::Evaluation;
@@ -203,6 +203,32 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         results::write_losses(&job.run_dir.join("losses.csv"), &t.losses)?;
     }
 
+    // ---- The SCAN head on frozen features: stage 2's starting partition ----
+    let scan_head = match &frozen {
+        Some(f) if cfg.frozen_head == FrozenHead::Scan && cfg.finetune_blocks == 0 => {
+            let started = Instant::now();
+            let h = scan::train(&f.views, &f.test, cfg, |_, _| t.poll())?;
+            emit(Event::Info(format!(
+                "SCAN head on the frozen features: head {} of {} kept (SCAN losses {}), {} \
+                 images above the self-labelling threshold, {:.1} s",
+                h.kept + 1,
+                h.head_losses.len(),
+                h.head_losses
+                    .iter()
+                    .map(|l| format!("{l:.3}"))
+                    .collect::<Vec<_>>()
+                    .join(" / "),
+                h.confident,
+                started.elapsed().as_secs_f64()
+            )));
+            Some(h)
+        }
+        _ => None,
+    };
+    let scan_clusters = scan_head
+        .as_ref()
+        .map(|h| super::argmax_confidence(&h.probs));
+
     // ---- Features and graphs ----
     emit(Event::StageChanged {
         stage: Stage::Graphs,
@@ -287,7 +313,8 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         } else {
             graph_b.clone()
         };
-        let note = s2.init_centres(&x, cfg, &partition_graph)?;
+        let start = scan_clusters.as_ref().map(|(c, _)| &c[..]);
+        let note = s2.init_centres(&x, cfg, &partition_graph, start)?;
         emit(Event::Info(note));
     }
     emit(Event::StageChanged {
@@ -364,7 +391,62 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
 
     // ---- Final assignment ----
     let heads = graphs2.heads(&s2, &x, cfg);
-    let (clusters, confidence) = super::argmax_confidence(&heads.chosen(cfg.head).exp());
+    let mut candidates = vec![];
+    let stage1 = s1.assign(&x);
+    candidates.push(answer::Candidate {
+        name: "stage-1".into(),
+        clusters: stage1.0,
+        confidence: stage1.1,
+    });
+    if let Some((c, p)) = scan_clusters {
+        candidates.push(answer::Candidate {
+            name: "scan".into(),
+            clusters: c,
+            confidence: p,
+        });
+    }
+    for (head, h) in [
+        (Head::Q, Some(&heads.log_q)),
+        (Head::StreamA, heads.log_a.as_ref()),
+        (Head::StreamB, heads.log_b.as_ref()),
+    ] {
+        if let Some(h) = h {
+            let (c, p) = super::argmax_confidence(&h.exp());
+            candidates.push(answer::Candidate {
+                name: head.name().into(),
+                clusters: c,
+                confidence: p,
+            });
+        }
+    }
+    if cfg.final_answer == FinalAnswer::Auto {
+        let km = crate::cluster::kmeans(
+            &x,
+            &crate::cluster::KMeansConfig {
+                n_init: cfg.kmeans_restarts,
+                ..crate::cluster::KMeansConfig::new(cfg.clusters, cfg.seed)
+            },
+            &Progress::none(),
+        )?;
+        candidates.push(answer::Candidate {
+            name: "kmeans".into(),
+            clusters: km.labels,
+            confidence: km.confidence,
+        });
+    }
+    let configured = (if cfg.no_gcn { Head::Q } else { cfg.head }).name();
+    let (chosen, final_answer) = answer::choose(
+        &candidates,
+        &x,
+        (&graph_a, &graph_b),
+        cfg.clusters,
+        cfg.seed,
+        ds.labels.as_deref().map(|l| (l, ds.num_classes())),
+        (cfg.final_answer == FinalAnswer::Head).then_some(configured),
+    );
+    emit(Event::Info(format!("final answer: {}", final_answer.why)));
+    let clusters = candidates[chosen].clusters.clone();
+    let confidence = candidates[chosen].confidence.clone();
     let head_clusters: Vec<Vec<i64>> = [
         Some(&heads.log_q),
         heads.log_a.as_ref(),
@@ -389,6 +471,8 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         }),
         seed: cfg.seed,
     });
+    let saved_candidates = answer::SavedCandidates::new(&candidates);
+    saved_candidates.write(&job.run_dir)?;
     let eval = ds
         .labels
         .as_ref()
@@ -408,6 +492,7 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         &t.metrics,
         &label_free,
         &t.label_free,
+        &final_answer,
     )?;
     Ok(RunResult {
         run_dir: job.run_dir.clone(),
@@ -418,5 +503,7 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         feature_dim,
         wall_seconds: wall,
         label_free,
+        final_answer: Some(final_answer),
+        candidates: Some(saved_candidates),
     })
 }

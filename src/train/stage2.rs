@@ -95,9 +95,23 @@ impl Stage2 {
     /// μ ← K-means centres of the AE's softmax output z over all items (spec §6.3).
     /// Sets μ from K-means on the AE embedding, or (`centre_init`) from the spectral
     /// partition of `graph` (the k_b graph); returns what was chosen and why, for the log.
-    pub fn init_centres(&self, x: &Tensor, cfg: &Config, graph: &Adjacency) -> Result<String> {
+    /// `start`: a partition to start from instead (the SCAN head's on the frozen path).
+    pub fn init_centres(
+        &self,
+        x: &Tensor,
+        cfg: &Config,
+        graph: &Adjacency,
+        start: Option<&[i64]>,
+    ) -> Result<String> {
         let _guard = tch::no_grad_guard();
         let z = self.encode_all(x);
+        if let Some(m) = start.and_then(|s| cluster_means(&z, s, cfg.clusters).map(|m| (m, s))) {
+            self.set_start(&m.0, m.1);
+            return Ok(format!(
+                "stage-2 starting partition from the SCAN head (modularity on the k_b graph {:.4})",
+                modularity(graph, m.1)
+            ));
+        }
         let km = kmeans(
             &z,
             &KMeansConfig {
@@ -137,13 +151,18 @@ impl Stage2 {
                 }
             )
         };
-        self.mu.shallow_clone().copy_(&centres);
+        self.set_start(&centres, &labels);
+        Ok(note)
+    }
+
+    /// μ ← `centres`; the anchor (`partition_targets`) ← one-hot `labels`.
+    fn set_start(&self, centres: &Tensor, labels: &[i64]) {
+        self.mu.shallow_clone().copy_(centres);
         if let Some(anchor) = &self.anchor {
-            let idx = Tensor::from_slice(&labels).to_device(anchor.device());
+            let idx = Tensor::from_slice(labels).to_device(anchor.device());
             let onehot = idx.one_hot(self.mu.size()[0]).to_kind(Kind::Float);
             anchor.shallow_clone().copy_(&onehot);
         }
-        Ok(note)
     }
 
     /// log q of the Student-t soft assignment of the AE embedding `z` to the centres.

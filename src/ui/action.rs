@@ -33,4 +33,6 @@ pub enum Action {
     FindNearest(usize),
     Ablate,
     Export(ExportKind),
+    /// Show this candidate of the run's final answer (index into the session's candidates).
+    ShowCandidate(usize),
 }

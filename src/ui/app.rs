@@ -113,6 +113,8 @@ pub struct IcicleApp {
     pub notice: Option<String>,
     /// What the default preset chose for the loaded data, and why (`config::fit_to_data`).
     pub default_choices: Vec<String>,
+    /// The loaded data's shape with the route probe's answer, and the probe's line.
+    data_shape: Option<(crate::config::DataShape, Option<String>)>,
     /// Every panel, each owning its own state.
     pub panels: panels::Panels,
     automation: Automation,
@@ -174,6 +176,7 @@ impl IcicleApp {
             focus: automation.focus,
             notice: None,
             default_choices: vec![],
+            data_shape: None,
             panels: panels::Panels {
                 dataset: panels::dataset::DatasetPanel::new(settings.data.folder.as_deref()),
                 ..Default::default()
@@ -215,10 +218,37 @@ impl IcicleApp {
         };
         self.loading = Some(("starting".into(), 0, 0));
         self.data_error = None;
+        let (preset, k, seed) = (
+            self.settings.config.preset,
+            self.settings.config.clusters,
+            self.settings.config.seed,
+        );
+        let device = match self.settings.config.device {
+            crate::runtime::DeviceChoice::Cpu => tch::Device::Cpu,
+            _ => tch::Device::cuda_if_available(),
+        };
         self.tasks.spawn("load", move |r| {
             let result = record
                 .load(&registry, &LoadOptions::with_default_cache(), &r.progress())
-                .map(|ds| (Arc::new(ds), record.clone()))
+                .map(|ds| {
+                    let k = if ds.num_classes() >= 2 {
+                        ds.num_classes()
+                    } else {
+                        k
+                    };
+                    // A failed probe only costs the choice: the shape's own rule decides.
+                    let (shape, probe) =
+                        crate::train::probe::shape_for(&ds, preset, k.min(ds.len()), seed, device)
+                            .unwrap_or_else(|e| {
+                                (ds.shape(), Some(format!("route probe failed: {e:#}")))
+                            });
+                    crate::ui::tasks::Loaded {
+                        ds: Arc::new(ds),
+                        record: record.clone(),
+                        shape,
+                        probe,
+                    }
+                })
                 .map_err(|e| format!("{e:#}"));
             r.send(Done::DataLoaded(Box::new(result)));
         });
@@ -323,12 +353,30 @@ impl IcicleApp {
                 crate::runtime::DeviceChoice::Cpu => false,
                 _ => self.cuda,
             };
-            self.default_choices = crate::config::fit_to_data(cfg, ds.shape(), cuda);
+            let (shape, probe) = match &self.data_shape {
+                Some((shape, probe)) => (*shape, probe.clone()),
+                None => (ds.shape(), None),
+            };
+            self.default_choices = probe
+                .into_iter()
+                .chain(
+                    crate::config::fit_to_data(cfg, shape, cuda)
+                        .into_iter()
+                        .map(|c| c.text),
+                )
+                .collect();
         }
     }
 
-    fn on_data_loaded(&mut self, ds: Arc<Dataset>, record: DataRecord) {
+    fn on_data_loaded(&mut self, loaded: crate::ui::tasks::Loaded) {
+        let crate::ui::tasks::Loaded {
+            ds,
+            record,
+            shape,
+            probe,
+        } = loaded;
         self.settings.data = record;
+        self.data_shape = Some((shape, probe));
         if self.settings.k_from_classes && ds.num_classes() >= 2 {
             self.settings.config.clusters = ds.num_classes();
         }

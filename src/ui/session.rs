@@ -94,6 +94,11 @@ pub struct Session {
     pub wall_seconds: Option<f64>,
     /// Bumped whenever new assignments arrive (views cache on it).
     pub generation: u64,
+    /// The run's label-free final answer and every candidate it chose among.
+    pub answer: Option<crate::train::answer::FinalAnswer>,
+    pub candidates: Option<crate::train::answer::SavedCandidates>,
+    /// Which candidate is on screen (index into `candidates`).
+    pub shown: Option<usize>,
 }
 
 impl Session {
@@ -123,6 +128,9 @@ impl Session {
             wall_seconds: None,
             generation: 0,
             features_id: 0,
+            answer: None,
+            candidates: None,
+            shown: None,
         }
     }
 
@@ -140,7 +148,33 @@ impl Session {
         s.graphs = run.graphs;
         s.neighbours = run.neighbours.map(|(a, b)| (Arc::new(a), Arc::new(b)));
         s.set_assignments(ds, Stage::Two, run.clusters, run.confidence);
+        s.set_answer(run.answer, run.candidates, ds.len());
         s
+    }
+
+    fn set_answer(
+        &mut self,
+        answer: Option<crate::train::answer::FinalAnswer>,
+        candidates: Option<crate::train::answer::SavedCandidates>,
+        items: usize,
+    ) {
+        let candidates = candidates.filter(|c| c.clusters.iter().all(|v| v.len() == items));
+        self.shown = match (&answer, &candidates) {
+            (Some(a), Some(c)) => c.names.iter().position(|n| *n == a.chosen),
+            _ => None,
+        };
+        self.answer = answer;
+        self.candidates = candidates;
+    }
+
+    /// Shows candidate `i` of the run's final answer instead (gallery, map, confusion, export).
+    pub fn show_candidate(&mut self, ds: &Dataset, i: usize) {
+        let Some(c) = &self.candidates else { return };
+        if let (Some(cl), Some(cf)) = (c.clusters.get(i), c.confidence.get(i)) {
+            let (cl, cf) = (cl.clone(), cf.clone());
+            self.set_assignments(ds, Stage::Two, cl, cf);
+            self.shown = Some(i);
+        }
     }
 
     fn push_loss(&mut self, l: LossPoint) {
@@ -212,6 +246,7 @@ impl Session {
                     self.set_features(Some((r.features, r.feature_dim)));
                 }
                 self.set_assignments(ds, Stage::Two, r.clusters, r.confidence);
+                self.set_answer(r.final_answer, r.candidates, ds.len());
                 self.status = Status::Finished;
             }
             Event::Cancelled { .. } => self.status = Status::Cancelled,

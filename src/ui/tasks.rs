@@ -17,13 +17,23 @@ pub enum Pick {
     Export,
 }
 
+/// A dataset loaded on the helper thread, with the shape the default adapts to (the route
+/// probe's answer included, computed there too).
+pub struct Loaded {
+    pub ds: Arc<Dataset>,
+    pub record: DataRecord,
+    pub shape: crate::config::DataShape,
+    /// The probe's line, when it ran.
+    pub probe: Option<String>,
+}
+
 pub enum Done {
     LoadProgress {
         what: String,
         done: usize,
         total: usize,
     },
-    DataLoaded(Box<Result<(Arc<Dataset>, DataRecord), String>>),
+    DataLoaded(Box<Result<Loaded, String>>),
     RunOpened(Box<Result<(SavedRun, Arc<Dataset>), String>>),
     /// t-SNE iterations done of all, for the map being computed for `features_id`.
     TsneProgress {

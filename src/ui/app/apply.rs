@@ -31,6 +31,12 @@ impl IcicleApp {
                 }
             }
             Action::Ablate => self.start_ablations(),
+            Action::ShowCandidate(i) => {
+                if let Some(ds) = self.run_dataset.clone() {
+                    self.session.show_candidate(&ds, i);
+                    self.panels.gallery.reset();
+                }
+            }
             Action::Export(kind) => {
                 if let Some(ds) = self.run_dataset.clone() {
                     let dest = std::path::PathBuf::from(self.settings.export_dir.trim());

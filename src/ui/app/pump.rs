@@ -18,7 +18,7 @@ impl IcicleApp {
                 Done::DataLoaded(r) => {
                     self.loading = None;
                     match *r {
-                        Ok((ds, rec)) => self.on_data_loaded(ds, rec),
+                        Ok(loaded) => self.on_data_loaded(loaded),
                         Err(e) => self.data_error = Some(e),
                     }
                 }

@@ -116,15 +116,28 @@ impl DatasetPanel {
         });
         ui.horizontal(|ui| {
             let l = ui.label("side");
-            ui.add(
-                egui::DragValue::new(&mut settings.data.size)
-                    .range(4..=512)
-                    .suffix(" px"),
-            )
-            .labelled_by(l.id)
-            .on_hover_text(
-                "Folder images are resized to this square size (the small CNN trains at it)",
-            );
+            let mut auto = settings.data.size == 0;
+            if ui
+                .checkbox(&mut auto, "auto")
+                .on_hover_text(
+                    "Images of 64 px or less keep their side; larger ones are decoded \
+                     straight to the pretrained backbone's side (128 on a CPU, 224 on a GPU)",
+                )
+                .changed()
+            {
+                settings.data.size = if auto { 0 } else { 64 };
+            }
+            if !auto {
+                ui.add(
+                    egui::DragValue::new(&mut settings.data.size)
+                        .range(4..=512)
+                        .suffix(" px"),
+                )
+                .labelled_by(l.id)
+                .on_hover_text(
+                    "Folder images are resized to this square size (the small CNN trains at it)",
+                );
+            }
             let l = ui.label("channels");
             egui::ComboBox::from_id_salt("channels")
                 .selected_text(settings.data.channels.clone())

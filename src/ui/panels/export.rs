@@ -82,6 +82,7 @@ impl ExportPanel {
                 dir.display()
             ));
         }
+        super::answer_bar(ui, view, out);
         ui.add_space(6.0);
         let mut edited = view.settings.clone();
         ui.horizontal(|ui| {

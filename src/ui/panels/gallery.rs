@@ -49,6 +49,7 @@ impl GalleryPanel {
             );
             return;
         };
+        super::answer_bar(ui, view, out);
         if let Some(sel) = view.selection {
             let mut clear = false;
             ui.horizontal(|ui| {

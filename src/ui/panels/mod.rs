@@ -60,3 +60,44 @@ pub fn nothing_yet(ui: &mut egui::Ui, what: &str) {
         ui.label(egui::RichText::new(what).size(16.0).weak());
     });
 }
+
+/// Which clustering is on screen when the run answered among candidates: the chosen one and
+/// why, and a switch to any other (gallery, map, confusion and export follow it).
+pub fn answer_bar(
+    ui: &mut egui::Ui,
+    view: &crate::ui::view::View,
+    out: &mut Vec<crate::ui::action::Action>,
+) {
+    use crate::ui::action::Action;
+    let (Some(answer), Some(c)) = (&view.session.answer, &view.session.candidates) else {
+        return;
+    };
+    ui.horizontal_wrapped(|ui| {
+        let l = ui.label("answer");
+        let shown = view.session.shown.unwrap_or(0);
+        let name = |i: usize| {
+            let n = &c.names[i];
+            if *n == answer.chosen {
+                format!("{n} (chosen)")
+            } else {
+                n.clone()
+            }
+        };
+        egui::ComboBox::from_id_salt("answer-candidate")
+            .selected_text(name(shown))
+            .show_ui(ui, |ui| {
+                for i in 0..c.names.len() {
+                    if ui.selectable_label(i == shown, name(i)).clicked() && i != shown {
+                        out.push(Action::ShowCandidate(i));
+                    }
+                }
+            })
+            .response
+            .labelled_by(l.id)
+            .on_hover_text(
+                "Every clustering the run made; the run answered with the one its label-free \
+                 rule chose. Pick another to see it in the gallery, map, confusion matrix and export.",
+            );
+        ui.label(egui::RichText::new(format!("{}: {}", answer.rule, answer.why)).weak());
+    });
+}

@@ -1,0 +1,154 @@
+//! The run's final answer, picked without labels among every clustering the run has: the
+//! stage-1 head, the SCAN head (frozen path), Q, the two GCN streams, and K-means on the
+//! stage-2 input features — the floor a default run never ends below unless a rule that sees
+//! no labels judges another candidate better.
+//!
+//! The rule: the highest modularity on the k_b graph of the stage-2 input features (the share
+//! of k-NN edges inside clusters beyond chance). It needs no labels, costs milliseconds, and
+//! scores a collapsed head (one cluster: 0) below any real partition. Measured against the
+//! labels on every dev set in docs/BENCHMARKS.md ("The final answer").
+use crate::cluster::spectral::modularity;
+use crate::graph::Adjacency;
+use crate::metrics::label_free::{SILHOUETTE_SAMPLE, silhouette};
+use crate::metrics::{Evaluation, Scores};
+use serde::{Deserialize, Serialize};
+use tch::Tensor;
+
+/// One clustering the run can answer with.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// "stage-1", "scan", "q", "stream-a", "stream-b", "kmeans".
+    pub name: String,
+    pub clusters: Vec<i64>,
+    pub confidence: Vec<f32>,
+}
+
+/// How a candidate scored: the rule's number and the others, and with labels its scores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Judged {
+    pub name: String,
+    /// Modularity on the k_b graph: the rule.
+    pub modularity_b: f64,
+    pub modularity_a: f64,
+    pub silhouette: f64,
+    /// Clusters with at least one image.
+    pub clusters_used: usize,
+    /// ACC/NMI/ARI against the labels, where there are labels (never used to choose).
+    pub scores: Option<Scores>,
+}
+
+/// The choice and why, as metrics.json keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FinalAnswer {
+    pub chosen: String,
+    pub rule: String,
+    pub why: String,
+    pub candidates: Vec<Judged>,
+}
+
+pub const RULE: &str = "highest modularity on the k_b graph";
+
+/// Scores every candidate and picks one: the highest modularity on `graph_b`, or `fixed` when
+/// the config names the head (then the rest are still scored, for the record).
+pub fn choose(
+    candidates: &[Candidate],
+    features: &Tensor,
+    graphs: (&Adjacency, &Adjacency),
+    k: usize,
+    seed: u64,
+    labels: Option<(&[i64], usize)>,
+    fixed: Option<&str>,
+) -> (usize, FinalAnswer) {
+    let judged: Vec<Judged> = candidates
+        .iter()
+        .map(|c| {
+            let mut used = vec![false; k];
+            for &x in &c.clusters {
+                used[x as usize] = true;
+            }
+            Judged {
+                name: c.name.clone(),
+                modularity_b: modularity(graphs.1, &c.clusters),
+                modularity_a: modularity(graphs.0, &c.clusters),
+                silhouette: silhouette(features, &c.clusters, k, SILHOUETTE_SAMPLE, seed).0,
+                clusters_used: used.iter().filter(|&&u| u).count(),
+                scores: labels.and_then(|(l, classes)| {
+                    Evaluation::new(&c.clusters, l, k, classes)
+                        .ok()
+                        .map(|e| e.scores)
+                }),
+            }
+        })
+        .collect();
+    let best = best_by_rule(&judged);
+    let (chosen, rule, why) = match fixed.and_then(|f| judged.iter().position(|j| j.name == f)) {
+        Some(i) => (
+            i,
+            "the configured head".to_string(),
+            format!("final_answer = head: {}", judged[i].name),
+        ),
+        None => (
+            best,
+            RULE.to_string(),
+            format!(
+                "{} has the highest modularity on the k_b graph ({:.4}; {})",
+                judged[best].name,
+                judged[best].modularity_b,
+                judged
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != best)
+                    .map(|(_, j)| format!("{} {:.4}", j.name, j.modularity_b))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+    };
+    let answer = FinalAnswer {
+        chosen: judged[chosen].name.clone(),
+        rule,
+        why,
+        candidates: judged,
+    };
+    (chosen, answer)
+}
+
+/// The index the rule picks: the highest modularity on the k_b graph (the first on a tie).
+pub fn best_by_rule(judged: &[Judged]) -> usize {
+    let mut best = 0;
+    for (i, j) in judged.iter().enumerate() {
+        if j.modularity_b > judged[best].modularity_b {
+            best = i;
+        }
+    }
+    best
+}
+
+/// Every candidate's clusters and confidences, so the app and export can switch
+/// (candidates.json in the run folder, written atomically).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SavedCandidates {
+    pub names: Vec<String>,
+    pub clusters: Vec<Vec<i64>>,
+    pub confidence: Vec<Vec<f32>>,
+}
+
+impl SavedCandidates {
+    pub fn new(candidates: &[Candidate]) -> Self {
+        Self {
+            names: candidates.iter().map(|c| c.name.clone()).collect(),
+            clusters: candidates.iter().map(|c| c.clusters.clone()).collect(),
+            confidence: candidates.iter().map(|c| c.confidence.clone()).collect(),
+        }
+    }
+
+    pub fn write(&self, dir: &std::path::Path) -> anyhow::Result<()> {
+        crate::export::write_json(&dir.join("candidates.json"), self)
+    }
+}
+
+/// candidates.json of a run folder, if it has one.
+pub fn read_candidates(dir: &std::path::Path) -> Option<SavedCandidates> {
+    let bytes = std::fs::read(dir.join("candidates.json")).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}

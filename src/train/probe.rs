@@ -1,0 +1,109 @@
+//! The route probe for small gray images: which of two representations of a seeded sample
+//! clusters better without labels — the pixels (the CNN route trains from them, with pixel
+//! neighbours as positives) or frozen EfficientNet-Lite0 features (the frozen route). Each
+//! space gives a k-NN graph of the sample (k = 10) and its spectral partition into K clusters;
+//! each partition is judged on both graphs (the sum of its modularities), so a partition only
+//! its own space supports scores low. Seconds on a CPU (docs/BENCHMARKS.md).
+use crate::cluster::spectral::{modularity, spectral_labels};
+use crate::config::{DataShape, frozen_side};
+use crate::data::Dataset;
+use crate::data::folder::KEEP_UP_TO;
+use crate::graph::{self, Adjacency, Normalization};
+use crate::metrics::label_free::sample;
+use crate::progress::Progress;
+use anyhow::Result;
+use tch::{Device, Kind, Tensor};
+
+/// Images the probe looks at (a seeded sample above this).
+pub const PROBE_SAMPLE: usize = 2000;
+const PROBE_K: usize = 10;
+
+/// What the probe measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RouteProbe {
+    /// Modularity of each space's spectral K-partition on both spaces' k-NN graphs (summed).
+    pub pixels: f64,
+    pub pretrained: f64,
+    pub items: usize,
+}
+
+impl RouteProbe {
+    pub fn prefer_pretrained(&self) -> bool {
+        self.pretrained > self.pixels
+    }
+
+    pub fn line(&self) -> String {
+        format!(
+            "route probe on {} images: modularity of each space's spectral partition on both \
+             k-NN graphs, pixels {:.4}, pretrained features {:.4} → {} route",
+            self.items,
+            self.pixels,
+            self.pretrained,
+            if self.prefer_pretrained() {
+                "frozen"
+            } else {
+                "CNN"
+            }
+        )
+    }
+}
+
+/// Whether `ds` is data the probe decides for: gray images of `KEEP_UP_TO` px or less.
+pub fn applies(ds: &Dataset) -> bool {
+    ds.channels == 1 && ds.height.max(ds.width) <= KEEP_UP_TO
+}
+
+/// Runs the probe with K = `k` on a seeded sample of `ds`.
+pub fn run(ds: &Dataset, k: usize, seed: u64, device: Device) -> Result<RouteProbe> {
+    let _guard = tch::no_grad_guard();
+    let idx = sample(ds.len(), PROBE_SAMPLE, seed);
+    let rows = Tensor::from_slice(&idx).to_device(device);
+    let images = ds.to_u8_tensor(device).index_select(0, &rows);
+    let n = idx.len() as i64;
+    let pixels = super::frozen::normalize(&(images.view([n, -1]).to_kind(Kind::Float) / 255.0));
+    let side = if device.is_cuda() {
+        frozen_side(true)
+    } else {
+        64
+    };
+    let mut cfg = crate::config::Config::preset(crate::config::Preset::Default, 2);
+    cfg.backbone = crate::config::BackboneKind::EfficientnetLite0;
+    cfg.backbone_tap = 0;
+    cfg.input_size = side;
+    let pretrained = super::frozen::test_features(&images, &cfg, device)?;
+    let k = k.min(idx.len().saturating_sub(1)).max(2);
+    let part = |x: &Tensor| -> Result<(Adjacency, Vec<i64>)> {
+        let knn = graph::knn(x, PROBE_K.min(idx.len() - 1), &Progress::none())?;
+        let adj = Adjacency::from_knn(&knn, Normalization::Symmetric);
+        let labels = spectral_labels(&adj, k, seed, 10, device)?;
+        Ok((adj, labels))
+    };
+    let (g_pix, l_pix) = part(&pixels)?;
+    let (g_pre, l_pre) = part(&pretrained)?;
+    // Each space's partition judged on both graphs: a partition that only its own space
+    // supports scores low on the other's graph.
+    let both = |l: &[i64]| modularity(&g_pix, l) + modularity(&g_pre, l);
+    Ok(RouteProbe {
+        pixels: both(&l_pix),
+        pretrained: both(&l_pre),
+        items: idx.len(),
+    })
+}
+
+/// `ds.shape()` with the probe's answer where it applies (default preset only: the others
+/// choose no route); the probe's line, to print, when it ran.
+pub fn shape_for(
+    ds: &Dataset,
+    preset: crate::config::Preset,
+    k: usize,
+    seed: u64,
+    device: Device,
+) -> Result<(DataShape, Option<String>)> {
+    let mut shape = ds.shape();
+    if preset != crate::config::Preset::Default || !applies(ds) {
+        return Ok((shape, None));
+    }
+    let p = run(ds, k, seed, device)?;
+    shape.prefer_pretrained = Some(p.prefer_pretrained());
+    Ok((shape, Some(p.line())))
+}
