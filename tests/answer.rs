@@ -8,6 +8,13 @@ use icicle_explorer::train::answer::{Candidate, choose};
 use icicle_explorer::train::scan;
 use tch::{Kind, Tensor};
 
+/// libtorch's random generator is one per process: tests that seed it take turns.
+static SEEDED: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn seeded() -> std::sync::MutexGuard<'static, ()> {
+    SEEDED.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Four tight blobs at the corners of a square; class c owns two opposite corners. An image's
 /// test view lies in one of its class's blobs; its cached views visit both (as augmentations
 /// of one object show it differently). Neighbours in the test view are pure, but K-means with
@@ -15,7 +22,7 @@ use tch::{Kind, Tensor};
 fn opposite_corners(n_per_blob: i64, views: i64) -> (Tensor, Tensor, Vec<i64>) {
     tch::manual_seed(7);
     let d = 16;
-    let mut centres = Tensor::zeros([4, d], (Kind::Float, tch::Device::Cpu));
+    let centres = Tensor::zeros([4, d], (Kind::Float, tch::Device::Cpu));
     for (b, (x, y)) in [(10.0, 0.0), (-10.0, 0.0), (0.0, 10.0), (0.0, -10.0)]
         .into_iter()
         .enumerate()
@@ -43,6 +50,7 @@ fn acc(clusters: &[i64], labels: &[i64]) -> f64 {
 
 #[test]
 fn the_scan_head_beats_kmeans_where_neighbours_are_pure_and_kmeans_is_not() {
+    let _turn = seeded();
     let (views, test, labels) = opposite_corners(150, 4);
     let km = kmeans(&test, &KMeansConfig::new(2, 0), &Progress::none()).unwrap();
     let km_acc = acc(&km.labels, &labels);
@@ -67,6 +75,7 @@ fn the_scan_head_beats_kmeans_where_neighbours_are_pure_and_kmeans_is_not() {
 
 #[test]
 fn a_cancel_stops_the_scan_head() {
+    let _turn = seeded();
     let (views, test, _) = opposite_corners(20, 2);
     let cfg = Config::preset(Preset::Default, 2);
     let r = scan::train(&views, &test, &cfg, |done, _| {
@@ -108,6 +117,7 @@ fn candidate(name: &str, clusters: Vec<i64>) -> Candidate {
 
 #[test]
 fn the_floor_answers_with_kmeans_when_the_heads_collapse() {
+    let _turn = seeded();
     let (x, a, b, labels) = blobs();
     let km = kmeans(&x, &KMeansConfig::new(3, 0), &Progress::none()).unwrap();
     // Collapsed heads: everything in one cluster, or two clusters mixing the blobs.
@@ -134,6 +144,7 @@ fn the_floor_answers_with_kmeans_when_the_heads_collapse() {
 
 #[test]
 fn the_answer_prefers_a_head_that_follows_the_graph_over_a_worse_kmeans() {
+    let _turn = seeded();
     let (x, a, b, labels) = blobs();
     // K-means stuck in a bad optimum: two blobs merged, one split.
     let bad: Vec<i64> = labels

@@ -255,7 +255,7 @@ pub struct Config {
     /// SCAN head: optimizer steps of neighbour consistency, then of self-labelling.
     #[serde(default = "default_scan_steps")]
     pub scan_steps: usize,
-    #[serde(default = "default_scan_steps")]
+    #[serde(default = "default_selflabel_steps")]
     pub selflabel_steps: usize,
     /// Self-labelling keeps images whose test-view probability is above this (SCAN: 0.99).
     #[serde(default = "default_selflabel_threshold")]
@@ -307,7 +307,11 @@ fn default_scan_entropy() -> f64 {
 }
 
 fn default_scan_steps() -> usize {
-    1000
+    600
+}
+
+fn default_selflabel_steps() -> usize {
+    400
 }
 
 fn default_selflabel_threshold() -> f64 {

@@ -21,7 +21,7 @@ use tch::{Device, Kind, Reduction, Tensor, nn};
 
 /// Heads trained side by side (SCAN: 10 with a backbone; 5 suffice on frozen features).
 const HEADS: i64 = 5;
-const HIDDEN: i64 = 512;
+const HIDDEN: i64 = 256;
 const BATCH: i64 = 256;
 const LR: f64 = 1e-3;
 
