@@ -91,16 +91,17 @@ pub enum CentreInit {
     Auto,
 }
 
-/// What gives stage 2 its starting partition on the frozen-feature path.
+/// What gives stage 2 its starting partition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum FrozenHead {
-    /// The paper's JC-SLIM head trained in stage 1 (K-means / spectral on its embedding).
+pub enum StartHead {
+    /// `centre_init` on the AE of stage 1's JC-SLIM head (K-means / spectral), as the paper.
     #[default]
     Jcslim,
-    /// A clustering head made for frozen features (`train::scan`): SCAN's neighbour
-    /// consistency over the features' k-NN graph with an entropy term, then self-labelling
-    /// on the confident images across the cached views.
+    /// Frozen path: a clustering head made for frozen features (`train::scan`): SCAN's
+    /// neighbour consistency over the features' k-NN graph with an entropy term, then
+    /// self-labelling on the confident images across the cached views. (The CNN path keeps
+    /// `centre_init`.)
     Scan,
 }
 
@@ -243,9 +244,9 @@ pub struct Config {
     /// K-means (0 = the paper's P alone).
     #[serde(default)]
     pub partition_targets: f64,
-    /// Frozen path: which head gives stage 2's starting partition.
+    /// Which head gives stage 2's starting partition.
     #[serde(default)]
-    pub frozen_head: FrozenHead,
+    pub start_head: StartHead,
     /// SCAN head: neighbours per image in the features' k-NN graph (SCAN: 20).
     #[serde(default = "default_scan_neighbors")]
     pub scan_neighbors: usize,

@@ -53,7 +53,7 @@ pub fn build(preset: Preset, clusters: usize) -> Config {
         kmeans_restarts: 20,
         centre_init: CentreInit::Kmeans,
         partition_targets: 0.0,
-        frozen_head: FrozenHead::Jcslim,
+        start_head: StartHead::Jcslim,
         scan_neighbors: 20,
         scan_entropy: 5.0,
         scan_steps: 600,
@@ -122,7 +122,7 @@ pub fn build(preset: Preset, clusters: usize) -> Config {
             // AE's K-dim softmax cannot separate what the AE has merged.
             centre_init: CentreInit::Auto,
             partition_targets: 0.5,
-            frozen_head: FrozenHead::Scan,
+            start_head: StartHead::Scan,
             final_answer: FinalAnswer::Auto,
             checkpoint_every: 50,
             ..reference
@@ -283,9 +283,9 @@ pub fn fit_to_data(cfg: &mut Config, data: DataShape, cuda: bool) -> Vec<Choice>
             ),
         ));
     }
-    if cfg.backbone.is_frozen() && cfg.frozen_head == FrozenHead::Scan {
+    if cfg.backbone.is_frozen() && cfg.start_head == StartHead::Scan {
         why.push(Choice::new(
-            &["frozen_head"],
+            &["start_head"],
             "stage 2 starts from a SCAN head trained on the frozen features (neighbour \
              consistency, then self-labelling)",
         ));

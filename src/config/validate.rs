@@ -33,7 +33,7 @@ pub fn check(c: &Config, items: usize) -> Result<()> {
             c.clusters
         );
     }
-    if c.frozen_head == super::FrozenHead::Scan && c.backbone.is_frozen() {
+    if c.start_head == super::StartHead::Scan && c.backbone.is_frozen() {
         if c.scan_neighbors == 0 || c.scan_neighbors >= items {
             bail!(
                 "scan_neighbors = {}: must be at least 1 and below the {items} images",

@@ -11,7 +11,7 @@ use super::stage2_graphs::Stage2Graphs;
 pub use super::trainer::Stop;
 use super::trainer::{Res, Stage1Meta, Stage2Meta, Trainer, save_checkpoint};
 use super::{answer, frozen, scan, step_seed};
-use crate::config::{CentreInit, FeatureSpace, FinalAnswer, FrozenHead, Head};
+use crate::config::{CentreInit, FeatureSpace, FinalAnswer, Head, StartHead};
 use crate::graph::{self, Adjacency};
 use crate::messages::{Command, Event, Job, LossPoint, RunResult, Stage};
 use crate::metrics::Evaluation;
@@ -203,9 +203,11 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         results::write_losses(&job.run_dir.join("losses.csv"), &t.losses)?;
     }
 
-    // ---- The SCAN head on frozen features: stage 2's starting partition ----
+    // ---- The SCAN head on the frozen features: stage 2's starting partition ----
+    // Frozen path only: on the CNN path's learned features it was measured far below the
+    // other heads (MNIST-test 0.478 against stream b 0.746, docs/BENCHMARKS.md).
     let scan_head = match &frozen {
-        Some(f) if cfg.frozen_head == FrozenHead::Scan && cfg.finetune_blocks == 0 => {
+        Some(f) if cfg.start_head == StartHead::Scan && cfg.finetune_blocks == 0 => {
             let started = Instant::now();
             let h = scan::train(&f.views, &f.test, cfg, |_, _| t.poll())?;
             emit(Event::Info(format!(

@@ -11,7 +11,7 @@
 //!    their argmax as a label, and the head learns it from an augmented view (cross-entropy
 //!    weighted by inverse class frequency, as SCAN's).
 //!
-//! Its clusters are stage 2's starting partition on the frozen path (`FrozenHead::Scan`) and
+//! Its clusters are stage 2's starting partition on the frozen path (`StartHead::Scan`) and
 //! one of the final answer's candidates.
 use crate::config::Config;
 use crate::graph;
