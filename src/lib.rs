@@ -4,6 +4,7 @@ pub mod baseline;
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod correct;
 pub mod data;
 pub mod embedding;
 pub mod export;

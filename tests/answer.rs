@@ -135,7 +135,7 @@ fn the_floor_answers_with_kmeans_when_the_heads_collapse() {
     assert_eq!(answer.candidates.len(), 4, "every candidate is scored");
     let km_acc = answer.candidates[3].scores.unwrap().acc;
     assert!(km_acc > 0.99, "{km_acc}");
-    assert!(answer.why.contains("modularity"), "{}", answer.why);
+    assert!(answer.why.contains("agrees most"), "{}", answer.why);
     // With the head fixed by the config, the head answers, and the rest are still scored.
     let (_, fixed) = choose(&cands, &x, (&a, &b), 3, 0, None, Some("q"));
     assert_eq!(fixed.chosen, "q");
@@ -143,7 +143,7 @@ fn the_floor_answers_with_kmeans_when_the_heads_collapse() {
 }
 
 #[test]
-fn the_answer_prefers_a_head_that_follows_the_graph_over_a_worse_kmeans() {
+fn the_answer_is_the_clustering_the_others_agree_with() {
     let _turn = seeded();
     let (x, a, b, labels) = blobs();
     // K-means stuck in a bad optimum: two blobs merged, one split.

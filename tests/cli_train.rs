@@ -114,6 +114,54 @@ fn train_eval_and_resume() {
     );
     assert!(m["label_free_history"].as_array().unwrap().len() >= 3);
 
+    // The final answer: chosen without labels among every candidate, K-means included; the
+    // run says which and why, and a reopened run can show any candidate.
+    let fa = &m["final_answer"];
+    let names: Vec<&str> = fa["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["stage-1", "q", "stream-a", "stream-b", "kmeans"],
+        "{fa}"
+    );
+    let chosen = fa["chosen"].as_str().unwrap();
+    assert!(text.contains(&format!("answer: {chosen}")), "{text}");
+    let chosen_acc = fa["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == chosen)
+        .unwrap()["scores"]["acc"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        (chosen_acc - acc).abs() < 1e-9,
+        "metrics' ACC is the answer's"
+    );
+    let saved = icicle_explorer::rundir::SavedRun::read(&run).unwrap();
+    let ds = icicle_explorer::data::load_entry(
+        icicle_explorer::data::Registry::builtin()
+            .unwrap()
+            .get("digits")
+            .unwrap(),
+        &icicle_explorer::data::LoadOptions::default(),
+        &icicle_explorer::data::Progress::none(),
+    )
+    .unwrap();
+    let cands = saved.candidates.clone().expect("candidates.json");
+    let mut session = icicle_explorer::ui::session::Session::from_saved(saved, &ds);
+    let shown = session.shown.expect("the chosen candidate is shown");
+    assert_eq!(cands.names[shown], chosen);
+    assert_eq!(session.clusters, cands.clusters[shown]);
+    let km = cands.names.iter().position(|n| n == "kmeans").unwrap();
+    session.show_candidate(&ds, km);
+    assert_eq!(session.clusters, cands.clusters[km]);
+    assert_eq!(session.shown, Some(km));
+
     // `icicle runs` lists it with its score.
     let o = icicle(&[
         "runs",

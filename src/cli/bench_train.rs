@@ -352,7 +352,7 @@ pub fn quality(a: &QualityArgs) -> Result<()> {
 /// picked the labelled best, and how much ACC it gave up when it did not.
 fn answer_table(answers: &[(String, crate::train::answer::FinalAnswer)]) -> String {
     let mut out = String::from(
-        "\n| run | candidates: ACC (modularity b) | rule picks | labelled best | ACC lost |\n|---|---|---|---|---|\n",
+        "\n| run | candidates: ACC (agreement) | rule picks | labelled best | ACC lost |\n|---|---|---|---|---|\n",
     );
     let (mut hits, mut lost_sum) = (0, 0.0);
     for (run, f) in answers {
@@ -374,7 +374,7 @@ fn answer_table(answers: &[(String, crate::train::answer::FinalAnswer)]) -> Stri
             "| {run} | {} | {} | {} | {lost:.3} |\n",
             f.candidates
                 .iter()
-                .map(|c| format!("{} {:.3} ({:.3})", c.name, acc(c), c.modularity_b))
+                .map(|c| format!("{} {:.3} ({:.3})", c.name, acc(c), c.agreement))
                 .collect::<Vec<_>>()
                 .join(", "),
             f.chosen,

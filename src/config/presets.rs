@@ -294,8 +294,8 @@ pub fn fit_to_data(cfg: &mut Config, data: DataShape, cuda: bool) -> Vec<Choice>
         why.push(Choice::new(
             &["final_answer", "head"],
             "final answer chosen without labels among the stage-1 head, the SCAN head, Q, the \
-             streams and K-means on the stage-2 input features (highest modularity on the k_b \
-             graph)",
+             streams and K-means on the stage-2 input features (the one that agrees most with \
+             the others)",
         ));
     }
     // The GCN streams start behind Q and need ~150 iterations to pass it (digits); one

@@ -6,7 +6,7 @@ mod app;
 mod automation;
 mod palette;
 mod panels;
-mod session;
+pub mod session;
 mod settings;
 mod tasks;
 mod thumbs;

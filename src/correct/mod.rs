@@ -1,0 +1,8 @@
+//! Corrections a person makes to a run's clusters (issue 19): stored as facts about images
+//! (`facts`), checked for contradictions before anything trains, and previewed by label
+//! spreading over the run's k-NN graph (`spread`).
+pub mod facts;
+pub mod spread;
+
+pub use facts::{Corrections, ImageFact};
+pub use spread::{Preview, preview};

@@ -1,0 +1,129 @@
+//! The preview before retraining: label spreading (Zhou et al., NIPS 2003, "Learning with local
+//! and global consistency") over the run's saved k-NN graph from the corrected images. Each
+//! image starts from a weak vote for its current cluster; a corrected image votes fully for
+//! its required cluster; must-link groups are joined by edges; F ← α·S·F + (1 − α)·Y with S
+//! the symmetrically normalised graph, excluded clusters held at zero. The images whose
+//! argmax changes are the ones a retrain would likely move. Linear in the graph's edges: a
+//! few milliseconds at 10,000 images, well under a second at 70,000, on a CPU.
+use super::facts::Corrections;
+use crate::graph::Knn;
+
+/// How strongly an image holds its current cluster against a corrected neighbour's vote.
+const PRIOR: f32 = 0.1;
+/// α: the share of each step that comes from the neighbours.
+const ALPHA: f32 = 0.9;
+const STEPS: usize = 30;
+
+/// What the corrections would change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preview {
+    /// Every image's cluster after spreading (corrected images where the person put them).
+    pub clusters: Vec<i64>,
+    /// Images not corrected themselves whose cluster changes.
+    pub moved: Vec<usize>,
+}
+
+/// Spreads `corr` over `graph` from the assignment `clusters` (K = `k`).
+pub fn preview(graph: &Knn, clusters: &[i64], k: usize, corr: &Corrections) -> Preview {
+    let n = clusters.len();
+    // Undirected neighbour lists: the k-NN edges both ways, and each must-link group chained.
+    let mut adj: Vec<Vec<u32>> = vec![vec![]; n];
+    for i in 0..graph.n.min(n) {
+        for &j in graph.of(i) {
+            let j = j as usize;
+            if j < n && j != i {
+                adj[i].push(j as u32);
+                adj[j].push(i as u32);
+            }
+        }
+    }
+    let mut groups: std::collections::BTreeMap<u32, Vec<usize>> = Default::default();
+    for f in corr.images.values() {
+        if let Some(g) = f.group {
+            groups.entry(g).or_default().push(f.index);
+        }
+    }
+    for members in groups.values() {
+        for w in members.windows(2) {
+            adj[w[0]].push(w[1] as u32);
+            adj[w[1]].push(w[0] as u32);
+        }
+    }
+    for a in &mut adj {
+        a.sort_unstable();
+        a.dedup();
+    }
+    let inv_sqrt: Vec<f32> = adj
+        .iter()
+        .map(|a| 1.0 / (a.len().max(1) as f32).sqrt())
+        .collect();
+    let required = corr.required();
+    let mut y = vec![0f32; n * k];
+    for i in 0..n {
+        match required.get(&i) {
+            Some(&c) => y[i * k + c] = 1.0,
+            None => {
+                if let Some(c) = usize::try_from(clusters[i]).ok().filter(|&c| c < k) {
+                    y[i * k + c] = PRIOR;
+                }
+            }
+        }
+    }
+    let excluded: Vec<(usize, usize)> = corr
+        .images
+        .values()
+        .flat_map(|f| f.not_in.iter().map(move |&c| (f.index, c)))
+        .filter(|&(i, c)| i < n && c < k)
+        .collect();
+    let mut f = y.clone();
+    let mut next = vec![0f32; n * k];
+    for _ in 0..STEPS {
+        for i in 0..n {
+            let row = &mut next[i * k..(i + 1) * k];
+            for (r, v) in row.iter_mut().zip(&y[i * k..(i + 1) * k]) {
+                *r = (1.0 - ALPHA) * v;
+            }
+            for &j in &adj[i] {
+                let w = ALPHA * inv_sqrt[i] * inv_sqrt[j as usize];
+                let fj = &f[j as usize * k..(j as usize + 1) * k];
+                for (r, v) in row.iter_mut().zip(fj) {
+                    *r += w * v;
+                }
+            }
+        }
+        for &(i, c) in &excluded {
+            next[i * k + c] = 0.0;
+        }
+        std::mem::swap(&mut f, &mut next);
+    }
+    let mut out = Vec::with_capacity(n);
+    let mut moved = vec![];
+    for i in 0..n {
+        let c = match required.get(&i) {
+            Some(&c) => c as i64,
+            None => {
+                let row = &f[i * k..(i + 1) * k];
+                let best = (0..k)
+                    .max_by(|&a, &b| row[a].total_cmp(&row[b]).then(b.cmp(&a)))
+                    .unwrap_or(0);
+                // No vote at all: keep what it had, unless it was excluded from that.
+                let allowed = |c: i64| !excluded.contains(&(i, c as usize));
+                if row[best] > 0.0 {
+                    best as i64
+                } else if allowed(clusters[i]) {
+                    clusters[i]
+                } else {
+                    (0..k as i64).find(|&c| allowed(c)).unwrap_or(clusters[i])
+                }
+            }
+        };
+        if c != clusters[i] && !corr.images.contains_key(&i) {
+            moved.push(i);
+        }
+        out.push(c);
+    }
+    Preview {
+        clusters: out,
+        moved,
+    }
+}
