@@ -45,10 +45,11 @@ fn templates() -> Dataset {
         })
         .collect();
     let (mut px, mut labels) = (vec![], vec![]);
-    for c in 0..classes {
+    for (c, template) in t.iter().enumerate() {
         for _ in 0..PER_CLASS {
             px.extend(
-                t[c].iter()
+                template
+                    .iter()
                     .map(|&v| (v as i32 + rng.gen_range(-8..=8)) as u8),
             );
             labels.push(c as i64);
