@@ -285,7 +285,7 @@ pub fn run(a: &TrainArgs) -> Result<()> {
                     None => println!("final: clustered without labels ({:.1} s)", r.wall_seconds),
                 }
                 if let Some(f) = &r.final_answer {
-                    println!("answer: {} ({}: {})", f.chosen, f.rule, f.why);
+                    println!("answer: {} — {}", f.chosen, f.why);
                 }
                 println!("label-free: {}", r.label_free.line());
                 println!("results in {}", r.run_dir.display());

@@ -98,6 +98,6 @@ pub fn answer_bar(
                 "Every clustering the run made; the run answered with the one its label-free \
                  rule chose. Pick another to see it in the gallery, map, confusion matrix and export.",
             );
-        ui.label(egui::RichText::new(format!("{}: {}", answer.rule, answer.why)).weak());
+        ui.label(egui::RichText::new(&answer.why).weak());
     });
 }
