@@ -4,7 +4,7 @@ use icicle_explorer::config::{Config, Preset};
 use icicle_explorer::graph::{self, Adjacency, Normalization};
 use icicle_explorer::metrics::Evaluation;
 use icicle_explorer::progress::Progress;
-use icicle_explorer::train::answer::{Candidate, choose};
+use icicle_explorer::train::answer::{Candidate, How, choose};
 use icicle_explorer::train::scan;
 use tch::{Kind, Tensor};
 
@@ -106,6 +106,12 @@ fn blobs() -> (Tensor, Adjacency, Adjacency, Vec<i64>) {
     (x, a, b, labels)
 }
 
+/// The default preset's `answer_min_modularity`: structured blobs pass it.
+const DEFAULT_MIN: f64 = 0.8;
+const AUTO: How = How::Auto {
+    min_strength: DEFAULT_MIN,
+};
+
 fn candidate(name: &str, clusters: Vec<i64>) -> Candidate {
     let n = clusters.len();
     Candidate {
@@ -129,7 +135,7 @@ fn the_floor_answers_with_kmeans_when_the_heads_collapse() {
         candidate("stream-a", collapsed),
         candidate("kmeans", km.labels.clone()),
     ];
-    let (i, answer) = choose(&cands, &x, (&a, &b), 3, 0, Some((&labels, 3)), None);
+    let (i, answer) = choose(&cands, &x, (&a, &b), 3, 0, Some((&labels, 3)), AUTO);
     assert_eq!(answer.chosen, "kmeans", "{}", answer.why);
     assert_eq!(i, 3);
     assert_eq!(answer.candidates.len(), 4, "every candidate is scored");
@@ -137,7 +143,7 @@ fn the_floor_answers_with_kmeans_when_the_heads_collapse() {
     assert!(km_acc > 0.99, "{km_acc}");
     assert!(answer.why.contains("agrees most"), "{}", answer.why);
     // With the head fixed by the config, the head answers, and the rest are still scored.
-    let (_, fixed) = choose(&cands, &x, (&a, &b), 3, 0, None, Some("q"));
+    let (_, fixed) = choose(&cands, &x, (&a, &b), 3, 0, None, How::Head("q"));
     assert_eq!(fixed.chosen, "q");
     assert!(fixed.candidates.iter().all(|c| c.scores.is_none()));
 }
@@ -159,6 +165,56 @@ fn the_answer_is_the_clustering_the_others_agree_with() {
         candidate("kmeans", bad),
         candidate("stream-a", labels.clone()),
     ];
-    let (_, answer) = choose(&cands, &x, (&a, &b), 3, 0, Some((&labels, 3)), None);
+    let (_, answer) = choose(&cands, &x, (&a, &b), 3, 0, Some((&labels, 3)), AUTO);
     assert_eq!(answer.chosen, "stream-a", "{}", answer.why);
+}
+
+#[test]
+fn a_weak_graph_answers_with_kmeans_however_much_the_graph_heads_agree() {
+    let _turn = seeded();
+    // No structure at all: Gaussian noise, so its k-NN graph has weak communities.
+    let x = Tensor::randn([240, 8], (Kind::Float, tch::Device::Cpu));
+    let knn = |k| {
+        Adjacency::from_knn(
+            &graph::knn(&x, k, &Progress::none()).unwrap(),
+            Normalization::Row,
+        )
+    };
+    let (a, b) = (knn(1), knn(10));
+    let km = kmeans(&x, &KMeansConfig::new(3, 0), &Progress::none()).unwrap();
+    // Heads that agree with each other perfectly (as heads trained on one graph do).
+    let shared: Vec<i64> = (0..240).map(|i| (i % 3) as i64).collect();
+    let cands = vec![
+        candidate("q", shared.clone()),
+        candidate("stream-a", shared.clone()),
+        candidate("stream-b", shared),
+        candidate("kmeans", km.labels.clone()),
+    ];
+    let (i, answer) = choose(&cands, &x, (&a, &b), 3, 0, None, AUTO);
+    let strength = icicle_explorer::train::answer::graph_strength(&answer.candidates, 3).unwrap();
+    assert!(
+        strength < DEFAULT_MIN,
+        "noise should make a weak graph: {strength}"
+    );
+    assert_eq!(answer.chosen, "kmeans", "{}", answer.why);
+    assert_eq!(i, 3);
+    assert!(answer.why.contains("weak"), "{}", answer.why);
+    // With the gate off, the agreeing heads win, as before.
+    let (_, open) = choose(
+        &cands,
+        &x,
+        (&a, &b),
+        3,
+        0,
+        None,
+        How::Auto { min_strength: 0.0 },
+    );
+    assert_eq!(open.chosen, "q", "{}", open.why);
+    // On the blobs the graph is strong and the gate stays shut.
+    let (x, a, b, _) = blobs();
+    let km = kmeans(&x, &KMeansConfig::new(3, 0), &Progress::none()).unwrap();
+    let cands = vec![candidate("kmeans", km.labels)];
+    let (_, judged) = choose(&cands, &x, (&a, &b), 3, 0, None, AUTO);
+    let strength = icicle_explorer::train::answer::graph_strength(&judged.candidates, 3).unwrap();
+    assert!(strength > 0.9, "{strength}");
 }

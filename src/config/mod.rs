@@ -264,6 +264,11 @@ pub struct Config {
     /// How the final clustering is picked: the configured head, or auto (label-free).
     #[serde(default)]
     pub final_answer: FinalAnswer,
+    /// Auto answer: below this graph strength (the best modularity a candidate reaches on the
+    /// k_b graph, over 1 − 1/K) the answer is K-means, the one head that does not learn
+    /// through the graph (0 = never).
+    #[serde(default = "default_answer_min_modularity")]
+    pub answer_min_modularity: f64,
     /// Stage 2 runs on the whole graph up to this many images; above, on mini-batches of
     /// nodes with the subgraph between them (Cluster-GCN), so time and memory per iteration
     /// stay bounded however large the folder is.
@@ -317,6 +322,10 @@ fn default_selflabel_steps() -> usize {
 
 fn default_selflabel_threshold() -> f64 {
     0.99
+}
+
+fn default_answer_min_modularity() -> f64 {
+    0.8
 }
 
 fn default_full_graph_up_to() -> usize {

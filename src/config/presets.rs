@@ -60,6 +60,7 @@ pub fn build(preset: Preset, clusters: usize) -> Config {
         selflabel_steps: 400,
         selflabel_threshold: 0.99,
         final_answer: FinalAnswer::Head,
+        answer_min_modularity: 0.8,
         no_instance_loss: false,
         no_cluster_loss: false,
         no_gcn: false,
@@ -294,8 +295,8 @@ pub fn fit_to_data(cfg: &mut Config, data: DataShape, cuda: bool) -> Vec<Choice>
         why.push(Choice::new(
             &["final_answer", "head"],
             "final answer chosen without labels among the stage-1 head, the SCAN head, Q, the \
-             streams and K-means on the stage-2 input features (the one that agrees most with \
-             the others)",
+             streams and K-means on the stage-2 input features (K-means where the k-NN graph is \
+             weak, else the one that agrees most with the others)",
         ));
     }
     // The GCN streams start behind Q and need ~150 iterations to pass it (digits); one

@@ -46,6 +46,7 @@ pub fn check(c: &Config, items: usize) -> Result<()> {
         }
         unit("selflabel_threshold", c.selflabel_threshold)?;
     }
+    unit("answer_min_modularity", c.answer_min_modularity)?;
     if c.batch < 2 {
         bail!(
             "batch = {}: the contrastive losses need at least 2 images per batch",

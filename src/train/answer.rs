@@ -3,13 +3,20 @@
 //! stage-2 input features — the floor a default run never ends below unless a rule that sees
 //! no labels judges another candidate better.
 //!
-//! The rule: the candidate that agrees most with the others (the highest mean ARI to every
-//! other candidate: the medoid of the run's clusterings), among those that use at least half
-//! of the K clusters (a collapsed head cannot answer); ties go to the higher modularity on the
-//! k_b graph. It needs no labels and costs milliseconds. Measured against the labels on every
-//! dev set in docs/BENCHMARKS.md ("Never worse than its own features"): the highest modularity
-//! alone, tried first, picked the GCN streams on Fashion-MNIST-test, 8 points below the
-//! stage-1 head and 1 below K-means.
+//! The rule, in two steps. First the graph's trust: every head but K-means learned through the
+//! k-NN graph of the features (SCAN's neighbours, the GCN streams, Q's targets), so where that
+//! graph has weak community structure they share its mistakes and outvote the floor. Its
+//! strength is the best modularity a candidate reaches on the k_b graph, normalised by its
+//! ceiling 1 − 1/K; below
+//! `answer_min_modularity` the answer is K-means. Otherwise the candidate that agrees most
+//! with the others (the highest mean ARI to every other candidate: the medoid of the run's
+//! clusterings), among those that use at least half of the K clusters (a collapsed head
+//! cannot answer); ties go to the higher modularity on the k_b graph. It needs no labels and
+//! costs milliseconds. Measured against the labels on every dev set in docs/BENCHMARKS.md
+//! ("Never worse than its own features"): the highest modularity alone, tried first, picked
+//! the GCN streams on Fashion-MNIST-test, 8 points below the stage-1 head and 1 below
+//! K-means; agreement alone followed the graph heads below K-means on emoji (graph strength
+//! 0.69–0.71 there, 0.91–0.98 on the gray sets).
 use crate::cluster::spectral::modularity;
 use crate::graph::Adjacency;
 use crate::metrics::label_free::{SILHOUETTE_SAMPLE, silhouette};
@@ -52,6 +59,23 @@ pub struct FinalAnswer {
 }
 
 pub const RULE: &str = "most agreement with the other candidates";
+pub const RULE_WEAK_GRAPH: &str = "K-means where the k-NN graph is weak";
+
+/// The best modularity any candidate reaches on the k_b graph, over its ceiling 1 − 1/K: how
+/// much community structure the graph the heads learned through has (1 = as much as K
+/// clusters allow). The best, not K-means' own: a K-means stuck in a poor optimum must not
+/// make a good graph read as weak.
+pub fn graph_strength(judged: &[Judged], k: usize) -> Option<f64> {
+    let best = judged.iter().map(|j| j.modularity_b).reduce(f64::max)?;
+    Some(best / (1.0 - 1.0 / k.max(2) as f64))
+}
+
+/// How `choose` picks: the configured head, or the label-free rule with its graph gate.
+#[derive(Debug, Clone, Copy)]
+pub enum How<'a> {
+    Head(&'a str),
+    Auto { min_strength: f64 },
+}
 
 /// Scores every candidate and picks one by the rule (`best_by_rule`), or `fixed` when
 /// the config names the head (then the rest are still scored, for the record).
@@ -62,8 +86,12 @@ pub fn choose(
     k: usize,
     seed: u64,
     labels: Option<(&[i64], usize)>,
-    fixed: Option<&str>,
+    how: How<'_>,
 ) -> (usize, FinalAnswer) {
+    let (fixed, min_strength) = match how {
+        How::Head(name) => (Some(name), 0.0),
+        How::Auto { min_strength } => (None, min_strength),
+    };
     let agreement = |i: usize| {
         let others: Vec<f64> = (0..candidates.len())
             .filter(|&j| j != i)
@@ -101,12 +129,28 @@ pub fn choose(
         })
         .collect();
     let best = best_by_rule(&judged, k);
+    let weak = graph_strength(&judged, k)
+        .filter(|&s| s < min_strength)
+        .zip(judged.iter().position(|j| j.name == "kmeans"));
     let (chosen, rule, why) = match fixed.and_then(|f| judged.iter().position(|j| j.name == f)) {
         Some(i) => (
             i,
             "the configured head".to_string(),
             format!("final_answer = head: {}", judged[i].name),
         ),
+        None if weak.is_some() => {
+            let (strength, km) = weak.expect("checked");
+            (
+                km,
+                RULE_WEAK_GRAPH.to_string(),
+                format!(
+                    "kmeans: the k-NN graph the other heads learned through is weak (strength \
+                     {strength:.2} < answer_min_modularity {min_strength:.2}), so their \
+                     consensus ({} {:.3}) is not trusted over K-means on the features",
+                    judged[best].name, judged[best].agreement
+                ),
+            )
+        }
         None => (
             best,
             RULE.to_string(),

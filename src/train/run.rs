@@ -444,7 +444,12 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         cfg.clusters,
         cfg.seed,
         ds.labels.as_deref().map(|l| (l, ds.num_classes())),
-        (cfg.final_answer == FinalAnswer::Head).then_some(configured),
+        match cfg.final_answer {
+            FinalAnswer::Head => answer::How::Head(configured),
+            FinalAnswer::Auto => answer::How::Auto {
+                min_strength: cfg.answer_min_modularity,
+            },
+        },
     );
     emit(Event::Info(format!("final answer: {}", final_answer.why)));
     let clusters = candidates[chosen].clusters.clone();
