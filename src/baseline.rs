@@ -125,6 +125,7 @@ impl Baseline {
             ds,
             &self.kmeans.labels,
             &self.kmeans.confidence,
+            &Default::default(),
         )?;
         export::write_json(&dir.join("metrics.json"), &self.report(ds))?;
         if let Some(e) = &self.evaluation {

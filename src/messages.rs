@@ -16,6 +16,16 @@ pub struct Job {
     pub resume: bool,
     /// Where frozen-backbone features are cached (`None`: computed every time).
     pub feature_cache: Option<PathBuf>,
+    /// A retrain with a person's corrections: stage 2 continues from this finished run's
+    /// checkpoint (stage 1 is not rerun); `run_dir` is the new run's folder.
+    pub correct_from: Option<Box<CorrectFrom>>,
+}
+
+/// The finished run a retrain continues from, and what the person said about its images.
+#[derive(Debug, Clone)]
+pub struct CorrectFrom {
+    pub source: PathBuf,
+    pub corrections: crate::correct::Corrections,
 }
 
 pub enum Command {

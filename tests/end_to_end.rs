@@ -33,6 +33,7 @@ fn default_preset_on_digits_beats_kmeans_on_pixels() {
         run_dir: dir.path().to_path_buf(),
         resume: false,
         feature_cache: None,
+        correct_from: None,
     })));
     let result = loop {
         match w.events.recv().unwrap() {

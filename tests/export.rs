@@ -64,7 +64,14 @@ fn folder_dataset_exports_copies_into_cluster_folders() {
 
     let out = tempfile::tempdir().unwrap();
     let dest = out.path().join("clusters");
-    let r = export::export_cluster_folders(&ds, &clusters, &dest, &Progress::none()).unwrap();
+    let r = export::export_cluster_folders(
+        &ds,
+        &clusters,
+        &dest,
+        &Default::default(),
+        &Progress::none(),
+    )
+    .unwrap();
     assert_eq!((r.folders, r.files), (2, 6));
     assert!(r.failed.is_empty());
     let c0: Vec<String> = std::fs::read_dir(dest.join("cluster_00"))
@@ -85,20 +92,29 @@ fn folder_dataset_exports_copies_into_cluster_folders() {
     );
 
     // A second export into the same folder is refused: nothing is overwritten.
-    let e = export::export_cluster_folders(&ds, &clusters, &dest, &Progress::none())
-        .unwrap_err()
-        .to_string();
+    let e = export::export_cluster_folders(
+        &ds,
+        &clusters,
+        &dest,
+        &Default::default(),
+        &Progress::none(),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("not empty"), "{e}");
 
     // JSON assignments carry path, cluster, confidence and label.
     let j = out.path().join("a.json");
-    export::write_assignments_json(&j, &ds, &clusters, &conf).unwrap();
+    export::write_assignments_json(&j, &ds, &clusters, &conf, &Default::default()).unwrap();
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&j).unwrap()).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 6);
     assert_eq!(v[0]["path"], "cats/0.png");
     assert_eq!(v[0]["label"], "cats");
     assert_eq!(v[1]["cluster"], 1);
-    assert!(export::write_assignments_json(&j, &ds, &clusters[..2], &conf).is_err());
+    assert!(
+        export::write_assignments_json(&j, &ds, &clusters[..2], &conf, &Default::default())
+            .is_err()
+    );
 }
 
 #[test]
@@ -113,7 +129,14 @@ fn idx_dataset_exports_pngs_from_pixels() {
     ds.truncate(20);
     let clusters: Vec<i64> = (0..20).map(|i| (i % 12) as i64).collect();
     let out = tempfile::tempdir().unwrap();
-    let r = export::export_cluster_folders(&ds, &clusters, out.path(), &Progress::none()).unwrap();
+    let r = export::export_cluster_folders(
+        &ds,
+        &clusters,
+        out.path(),
+        &Default::default(),
+        &Progress::none(),
+    )
+    .unwrap();
     assert_eq!((r.folders, r.files), (12, 20));
     // Two-digit names sort, and the PNG holds the item's pixels.
     let img = image::open(out.path().join("cluster_11/000011.png"))

@@ -203,6 +203,7 @@ fn finish(
         run_dir: dir.to_path_buf(),
         resume,
         feature_cache: Some(cache.to_path_buf()),
+        correct_from: None,
     })));
     let (mut notes, mut extract_ticks) = (vec![], 0);
     loop {

@@ -36,6 +36,7 @@ fn train(ds: &Arc<Dataset>, cfg: Config) -> Box<RunResult> {
         run_dir: dir.path().to_path_buf(),
         resume: false,
         feature_cache: None,
+        correct_from: None,
     })));
     loop {
         match w.events.recv().unwrap() {

@@ -55,6 +55,7 @@ fn run(
         run_dir: dir.to_path_buf(),
         resume,
         feature_cache: None,
+        correct_from: None,
     })));
     let mut losses = vec![];
     loop {

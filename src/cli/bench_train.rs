@@ -242,6 +242,7 @@ pub(super) fn start_run(
         run_dir,
         resume: false,
         feature_cache: crate::data::cache::default_dir(),
+        correct_from: None,
     })));
     Ok(worker)
 }

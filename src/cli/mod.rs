@@ -5,6 +5,7 @@ mod bench;
 mod bench_decode;
 mod bench_scale;
 mod bench_train;
+pub mod correct;
 pub mod data_args;
 mod datasets;
 mod eval;
@@ -39,6 +40,8 @@ pub enum Command {
     Baseline(baseline::BaselineArgs),
     /// Train IcicleGCN (stage 1, graphs, stage 2) and write a run directory.
     Train(train::TrainArgs),
+    /// Retrain a finished run with a person's corrections (stage 2 only; a new run folder).
+    Correct(correct::CorrectArgs),
     /// Recompute a run's metrics from its assignments.csv (label-free ones from features.npy).
     Eval(eval::EvalArgs),
     /// Help choosing K: sweep K and score each value without labels.
@@ -82,6 +85,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Datasets(a)) => datasets::run(&a),
         Some(Command::Baseline(a)) => baseline::run(&a),
         Some(Command::Train(a)) => train::run(&a),
+        Some(Command::Correct(a)) => correct::run(&a),
         Some(Command::Eval(a)) => eval::run(&a),
         Some(Command::SuggestK(a)) => suggest_k::run(&a),
         Some(Command::Runs(a)) => runs::run(&a),

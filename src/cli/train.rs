@@ -127,7 +127,14 @@ pub fn run(a: &TrainArgs) -> Result<()> {
         run_dir: run_dir.clone(),
         resume: a.resume.is_some(),
         feature_cache: crate::data::cache::default_dir(),
+        correct_from: None,
     })));
+    report(&worker, &cfg, &ds.name)
+}
+
+/// Prints a worker's events as they come (stages, losses per epoch and per evaluated
+/// iteration, scores, the answer) until the run ends; shared by `train` and `correct`.
+pub(super) fn report(worker: &Worker, cfg: &Config, ds_name: &str) -> Result<()> {
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template("{msg:>8} [{bar:30}] {pos}/{len} ETA {eta}")
@@ -153,7 +160,7 @@ pub fn run(a: &TrainArgs) -> Result<()> {
                     format!(
                         "IcicleGCN ({:?} preset) on {} ({items} images), K = {}, device {device}, run {}{}",
                         cfg.preset,
-                        ds.name,
+                        ds_name,
                         cfg.clusters,
                         run_dir.display(),
                         resumed_from

@@ -264,6 +264,9 @@ pub struct Config {
     /// How the final clustering is picked: the configured head, or auto (label-free).
     #[serde(default)]
     pub final_answer: FinalAnswer,
+    /// A retrain with corrections: stage-2 iterations from the run's checkpoint.
+    #[serde(default = "default_correct_iterations")]
+    pub correct_iterations: usize,
     /// Auto answer: below this graph strength (the best modularity a candidate reaches on the
     /// k_b graph, over 1 − 1/K) the answer is K-means, the one head that does not learn
     /// through the graph (0 = never).
@@ -322,6 +325,10 @@ fn default_selflabel_steps() -> usize {
 
 fn default_selflabel_threshold() -> f64 {
     0.99
+}
+
+fn default_correct_iterations() -> usize {
+    50
 }
 
 fn default_answer_min_modularity() -> f64 {

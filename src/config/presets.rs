@@ -61,6 +61,7 @@ pub fn build(preset: Preset, clusters: usize) -> Config {
         selflabel_threshold: 0.99,
         final_answer: FinalAnswer::Head,
         answer_min_modularity: 0.8,
+        correct_iterations: 50,
         no_instance_loss: false,
         no_cluster_loss: false,
         no_gcn: false,

@@ -136,6 +136,14 @@ impl Corrections {
         }
     }
 
+    /// What an export carries: the names, and which images were corrected.
+    pub fn annotations(&self) -> crate::export::Annotations {
+        crate::export::Annotations {
+            names: self.names.clone(),
+            corrected: self.images.keys().copied().collect(),
+        }
+    }
+
     /// Forgets everything said about image `index` (a correction removed from the list).
     pub fn remove(&mut self, index: usize) {
         self.images.remove(&index);
@@ -170,6 +178,12 @@ impl Corrections {
             if let Some(c) = f.not_in.iter().find(|&&c| c >= k) {
                 bail!(
                     "corrections: {} is excluded from cluster {c}, but K = {k}",
+                    items[i]
+                );
+            }
+            if k > 0 && f.not_in.len() >= k {
+                bail!(
+                    "contradiction: {} is excluded from every one of the {k} clusters",
                     items[i]
                 );
             }

@@ -16,18 +16,38 @@ pub struct FolderExport {
     pub failed: Vec<(String, String)>,
 }
 
-/// The folder name of cluster `c` among `k`: `cluster_07`, zero-padded so they sort.
-pub fn folder_name(c: usize, k: usize) -> String {
+/// The folder name of cluster `c` among `k`: `cluster_07`, zero-padded so they sort, then the
+/// name the person gave it (`cluster_07 sneakers`), made safe for any file system.
+pub fn folder_name(c: usize, k: usize, name: &str) -> String {
     let width = k.saturating_sub(1).max(1).to_string().len().max(2);
-    format!("cluster_{c:0width$}")
+    let safe: String = name
+        .trim()
+        .chars()
+        .map(|ch| {
+            if ch.is_control() || "/\\:*?\"<>|".contains(ch) {
+                '_'
+            } else {
+                ch
+            }
+        })
+        .take(60)
+        .collect();
+    let safe = safe.trim().trim_matches('.');
+    if safe.is_empty() {
+        format!("cluster_{c:0width$}")
+    } else {
+        format!("cluster_{c:0width$} {safe}")
+    }
 }
 
 pub fn export_cluster_folders(
     ds: &Dataset,
     clusters: &[i64],
     dest: &Path,
+    names: &std::collections::BTreeMap<usize, String>,
     progress: &Progress,
 ) -> Result<FolderExport> {
+    let name = |c: usize| names.get(&c).map_or("", |s| s.as_str());
     if clusters.len() != ds.len() {
         bail!("{} items but {} cluster ids", ds.len(), clusters.len());
     }
@@ -51,7 +71,7 @@ pub fn export_cluster_folders(
         used[c.max(0) as usize] = true;
     }
     for (c, _) in used.iter().enumerate().filter(|(_, u)| **u) {
-        let d = dest.join(folder_name(c, k));
+        let d = dest.join(folder_name(c, k, name(c)));
         std::fs::create_dir_all(&d).with_context(|| format!("cannot create {}", d.display()))?;
     }
     let mut out = FolderExport {
@@ -64,7 +84,7 @@ pub fn export_cluster_folders(
         if i % 256 == 0 {
             progress.report("exporting", i, ds.len());
         }
-        let folder = dest.join(folder_name(c.max(0) as usize, k));
+        let folder = dest.join(folder_name(c.max(0) as usize, k, name(c.max(0) as usize)));
         match write_item(ds, i, &folder) {
             Ok(()) => out.files += 1,
             Err(e) => out.failed.push((ds.items[i].clone(), format!("{e:#}"))),

@@ -4,4 +4,6 @@ pub mod npy;
 pub mod results;
 
 pub use cluster_folders::{FolderExport, export_cluster_folders};
-pub use results::{write_assignments, write_assignments_json, write_confusion, write_json};
+pub use results::{
+    Annotations, write_assignments, write_assignments_json, write_confusion, write_json,
+};

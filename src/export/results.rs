@@ -5,33 +5,67 @@ use crate::data::Dataset;
 use crate::metrics::Evaluation;
 use anyhow::{Result, bail};
 use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-/// One row per item: `path,cluster,confidence[,label]`. `path` is relative to the dataset's
-/// folder (or `#index` for IDX data); `label` is the class name, present when labels are known.
+/// What a person said about a clustering that an export carries: the clusters' names and
+/// which images they corrected (from corrections.json; empty for an uncorrected run).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Annotations {
+    pub names: BTreeMap<usize, String>,
+    pub corrected: BTreeSet<usize>,
+}
+
+impl Annotations {
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty() && self.corrected.is_empty()
+    }
+
+    /// Cluster `c`'s name, or "" when it has none.
+    pub fn name(&self, c: i64) -> &str {
+        usize::try_from(c)
+            .ok()
+            .and_then(|c| self.names.get(&c))
+            .map_or("", |s| s.as_str())
+    }
+}
+
+/// One row per item: `path,cluster,confidence[,label][,cluster_name,corrected]`. `path` is
+/// relative to the dataset's folder (or `#index` for IDX data); `label` is the class name,
+/// present when labels are known; the last two columns are there when the person named
+/// clusters or corrected images (`notes`).
 pub fn write_assignments(
     path: &Path,
     ds: &Dataset,
     clusters: &[i64],
     confidence: &[f32],
+    notes: &Annotations,
 ) -> Result<()> {
     check_lengths(ds, clusters, confidence)?;
     atomic::write_with(path, |w| {
         let mut csv = csv::Writer::from_writer(w);
-        let labelled = ds.labels.is_some();
-        if labelled {
-            csv.write_record(["path", "cluster", "confidence", "label"])?;
-        } else {
-            csv.write_record(["path", "cluster", "confidence"])?;
+        let mut header = vec!["path", "cluster", "confidence"];
+        if ds.labels.is_some() {
+            header.push("label");
         }
+        if !notes.is_empty() {
+            header.extend(["cluster_name", "corrected"]);
+        }
+        csv.write_record(&header)?;
         for i in 0..ds.len() {
-            let (c, p) = (clusters[i].to_string(), format!("{:.6}", confidence[i]));
-            match &ds.labels {
-                Some(l) => {
-                    csv.write_record([&ds.items[i], &c, &p, &ds.class_names[l[i] as usize]])?
-                }
-                None => csv.write_record([&ds.items[i], &c, &p])?,
+            let mut row = vec![
+                ds.items[i].clone(),
+                clusters[i].to_string(),
+                format!("{:.6}", confidence[i]),
+            ];
+            if let Some(l) = &ds.labels {
+                row.push(ds.class_names[l[i] as usize].clone());
             }
+            if !notes.is_empty() {
+                row.push(notes.name(clusters[i]).to_string());
+                row.push(notes.corrected.contains(&i).to_string());
+            }
+            csv.write_record(&row)?;
         }
         csv.flush()?;
         Ok(())
@@ -58,6 +92,10 @@ struct JsonItem<'a> {
     confidence: f32,
     #[serde(skip_serializing_if = "Option::is_none")]
     label: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cluster_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    corrected: Option<bool>,
 }
 
 /// The same rows as `write_assignments`, as a JSON array of objects.
@@ -66,6 +104,7 @@ pub fn write_assignments_json(
     ds: &Dataset,
     clusters: &[i64],
     confidence: &[f32],
+    notes: &Annotations,
 ) -> Result<()> {
     check_lengths(ds, clusters, confidence)?;
     let rows: Vec<JsonItem> = (0..ds.len())
@@ -77,6 +116,8 @@ pub fn write_assignments_json(
                 .labels
                 .as_ref()
                 .map(|l| ds.class_names[l[i] as usize].as_str()),
+            cluster_name: (!notes.is_empty()).then(|| notes.name(clusters[i])),
+            corrected: (!notes.is_empty()).then(|| notes.corrected.contains(&i)),
         })
         .collect();
     write_json(path, &rows)

@@ -52,3 +52,23 @@ pub fn best_matching(table: &Contingency) -> Matching {
         matched,
     }
 }
+
+/// For two clusterings of the same items into `k` clusters, which cluster of `b` each cluster
+/// of `a` becomes under the one-to-one matching that keeps the most items together (so a
+/// retrain's clusters keep the numbers, and names, of the run they continue).
+pub fn match_clusters(a: &[i64], b: &[i64], k: usize) -> Vec<usize> {
+    if k == 0 {
+        return vec![];
+    }
+    let mut counts = vec![vec![0i64; k]; k];
+    for (&x, &y) in a.iter().zip(b) {
+        if let (Ok(x), Ok(y)) = (usize::try_from(x), usize::try_from(y))
+            && x < k
+            && y < k
+        {
+            counts[x][y] += 1;
+        }
+    }
+    let m = Matrix::from_fn(k, k, |(r, c)| counts[r][c]);
+    kuhn_munkres(&m).1
+}

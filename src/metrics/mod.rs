@@ -10,7 +10,7 @@ pub use cases::{ClusterCases, cluster_cases};
 pub use confusion::Confusion;
 pub use contingency::Contingency;
 pub use label_free::LabelFree;
-pub use matching::{Matching, best_matching};
+pub use matching::{Matching, best_matching, match_clusters};
 pub use scores::{ari, nmi};
 
 use anyhow::Result;

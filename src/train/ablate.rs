@@ -110,6 +110,7 @@ pub fn ablate(
             run_dir: dir.clone(),
             resume: shared,
             feature_cache: feature_cache.clone(),
+            correct_from: None,
         };
         let r = run(&job, rx, &|e| emit(variant, e))?;
         let row = AblationRow {

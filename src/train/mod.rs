@@ -9,6 +9,7 @@ mod inputs;
 pub mod losses;
 pub mod probe;
 mod results;
+mod retrain;
 mod run;
 pub mod scan;
 pub mod stage1;

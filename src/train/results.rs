@@ -109,8 +109,15 @@ pub fn write_final(
     label_free: &LabelFree,
     label_free_history: &[LabelFreePoint],
     final_answer: &crate::train::answer::FinalAnswer,
+    notes: &export::Annotations,
 ) -> Result<()> {
-    export::write_assignments(&dir.join("assignments.csv"), ds, clusters, confidence)?;
+    export::write_assignments(
+        &dir.join("assignments.csv"),
+        ds,
+        clusters,
+        confidence,
+        notes,
+    )?;
     if let Some(e) = eval {
         export::write_confusion(&dir.join("confusion.csv"), e, &ds.class_names)?;
     }

@@ -31,6 +31,9 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
     let cfg = &job.config;
     let ds = &job.dataset;
     cfg.validate(ds.len()).context("invalid configuration")?;
+    if let Some(from) = &job.correct_from {
+        return super::retrain::run(job, from, rx, emit);
+    }
     let device = cfg.device.resolve()?;
     let started = Instant::now();
     std::fs::create_dir_all(&job.run_dir)
@@ -500,6 +503,7 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         &label_free,
         &t.label_free,
         &final_answer,
+        &Default::default(),
     )?;
     Ok(RunResult {
         run_dir: job.run_dir.clone(),

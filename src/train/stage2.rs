@@ -20,6 +20,11 @@ pub struct Stage2 {
     /// The starting partition, one-hot (N × K), for `partition_targets`; a non-trainable
     /// variable so that a resumed run keeps the partition it started from.
     pub anchor: Option<Tensor>,
+    /// Per node (N × 1), the anchor's share of the target where a retrain with corrections
+    /// set one (1 for a corrected image); `None`: `partition_targets` for every node.
+    pub anchor_weight: Option<Tensor>,
+    /// N × K, 0 where a correction excludes the cluster: the target is clamped to 0 there.
+    pub allowed: Option<Tensor>,
 }
 
 /// log-probabilities of the three heads after one forward pass.
@@ -74,7 +79,24 @@ impl Stage2 {
             gcn,
             mu,
             anchor,
+            anchor_weight: None,
+            allowed: None,
         }
+    }
+
+    /// A retrain with corrections: the target becomes (1 − w)·P + w·anchor per node, then is
+    /// clamped to 0 on excluded clusters and renormalised (`anchor`, `allowed`: N × K;
+    /// `weight`: N × 1).
+    pub fn set_corrections(&mut self, anchor: &Tensor, weight: Tensor, allowed: Tensor) {
+        match &self.anchor {
+            Some(a) => {
+                let _guard = tch::no_grad_guard();
+                a.shallow_clone().copy_(anchor);
+            }
+            None => self.anchor = Some(anchor.shallow_clone()),
+        }
+        self.anchor_weight = Some(weight);
+        self.allowed = Some(allowed);
     }
 
     /// Copies the stage-1 AE (`ae.*` variables) into this model.
@@ -199,8 +221,17 @@ impl Stage2 {
     fn target(&self, log_q: &Tensor, cfg: &Config) -> Tensor {
         let mut p = losses::target_distribution(&log_q.exp());
         if let Some(anchor) = &self.anchor {
-            let l = cfg.partition_targets;
-            p = p * (1.0 - l) + anchor * l;
+            p = match &self.anchor_weight {
+                Some(w) => &p * (w.neg() + 1.0) + anchor * w,
+                None => {
+                    let l = cfg.partition_targets;
+                    p * (1.0 - l) + anchor * l
+                }
+            };
+        }
+        if let Some(allowed) = &self.allowed {
+            p = &p * allowed;
+            p = &p / p.sum_dim_intlist(1, true, Kind::Float).clamp_min(1e-12);
         }
         p
     }

@@ -334,6 +334,7 @@ impl IcicleApp {
             run_dir,
             resume: false,
             feature_cache: crate::data::cache::default_dir(),
+            correct_from: None,
         })));
     }
 

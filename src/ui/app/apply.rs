@@ -40,13 +40,14 @@ impl IcicleApp {
             Action::Export(kind) => {
                 if let Some(ds) = self.run_dataset.clone() {
                     let dest = std::path::PathBuf::from(self.settings.export_dir.trim());
+                    let notes_from = self.session.run_dir.clone();
                     let assigned = (
                         self.session.clusters.clone(),
                         self.session.confidence.clone(),
                     );
                     self.panels
                         .export
-                        .start(&self.tasks, kind, ds, assigned, dest);
+                        .start(&self.tasks, kind, ds, assigned, dest, notes_from);
                 }
             }
         }

@@ -32,25 +32,38 @@ impl ExportPanel {
         ds: Arc<Dataset>,
         (clusters, confidence): (Vec<i64>, Vec<f32>),
         dest: PathBuf,
+        notes_from: Option<PathBuf>,
     ) {
         self.busy = true;
         self.result = None;
         tasks.spawn("export", move |r| {
+            // Cluster names and corrected images, from the run folder's corrections.json.
+            let notes = notes_from
+                .and_then(|d| crate::correct::Corrections::read_run(&d).ok())
+                .map(|c| c.annotations())
+                .unwrap_or_default();
             let res = match kind {
                 ExportKind::Csv => {
                     let path = dest.join("assignments.csv");
-                    crate::export::write_assignments(&path, &ds, &clusters, &confidence)
+                    crate::export::write_assignments(&path, &ds, &clusters, &confidence, &notes)
                         .map(|_| ExportReport::Files(vec![path]))
                 }
                 ExportKind::Json => {
                     let path = dest.join("assignments.json");
-                    crate::export::write_assignments_json(&path, &ds, &clusters, &confidence)
-                        .map(|_| ExportReport::Files(vec![path]))
+                    crate::export::write_assignments_json(
+                        &path,
+                        &ds,
+                        &clusters,
+                        &confidence,
+                        &notes,
+                    )
+                    .map(|_| ExportReport::Files(vec![path]))
                 }
                 ExportKind::Folders => crate::export::export_cluster_folders(
                     &ds,
                     &clusters,
                     &dest.join("clusters"),
+                    &notes.names,
                     &r.progress(),
                 )
                 .map(ExportReport::Folders),

@@ -1,0 +1,187 @@
+//! A retrain with corrections (issue 19): stage 2 continues from a finished run with the
+//! person's corrections; corrected images end where the person put them, a must-link group in
+//! one cluster, an excluded image out of its cluster (apart from the images required there),
+//! cluster numbers and names stay, and a contradiction is refused before anything trains.
+use icicle_explorer::config::{Config, Preset, fit_to_data};
+use icicle_explorer::correct::{Corrections, ImageFact};
+use icicle_explorer::data::{Dataset, LoadOptions, Progress, Registry, load_entry};
+use icicle_explorer::messages::{Command, CorrectFrom, Event, Job, RunResult};
+use icicle_explorer::priority::Priority;
+use icicle_explorer::rundir::{DataRecord, SavedRun};
+use icicle_explorer::worker::Worker;
+use std::path::Path;
+use std::sync::Arc;
+
+fn digits() -> Arc<Dataset> {
+    let r = Registry::builtin().unwrap();
+    Arc::new(
+        load_entry(
+            r.get("digits").unwrap(),
+            &LoadOptions::default(),
+            &Progress::none(),
+        )
+        .unwrap(),
+    )
+}
+
+/// The default preset as it fits digits, cut short: a finished run in seconds.
+fn short(ds: &Dataset) -> Config {
+    let mut c = Config::preset(Preset::Default, 10);
+    fit_to_data(&mut c, ds.shape(), false);
+    c.epochs = 3;
+    c.iterations = 20;
+    c.correct_iterations = 20;
+    c.eval_every = 10;
+    c.checkpoint_every = 10;
+    c.kmeans_restarts = 2;
+    c.device = icicle_explorer::runtime::DeviceChoice::Cpu;
+    c
+}
+
+fn run(w: &Worker, job: Job) -> Result<Box<RunResult>, String> {
+    w.send(Command::Start(Box::new(job)));
+    loop {
+        match w.events.recv().unwrap() {
+            Event::Finished(r) => return Ok(r),
+            Event::Failed(e) => return Err(e),
+            Event::Cancelled { .. } => return Err("cancelled".into()),
+            Event::Info(i) => eprintln!("{i}"),
+            _ => {}
+        }
+    }
+}
+
+fn job(ds: &Arc<Dataset>, cfg: &Config, dir: &Path, from: Option<CorrectFrom>) -> Job {
+    Job {
+        dataset: ds.clone(),
+        config: cfg.clone(),
+        run_dir: dir.to_path_buf(),
+        resume: false,
+        feature_cache: None,
+        correct_from: from.map(Box::new),
+    }
+}
+
+#[test]
+fn a_retrain_puts_every_correction_where_the_person_said_and_keeps_numbers_and_names() {
+    let ds = digits();
+    let cfg = short(&ds);
+    let root = tempfile::tempdir().unwrap();
+    let (before_dir, after_dir) = (root.path().join("before"), root.path().join("after"));
+    let w = Worker::spawn(Priority::Normal, || {});
+    DataRecord::registry(Some("digits".into()))
+        .write(&before_dir)
+        .unwrap();
+    let before = run(&w, job(&ds, &cfg, &before_dir, None)).unwrap();
+    let prev = before.clusters.clone();
+    let items = &ds.items;
+
+    // Three images from other clusters moved to cluster `y`, one more to `z`; an image of
+    // `z` excluded from it (so it must end apart from the one required there); two images of
+    // different clusters kept together; `y` named.
+    let (y, z) = (0i64, prev.iter().copied().find(|&c| c != 0).unwrap());
+    let others: Vec<usize> = (0..prev.len())
+        .filter(|&i| prev[i] != y && prev[i] != z)
+        .collect();
+    let moved = [others[0], others[1], others[2]];
+    let to_z = others[3];
+    let excluded = (0..prev.len()).find(|&i| prev[i] == z).unwrap();
+    let pair = [
+        others[4],
+        *others[5..]
+            .iter()
+            .find(|&&i| prev[i] != prev[others[4]])
+            .unwrap(),
+    ];
+    let mut corr = Corrections::default();
+    corr.move_to(&moved, y as usize, items);
+    corr.move_to(&[to_z], z as usize, items);
+    corr.not_in(&[excluded], z as usize, items);
+    corr.keep_together(&pair, items);
+    corr.rename(y as usize, "my sevens");
+
+    let after = run(
+        &w,
+        job(
+            &ds,
+            &cfg,
+            &after_dir,
+            Some(CorrectFrom {
+                source: before_dir.clone(),
+                corrections: corr.clone(),
+            }),
+        ),
+    )
+    .unwrap();
+    let c = &after.clusters;
+    for &i in &moved {
+        assert_eq!(c[i], y, "moved image {} stays where it was put", items[i]);
+    }
+    assert_eq!(c[to_z], z);
+    assert_ne!(c[excluded], z, "an excluded image leaves the cluster");
+    assert_ne!(c[excluded], c[to_z], "the cannot-link pair ends apart");
+    assert_eq!(
+        c[pair[0]], c[pair[1]],
+        "a must-link group ends in one cluster"
+    );
+    // Numbers stay: the one-to-one matching of the clusters before and after is the identity
+    // (a retrain that renumbered them would match cluster 0 to another).
+    let matched = icicle_explorer::metrics::match_clusters(&prev, c, 10);
+    assert_eq!(
+        matched,
+        (0..10).collect::<Vec<_>>(),
+        "answer before: {:?}",
+        before.final_answer.as_ref().map(|a| &a.chosen)
+    );
+    // Reopened: the new folder is a run of its own, with the corrections and names.
+    let saved = SavedRun::read(&after_dir).unwrap();
+    assert_eq!(&saved.clusters, c);
+    assert_eq!(Corrections::read_run(&after_dir).unwrap(), corr);
+    let csv = std::fs::read_to_string(after_dir.join("assignments.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "path,cluster,confidence,label,cluster_name,corrected"
+    );
+    let row = lines.nth(moved[0]).unwrap();
+    assert!(row.ends_with(",my sevens,true"), "{row}");
+    // Names reach the folder export.
+    let dest = root.path().join("export");
+    icicle_explorer::export::export_cluster_folders(&ds, c, &dest, &corr.names, &Progress::none())
+        .unwrap();
+    assert!(dest.join("cluster_00 my sevens").is_dir());
+    assert!(dest.join("cluster_01").is_dir() || dest.join("cluster_02").is_dir());
+
+    // A contradiction is refused, naming the image, before anything trains.
+    let mut bad = Corrections::default();
+    let i = moved[0];
+    bad.images.insert(
+        i,
+        ImageFact {
+            index: i,
+            path: items[i].clone(),
+            cluster: Some(1),
+            not_in: [1].into(),
+            group: None,
+        },
+    );
+    let refused_dir = root.path().join("refused");
+    let err = run(
+        &w,
+        job(
+            &ds,
+            &cfg,
+            &refused_dir,
+            Some(CorrectFrom {
+                source: before_dir.clone(),
+                corrections: bad,
+            }),
+        ),
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("contradiction") && err.contains(&items[i]),
+        "{err}"
+    );
+    assert!(!refused_dir.exists(), "nothing was written");
+}
