@@ -148,6 +148,8 @@ pub struct SavedRun {
     /// Which candidate the run answered with, and every candidate (runs before: none).
     pub answer: Option<crate::train::answer::FinalAnswer>,
     pub candidates: Option<crate::train::answer::SavedCandidates>,
+    /// What the person said about its images (corrections.json; empty if none).
+    pub corrections: crate::correct::Corrections,
 }
 
 /// Writes graph_a.npy and graph_b.npy (N×k neighbour indices, nearest first).
@@ -254,6 +256,7 @@ impl SavedRun {
             neighbours,
             answer,
             candidates,
+            corrections: crate::correct::Corrections::read_run(dir)?,
         })
     }
 }

@@ -700,3 +700,91 @@ fn the_ablations_button_fills_the_table_and_lists_the_variants() {
     assert!(cfg.contains("no_gcn = true"), "{cfg}");
     assert!(out.join("no-gcn/data.json").is_file());
 }
+
+/// Correct where the images are (issue 19): Ctrl-click an image in the gallery, move it to
+/// another cluster, preview, retrain; the retrained run shows it in its new cluster, and the
+/// correction is saved with the run it was made on.
+#[test]
+fn pick_move_preview_retrain_and_the_gallery_shows_the_image_in_its_new_cluster() {
+    use icicle_explorer::ui::{CaseKind, Status, Tab};
+    let root = tempfile::tempdir().unwrap();
+    let run = root.path().join("run");
+    cli_run(&run, &[]);
+    let automation = Automation {
+        fresh: true,
+        open_run: Some(run.clone()),
+        tab: Some(Tab::Gallery),
+        ..Default::default()
+    };
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| IcicleApp::new(cc, automation.clone()));
+    wait(&mut h, "the run", 60, |a| {
+        a.session.analysis.is_some() && a.run_dataset.is_some()
+    });
+    h.state_mut().panels.runs.root = root.path().display().to_string();
+    h.run_steps(2);
+    // The gallery opens on the largest cluster, successes first: pick the first image shown.
+    let (c, i) = {
+        let an = h.state().session.analysis.as_ref().unwrap();
+        let c = (0..an.members.len())
+            .max_by_key(|&c| (an.members[c].len(), std::cmp::Reverse(c)))
+            .unwrap();
+        (c, an.cases[c].successes[0])
+    };
+    let item = h.state().run_dataset.as_ref().unwrap().items[i].clone();
+    h.get_by_label(&format!("image {item}"))
+        .click_modifiers(egui::Modifiers::COMMAND);
+    h.run_steps(2);
+    assert!(h.state().panels.gallery.picked.contains(&i));
+    let t = (c + 1) % 10;
+    if t != 0 {
+        h.get_by_label("cluster 0").click();
+        h.run_steps(2);
+        h.get_by_label(&format!("cluster {t}")).click();
+        h.run_steps(2);
+    }
+    h.get_by_label("Move to cluster").click();
+    h.run_steps(2);
+    let facts = h.state().session.corrections.facts.clone();
+    assert_eq!(facts.images[&i].cluster, Some(t), "{facts:?}");
+    wait(&mut h, "corrections.json", 20, |_| {
+        icicle_explorer::correct::Corrections::read_run(&run).is_ok_and(|c| c == facts)
+    });
+    h.get_by_label("Preview").click();
+    wait(&mut h, "the preview", 30, |a| {
+        a.session.corrections.preview.is_some()
+    });
+    h.get_by_label_contains("other images would move");
+    h.get_by_label("Retrain with corrections").click();
+    wait(&mut h, "the retrain", 180, |a| {
+        a.session.status == Status::Finished
+            && a.session.run_dir.as_ref().is_some_and(|d| *d != run)
+            && !a.session.clusters.is_empty()
+    });
+    assert_eq!(
+        h.state().session.clusters[i],
+        t as i64,
+        "the image is where it was put"
+    );
+    let new_dir = h.state().session.run_dir.clone().unwrap();
+    assert_eq!(
+        icicle_explorer::correct::Corrections::read_run(&new_dir).unwrap(),
+        facts,
+        "the retrained run keeps the corrections"
+    );
+    // The gallery, on cluster t, shows the image there (among its false positives if its
+    // class is another cluster's).
+    let kind = {
+        let an = h.state().session.analysis.as_ref().unwrap();
+        if an.cases[t].false_positives.contains(&i) {
+            CaseKind::FalsePositive
+        } else {
+            CaseKind::Success
+        }
+    };
+    h.state_mut().panels.gallery.show_cluster(t);
+    h.state_mut().panels.gallery.kind = kind;
+    h.run_steps(3);
+    h.get_by_label(&format!("image {item}"));
+}

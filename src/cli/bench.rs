@@ -19,6 +19,9 @@ pub enum BenchCommand {
     /// The 70k sets end to end (time per stage, peak memory, ACC) and stage 2 alone on a
     /// synthetic graph of a million nodes.
     Scale(super::bench_scale::ScaleArgs),
+    /// A person's corrections simulated with the labels: relabel-only, the preview and the
+    /// retrain, by ACC on the images nobody touched.
+    Corrections(super::bench_corrections::CorrectionsArgs),
     /// A folder's decoding speed to the run's side, DCT-scaled JPEG decoding against full.
     Decode(super::bench_decode::DecodeBench),
 }
@@ -62,6 +65,7 @@ pub fn run(b: &BenchCommand) -> Result<()> {
         BenchCommand::Tsne(a) => tsne(a),
         BenchCommand::Scale(a) => super::bench_scale::scale(a),
         BenchCommand::Decode(a) => super::bench_decode::decode(a),
+        BenchCommand::Corrections(a) => super::bench_corrections::corrections(a),
     }
 }
 

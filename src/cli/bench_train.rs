@@ -247,6 +247,50 @@ pub(super) fn start_run(
     Ok(worker)
 }
 
+/// Trains the default preset (as `fit_to_data` and the route probe adapt it, `--set` on top)
+/// on registry dataset `name` with `seed` into `out/run_name`; the result, the route and the
+/// device. Shared by `bench quality` and `bench corrections`.
+pub(super) fn train_default(
+    name: &str,
+    run_name: &str,
+    ds: &Arc<data::Dataset>,
+    seed: u64,
+    extra: &[String],
+    out: &std::path::Path,
+) -> Result<(Box<crate::messages::RunResult>, &'static str, String)> {
+    let k = ds.num_classes();
+    let mut sets = vec![format!("seed={seed}")];
+    sets.extend(extra.iter().cloned());
+    let cuda = tch::Cuda::is_available();
+    let (shape, probe) = crate::train::probe::shape_for(
+        ds,
+        Preset::Default,
+        k,
+        seed,
+        tch::Device::cuda_if_available(),
+    )?;
+    if let Some(line) = probe {
+        println!("  {name} seed {seed}: {line}");
+    }
+    let (cfg, lines) = crate::config::fitted(Preset::Default, k, shape, cuda, &sets)?;
+    for line in lines {
+        println!("  {line}");
+    }
+    let route = cfg.backbone.name();
+    let worker = start_run(run_name, ds, cfg, out)?;
+    let mut device = String::new();
+    let result = loop {
+        match worker.events.recv()? {
+            Event::Started { device: d, .. } => device = d,
+            Event::Finished(r) => break r,
+            Event::Failed(e) => bail!("{name}: {e}"),
+            Event::Cancelled { .. } => bail!("{name}: cancelled"),
+            _ => {}
+        }
+    };
+    Ok((result, route, device))
+}
+
 pub fn quality(a: &QualityArgs) -> Result<()> {
     let reg = Registry::discover(None)?;
     let mut rows = vec![];
@@ -282,35 +326,8 @@ pub fn quality(a: &QualityArgs) -> Result<()> {
             } else {
                 format!("{name}-s{seed}")
             };
-            let mut sets = vec![format!("seed={seed}")];
-            sets.extend(a.sets.iter().cloned());
-            let cuda = tch::Cuda::is_available();
-            let (shape, probe) = crate::train::probe::shape_for(
-                &ds,
-                Preset::Default,
-                k,
-                seed,
-                tch::Device::cuda_if_available(),
-            )?;
-            if let Some(line) = probe {
-                println!("  {name} seed {seed}: {line}");
-            }
-            let (cfg, lines) = crate::config::fitted(Preset::Default, k, shape, cuda, &sets)?;
-            for line in lines {
-                println!("  {line}");
-            }
-            let route = cfg.backbone.name();
-            let worker = start_run(&run_name, &ds, cfg, &a.out)?;
-            let mut device = String::new();
-            let result = loop {
-                match worker.events.recv()? {
-                    Event::Started { device: d, .. } => device = d,
-                    Event::Finished(r) => break r,
-                    Event::Failed(e) => bail!("{name}: {e}"),
-                    Event::Cancelled { .. } => bail!("{name}: cancelled"),
-                    _ => {}
-                }
-            };
+            let (result, route, device) =
+                train_default(name, &run_name, &ds, seed, &a.sets, &a.out)?;
             let s = result.scores.expect("labelled");
             let fa = result.final_answer.clone();
             let km_own = fa

@@ -2,6 +2,7 @@
 mod ablate;
 mod baseline;
 mod bench;
+mod bench_corrections;
 mod bench_decode;
 mod bench_scale;
 mod bench_train;

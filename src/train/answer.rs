@@ -37,7 +37,8 @@ pub struct Candidate {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Judged {
     pub name: String,
-    /// Mean ARI to every other candidate: the rule.
+    /// Mean ARI to every other candidate: the rule (runs saved before it: 0).
+    #[serde(default)]
     pub agreement: f64,
     /// Modularity on the k_b graph: the tie-break.
     pub modularity_b: f64,

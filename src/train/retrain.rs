@@ -1,8 +1,9 @@
 //! A retrain with a person's corrections (issue 19): stage 2 continues from a finished run's
 //! checkpoint, on its saved features and k-NN graphs, with
 //! - each corrected image anchored to the person's cluster (its target is the one-hot of that
-//!   cluster: weight 1), the others to the run's answer at `partition_targets`, so what nobody
-//!   touched moves only where the graph carries a correction;
+//!   cluster: weight 1), the others at `partition_targets` to where label spreading from the
+//!   corrections puts them (the preview), so what nobody touched moves only where the graph
+//!   carries a correction;
 //! - must-link groups joined by graph edges and k-NN edges across a cannot-link cut
 //!   (`correct::constraints`);
 //! - excluded clusters clamped to 0 in the target, and masked out of the final assignment.
@@ -111,6 +112,10 @@ pub(super) fn run(
     let (ka, cuts_a, joins) = constrained_knn(&knn_a, corr, &prev);
     let (kb, cuts_b, _) = constrained_knn(&knn_b, corr, &prev);
     let required = corr.required();
+    // The images nobody touched are anchored where label spreading from the corrections puts
+    // them (the preview), not where the run had them: the GCN then refines a partition that
+    // already carries the corrections to their neighbours.
+    let spread = correct::preview(&knn_b, &prev, k, corr).clusters;
     emit(Event::Info(format!(
         "corrections: {} images corrected ({} with a required cluster), {} k_a and {} k_b \
          edges cut across cannot-links, {joins} must-link edges",
@@ -144,7 +149,9 @@ pub(super) fn run(
     let to_model = crate::metrics::match_clusters(&prev, &q0, k);
     emit(Event::Info(format!(
         "the model's clusters matched to the run's answer: {to_model:?} ({} of {n} images agree)",
-        (0..n).filter(|&i| q0[i] == to_model[prev[i] as usize] as i64).count()
+        (0..n)
+            .filter(|&i| q0[i] == to_model[prev[i] as usize] as i64)
+            .count()
     )));
     let (mut anchor, mut weight, mut allowed) = (
         vec![0f32; n * k],
@@ -157,7 +164,7 @@ pub(super) fn run(
                 weight[i] = 1.0;
                 c
             }
-            None => prev[i].clamp(0, k as i64 - 1) as usize,
+            None => spread[i].clamp(0, k as i64 - 1) as usize,
         };
         anchor[i * k + to_model[c]] = 1.0;
     }

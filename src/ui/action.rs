@@ -35,4 +35,12 @@ pub enum Action {
     Export(ExportKind),
     /// Show this candidate of the run's final answer (index into the session's candidates).
     ShowCandidate(usize),
+    /// A correction of the run on screen (saved in its folder's corrections.json).
+    Correct(crate::ui::corrections::Edit),
+    Undo,
+    Redo,
+    /// Which other images the corrections would move (label spreading, on a helper thread).
+    PreviewCorrections,
+    /// Stage 2 again from the run's checkpoint, with the corrections: a new run.
+    RetrainWithCorrections,
 }

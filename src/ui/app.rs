@@ -2,6 +2,7 @@
 //! layout that places the panels (the event pump and scripted launches live in app/).
 use super::action::Action;
 use super::automation::Automation;
+use super::nav::{Selection, Tab};
 use super::panels;
 use super::session::{Session, Status};
 use super::settings::Settings;
@@ -20,76 +21,6 @@ use std::time::Instant;
 mod apply;
 mod pump;
 mod scripted;
-
-/// What dragging on the t-SNE map does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DragMode {
-    /// Drag pans, scroll zooms.
-    Pan,
-    /// Drag a rectangle; the points inside are selected.
-    Box,
-    /// Draw a free outline; the points inside are selected.
-    Lasso,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum Tab {
-    Losses,
-    Embedding,
-    Confusion,
-    Gallery,
-    Neighbours,
-    Graph,
-    Runs,
-    Export,
-}
-
-impl Tab {
-    pub const ALL: [Tab; 8] = [
-        Tab::Losses,
-        Tab::Embedding,
-        Tab::Confusion,
-        Tab::Gallery,
-        Tab::Neighbours,
-        Tab::Graph,
-        Tab::Runs,
-        Tab::Export,
-    ];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Tab::Losses => "Losses",
-            Tab::Embedding => "Embedding (t-SNE)",
-            Tab::Confusion => "Confusion matrix",
-            Tab::Gallery => "Gallery",
-            Tab::Neighbours => "Neighbours",
-            Tab::Graph => "Graphs",
-            Tab::Runs => "Runs",
-            Tab::Export => "Export",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Tab> {
-        Self::ALL
-            .into_iter()
-            .find(|t| format!("{t:?}").eq_ignore_ascii_case(s))
-    }
-}
-
-/// Which list of a cluster the gallery shows (the paper's Fig. 4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CaseKind {
-    Success,
-    FalseNegative,
-    FalsePositive,
-}
-
-/// Items picked in a view (t-SNE box or click, confusion cell) and shown in the gallery.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Selection {
-    pub title: String,
-    pub items: Vec<usize>,
-}
 
 pub struct IcicleApp {
     pub settings: Settings,
@@ -445,6 +376,14 @@ impl IcicleApp {
         self.automate(&ctx);
 
         let mut out = Vec::new();
+        // Ctrl+Shift+Z redoes a correction, Ctrl+Z undoes one (Cmd on a Mac).
+        let shortcut = |m: egui::Modifiers| egui::KeyboardShortcut::new(m, egui::Key::Z);
+        let shift = egui::Modifiers::COMMAND | egui::Modifiers::SHIFT;
+        if ctx.input_mut(|i| i.consume_shortcut(&shortcut(shift))) {
+            out.push(Action::Redo);
+        } else if ctx.input_mut(|i| i.consume_shortcut(&shortcut(egui::Modifiers::COMMAND))) {
+            out.push(Action::Undo);
+        }
         let blocker = self.train_blocker();
         // Built from the fields, not through `&self`, so the panels borrow mutably beside it.
         let view = View {

@@ -4,6 +4,8 @@
 mod action;
 mod app;
 mod automation;
+pub mod corrections;
+mod nav;
 mod palette;
 mod panels;
 pub mod session;
@@ -13,8 +15,9 @@ mod thumbs;
 mod view;
 
 pub use action::Action;
-pub use app::{CaseKind, DragMode, IcicleApp, Selection, Tab};
+pub use app::IcicleApp;
 pub use automation::Automation;
+pub use nav::{CaseKind, DragMode, Selection, Tab};
 pub use session::Status;
 pub use settings::Settings;
 

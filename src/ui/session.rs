@@ -99,6 +99,8 @@ pub struct Session {
     pub candidates: Option<crate::train::answer::SavedCandidates>,
     /// Which candidate is on screen (index into `candidates`).
     pub shown: Option<usize>,
+    /// The person's corrections of this run.
+    pub corrections: super::corrections::CorrectionsModel,
 }
 
 impl Session {
@@ -131,6 +133,7 @@ impl Session {
             answer: None,
             candidates: None,
             shown: None,
+            corrections: Default::default(),
         }
     }
 
@@ -149,6 +152,7 @@ impl Session {
         s.neighbours = run.neighbours.map(|(a, b)| (Arc::new(a), Arc::new(b)));
         s.set_assignments(ds, Stage::Two, run.clusters, run.confidence);
         s.set_answer(run.answer, run.candidates, ds.len());
+        s.corrections = super::corrections::CorrectionsModel::new(run.corrections);
         s
     }
 

@@ -46,6 +46,8 @@ pub enum Done {
         result: Result<Embedding, String>,
     },
     Exported(Result<ExportReport, String>),
+    /// The label-spreading preview of the corrections of the run with this generation.
+    Previewed(u64, Box<crate::correct::Preview>),
     /// Values of K swept, of all, by the running "Suggest K".
     SuggestProgress {
         done: usize,

@@ -37,6 +37,25 @@ impl IcicleApp {
                     self.panels.gallery.reset();
                 }
             }
+            Action::Correct(edit) => {
+                if let Some(ds) = self.run_dataset.clone() {
+                    let s = &mut self.session;
+                    s.corrections.apply(&edit, &ds.items, &s.clusters);
+                    self.save_corrections();
+                }
+            }
+            Action::Undo => {
+                if self.session.corrections.undo() {
+                    self.save_corrections();
+                }
+            }
+            Action::Redo => {
+                if self.session.corrections.redo() {
+                    self.save_corrections();
+                }
+            }
+            Action::PreviewCorrections => self.start_preview(),
+            Action::RetrainWithCorrections => self.start_retrain(),
             Action::Export(kind) => {
                 if let Some(ds) = self.run_dataset.clone() {
                     let dest = std::path::PathBuf::from(self.settings.export_dir.trim());
@@ -51,5 +70,82 @@ impl IcicleApp {
                 }
             }
         }
+    }
+
+    /// corrections.json in the run folder, written atomically off the UI thread, so reopening
+    /// the run restores them.
+    fn save_corrections(&mut self) {
+        let Some(dir) = self.session.run_dir.clone() else {
+            return;
+        };
+        let facts = self.session.corrections.facts.clone();
+        self.tasks.spawn("corrections", move |_| {
+            let path = dir.join(crate::correct::facts::FILE);
+            if let Err(e) = facts.write(&path) {
+                eprintln!("cannot save {}: {e:#}", path.display());
+            }
+        });
+    }
+
+    /// The label-spreading preview over the run's k_b graph, on a helper thread.
+    fn start_preview(&mut self) {
+        let s = &mut self.session;
+        let Some((_, knn_b)) = s.neighbours.clone() else {
+            self.notice = Some("This run has no saved k-NN graph to preview over.".into());
+            return;
+        };
+        let (clusters, k, facts, generation) = (
+            s.clusters.clone(),
+            s.config.clusters,
+            s.corrections.facts.clone(),
+            s.generation,
+        );
+        s.corrections.preview_busy = true;
+        self.tasks.spawn("preview", move |r| {
+            let p = crate::correct::preview(&knn_b, &clusters, k, &facts);
+            r.send(super::Done::Previewed(generation, Box::new(p)));
+        });
+    }
+
+    /// Stage 2 again from the run on screen's checkpoint with its corrections, into a new run
+    /// folder beside it; the corrections stay on screen for the new run.
+    fn start_retrain(&mut self) {
+        let (Some(ds), Some(source)) = (self.run_dataset.clone(), self.session.run_dir.clone())
+        else {
+            return;
+        };
+        if self.session.status.active() {
+            return;
+        }
+        let facts = self.session.corrections.facts.clone();
+        if let Err(e) = facts.validate(&ds.items, self.session.config.clusters) {
+            self.notice = Some(format!("{e:#}"));
+            return;
+        }
+        let config = self.session.config.clone();
+        let run_dir = crate::cli::data_args::run_dir_under(
+            std::path::Path::new(self.panels.runs.root.trim()),
+            &ds,
+            "-corrected",
+        );
+        let model = std::mem::take(&mut self.session.corrections);
+        self.session = Session::new(config.clone());
+        self.session.corrections = crate::ui::corrections::CorrectionsModel::new(model.facts);
+        self.session.status = Status::Starting;
+        self.session.started = Some(Instant::now());
+        self.panels.embedding.reset();
+        self.selection = None;
+        self.panels.export.result = None;
+        self.worker.send(Command::Start(Box::new(Job {
+            dataset: ds,
+            config,
+            run_dir,
+            resume: false,
+            feature_cache: None,
+            correct_from: Some(Box::new(crate::messages::CorrectFrom {
+                source,
+                corrections: facts,
+            })),
+        })));
     }
 }

@@ -57,6 +57,14 @@ impl IcicleApp {
                 Done::AblationRow(r) => self.panels.runs.on_ablation_row(*r),
                 Done::AblationsEnded(r) => self.panels.runs.on_ablations_done(&self.tasks, r),
                 Done::Exported(r) => self.panels.export.on_done(r),
+                Done::Previewed(generation, p) => {
+                    let c = &mut self.session.corrections;
+                    c.preview_busy = false;
+                    // A preview of assignments no longer on screen is dropped.
+                    if generation == self.session.generation {
+                        c.preview = Some(*p);
+                    }
+                }
                 Done::Picked(purpose, path) => match (purpose, path) {
                     (_, None) => {
                         self.notice = Some(

@@ -2,7 +2,7 @@
 //! cluster facing the class it is matched to, so a good clustering is a bright diagonal.
 //! Shading is per row (share of the class); clicking a cell lists its images in the gallery.
 use crate::ui::action::Action;
-use crate::ui::app::{Selection, Tab};
+use crate::ui::nav::{Selection, Tab};
 use crate::ui::palette;
 use crate::ui::view::View;
 

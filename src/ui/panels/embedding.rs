@@ -3,7 +3,7 @@
 //! mode a drag picks every point inside the box or outline, and the gallery lists them.
 use crate::embedding::Embedding;
 use crate::ui::action::Action;
-use crate::ui::app::{DragMode, Selection, Tab};
+use crate::ui::nav::{DragMode, Selection, Tab};
 use crate::ui::palette;
 use crate::ui::session::Session;
 use crate::ui::settings::Settings;

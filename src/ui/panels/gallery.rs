@@ -3,16 +3,25 @@
 //! positives (other classes' images in it), most confident first. Without labels, each
 //! cluster's images by confidence. A selection from another view is shown first.
 use crate::ui::action::Action;
-use crate::ui::app::{CaseKind, Tab};
+use crate::ui::corrections::Edit;
+use crate::ui::nav::{CaseKind, Tab};
 use crate::ui::palette;
 use crate::ui::thumbs::Thumbs;
 use crate::ui::view::View;
+use std::collections::BTreeSet;
 
-/// Owns which cluster and which list of it are shown.
+/// Owns which cluster and which list of it are shown, and the images picked for a correction.
 pub struct GalleryPanel {
     /// `None` until a cluster is picked: the gallery then opens on the largest one.
     pub cluster: Option<usize>,
     pub kind: CaseKind,
+    /// Images picked with Ctrl- or Shift-click, for "Move to cluster …" and the rest.
+    pub picked: BTreeSet<usize>,
+    /// The cluster "Move to" and "Merge with" send to.
+    target: usize,
+    name: String,
+    /// The cluster `name` was filled from.
+    name_of: Option<usize>,
 }
 
 impl Default for GalleryPanel {
@@ -20,6 +29,10 @@ impl Default for GalleryPanel {
         Self {
             cluster: None,
             kind: CaseKind::Success,
+            picked: BTreeSet::new(),
+            target: 0,
+            name: String::new(),
+            name_of: None,
         }
     }
 }
@@ -33,6 +46,7 @@ impl GalleryPanel {
     /// A new run: open on its largest cluster again.
     pub fn reset(&mut self) {
         self.cluster = None;
+        self.picked.clear();
     }
 
     pub fn ui(
@@ -50,6 +64,7 @@ impl GalleryPanel {
             return;
         };
         super::answer_bar(ui, view, out);
+        self.corrections_bar(ui, view, out);
         if let Some(sel) = view.selection {
             let mut clear = false;
             ui.horizontal(|ui| {
@@ -59,7 +74,7 @@ impl GalleryPanel {
             if clear {
                 out.push(Action::ClearSelection);
             } else {
-                grid(ui, view, thumbs, &sel.items, None, out);
+                grid(ui, view, thumbs, &sel.items, None, &mut self.picked, out);
                 return;
             }
         }
@@ -160,7 +175,154 @@ impl GalleryPanel {
             ));
             an.members[c].clone()
         };
-        grid(ui, view, thumbs, &items, Some(c), out);
+        self.cluster_bar(ui, view, c, k, out);
+        grid(ui, view, thumbs, &items, Some(c), &mut self.picked, out);
+    }
+
+    /// The corrections so far (undo, redo, preview, retrain, the list) and what can be done
+    /// with the picked images.
+    fn corrections_bar(&mut self, ui: &mut egui::Ui, view: &View, out: &mut Vec<Action>) {
+        let Some(ds) = view.run_dataset else { return };
+        let model = &view.session.corrections;
+        let k = view.session.config.clusters;
+        let finished = !view.training() && view.session.run_dir.is_some();
+        ui.horizontal_wrapped(|ui| {
+            ui.label(format!(
+                "Corrections: {} images",
+                model.facts.images.len()
+            ));
+            if ui
+                .add_enabled(model.can_undo(), egui::Button::new("Undo"))
+                .on_hover_text("Ctrl+Z")
+                .clicked()
+            {
+                out.push(Action::Undo);
+            }
+            if ui
+                .add_enabled(model.can_redo(), egui::Button::new("Redo"))
+                .on_hover_text("Ctrl+Shift+Z")
+                .clicked()
+            {
+                out.push(Action::Redo);
+            }
+            let some = !model.facts.images.is_empty();
+            if ui
+                .add_enabled(some && !model.preview_busy, egui::Button::new("Preview"))
+                .on_hover_text("Which other images the corrections would move (label spreading over the k-NN graph)")
+                .clicked()
+            {
+                out.push(Action::PreviewCorrections);
+            }
+            if ui
+                .add_enabled(some && finished, egui::Button::new("Retrain with corrections"))
+                .on_hover_text("Stage 2 again from this run's checkpoint with the corrections: a new run")
+                .clicked()
+            {
+                out.push(Action::RetrainWithCorrections);
+            }
+            if let Some(p) = &model.preview {
+                ui.colored_label(
+                    PREVIEW,
+                    format!("preview: {} other images would move (outlined)", p.moved.len()),
+                );
+            }
+        });
+        if !self.picked.is_empty() {
+            self.target = self.target.min(k.saturating_sub(1));
+            let picked: Vec<usize> = self.picked.iter().copied().collect();
+            ui.horizontal_wrapped(|ui| {
+                ui.label(format!("{} picked:", picked.len()));
+                egui::ComboBox::from_id_salt("move-target")
+                    .selected_text(format!("cluster {}", self.target))
+                    .show_ui(ui, |ui| {
+                        for c in 0..k {
+                            ui.selectable_value(&mut self.target, c, cluster_title(view, c));
+                        }
+                    });
+                if ui.button("Move to cluster").clicked() {
+                    out.push(Action::Correct(Edit::MoveTo(picked.clone(), self.target)));
+                    self.picked.clear();
+                }
+                if let Some(c) = self.cluster
+                    && ui.button(format!("Not in cluster {c}")).clicked()
+                {
+                    out.push(Action::Correct(Edit::NotIn(picked.clone(), c)));
+                    self.picked.clear();
+                }
+                if picked.len() > 1 && ui.button("Keep these together").clicked() {
+                    out.push(Action::Correct(Edit::KeepTogether(picked.clone())));
+                    self.picked.clear();
+                }
+                if ui.button("clear picks").clicked() {
+                    self.picked.clear();
+                }
+            });
+        }
+        let lines = model.lines(&ds.items);
+        if !lines.is_empty() {
+            egui::CollapsingHeader::new(format!("List of corrections ({})", lines.len()))
+                .id_salt("corrections-list")
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical()
+                        .max_height(120.0)
+                        .show(ui, |ui| {
+                            for (i, line) in lines {
+                                ui.horizontal(|ui| {
+                                    if ui.small_button("remove").clicked() {
+                                        out.push(Action::Correct(Edit::Remove(i)));
+                                    }
+                                    ui.label(line);
+                                });
+                            }
+                        });
+                });
+        }
+    }
+
+    /// The shown cluster's name and "Merge with …".
+    fn cluster_bar(
+        &mut self,
+        ui: &mut egui::Ui,
+        view: &View,
+        c: usize,
+        k: usize,
+        out: &mut Vec<Action>,
+    ) {
+        let names = &view.session.corrections.facts.names;
+        ui.horizontal_wrapped(|ui| {
+            let l = ui.label(format!("Name of cluster {c}:"));
+            if self.name_of != Some(c) {
+                self.name = names.get(&c).cloned().unwrap_or_default();
+                self.name_of = Some(c);
+            }
+            ui.add(egui::TextEdit::singleline(&mut self.name).desired_width(140.0))
+                .labelled_by(l.id);
+            if ui.button("Rename").clicked() {
+                out.push(Action::Correct(Edit::Rename(c, self.name.clone())));
+            }
+            self.target = self.target.min(k.saturating_sub(1));
+            if self.target != c
+                && ui
+                    .button(format!("Merge into cluster {}", self.target))
+                    .clicked()
+            {
+                out.push(Action::Correct(Edit::Merge {
+                    from: c,
+                    into: self.target,
+                }));
+            }
+        });
+    }
+}
+
+/// Outline of an image the preview would move.
+const PREVIEW: egui::Color32 = egui::Color32::from_rgb(230, 120, 0);
+
+/// "3 · sneakers": a cluster with its name, where it has one.
+fn cluster_title(view: &View, c: usize) -> String {
+    match view.session.corrections.facts.names.get(&c) {
+        Some(n) => format!("{c} · {n}"),
+        None => format!("cluster {c}"),
     }
 }
 
@@ -171,8 +333,15 @@ fn grid(
     thumbs: &mut Thumbs,
     items: &[usize],
     cluster: Option<usize>,
+    picked: &mut BTreeSet<usize>,
     out: &mut Vec<Action>,
 ) {
+    let model = &view.session.corrections;
+    let moved: BTreeSet<usize> = model
+        .preview
+        .as_ref()
+        .map(|p| p.moved.iter().copied().collect())
+        .unwrap_or_default();
     let Some(ds) = view.run_dataset else {
         return;
     };
@@ -204,6 +373,9 @@ fn grid(
                         if view.focus == Some(i) {
                             img = img.bg_fill(egui::Color32::YELLOW);
                         }
+                        if picked.contains(&i) {
+                            img = img.bg_fill(egui::Color32::LIGHT_BLUE);
+                        }
                         let r = ui.add(img.sense(egui::Sense::click()));
                         r.widget_info(|| {
                             egui::WidgetInfo::labeled(
@@ -222,16 +394,46 @@ fn grid(
                                 egui::StrokeKind::Inside,
                             );
                         }
+                        if picked.contains(&i) {
+                            ui.painter().rect_stroke(
+                                r.rect,
+                                0.0,
+                                egui::Stroke::new(3.0, egui::Color32::BLUE),
+                                egui::StrokeKind::Inside,
+                            );
+                        }
+                        if moved.contains(&i) {
+                            ui.painter().rect_stroke(
+                                r.rect.shrink(1.0),
+                                0.0,
+                                egui::Stroke::new(2.0, PREVIEW),
+                                egui::StrokeKind::Outside,
+                            );
+                        }
+                        if model.facts.images.contains_key(&i) {
+                            // A corrected image: a red dot in its corner, in every view of it.
+                            ui.painter().circle_filled(
+                                r.rect.right_top() + egui::vec2(-5.0, 5.0),
+                                3.5,
+                                egui::Color32::RED,
+                            );
+                        }
                         let r = r.on_hover_ui(|ui| {
                             super::describe_item(
                                 ui,
                                 view,
                                 ds,
                                 i,
-                                "click: its neighbours on the graphs",
+                                "click: its neighbours on the graphs; Ctrl- or Shift-click: \
+                                 pick it for a correction",
                             );
                         });
-                        if r.clicked() {
+                        let modifiers = ui.input(|inp| inp.modifiers);
+                        if r.clicked() && (modifiers.command || modifiers.shift) {
+                            if !picked.remove(&i) {
+                                picked.insert(i);
+                            }
+                        } else if r.clicked() {
                             out.push(Action::Focus(i));
                             out.push(Action::ShowTab(Tab::Neighbours));
                         }

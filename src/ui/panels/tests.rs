@@ -4,7 +4,7 @@ use crate::config::{Config, Preset};
 use crate::data::{LoadOptions, Registry, load_entry};
 use crate::progress::Progress;
 use crate::ui::action::Action;
-use crate::ui::app::{Selection, Tab};
+use crate::ui::nav::{Selection, Tab};
 use crate::ui::session::{Analysis, Session};
 use crate::ui::settings::Settings;
 use crate::ui::thumbs::Thumbs;

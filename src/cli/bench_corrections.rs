@@ -1,0 +1,197 @@
+//! `icicle bench corrections`: a person correcting a run, simulated with the true labels. After
+//! the default run, take 10, 50 and 200 corrections from the false positives, most confident
+//! first (as someone browsing that tab would), each image moved to the cluster of its true
+//! class; compare relabel-only (the untouched images stay where the run put them), the
+//! label-spreading preview, and the retrain with corrections by ACC on the images nobody
+//! touched, with the times.
+use crate::correct::{Corrections, preview};
+use crate::data::{self, LoadOptions, Progress, Registry};
+use crate::messages::{Command, CorrectFrom, Event, Job};
+use crate::metrics::Evaluation;
+use crate::priority::Priority;
+use crate::rundir::{DataRecord, SavedRun};
+use crate::worker::Worker;
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+#[derive(Debug, Args)]
+pub struct CorrectionsArgs {
+    /// Finished runs of labelled data to correct (repeatable); without any, the default
+    /// preset trains on each of --datasets with each of --seeds first.
+    #[arg(long = "run", value_name = "DIR")]
+    pub runs: Vec<PathBuf>,
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "mnist-test,fashion-mnist-test,emoji"
+    )]
+    pub datasets: Vec<String>,
+    #[arg(long, value_delimiter = ',', default_value = "42,1,2")]
+    pub seeds: Vec<u64>,
+    /// How many corrections a person makes.
+    #[arg(long, value_delimiter = ',', default_value = "10,50,200")]
+    pub counts: Vec<usize>,
+    /// Where the runs and retrains go.
+    #[arg(long, default_value = "runs/bench-corrections")]
+    pub out: PathBuf,
+}
+
+pub fn corrections(a: &CorrectionsArgs) -> Result<()> {
+    let mut runs = a.runs.clone();
+    if runs.is_empty() {
+        let reg = Registry::discover(None)?;
+        for name in &a.datasets {
+            let entry = reg.get(name)?;
+            if let Err(why) = entry.availability() {
+                println!("{name}: skipped, {why}");
+                continue;
+            }
+            let ds = Arc::new(data::load_entry(
+                entry,
+                &LoadOptions::default(),
+                &Progress::none(),
+            )?);
+            for &seed in &a.seeds {
+                let run_name = format!("{name}-s{seed}");
+                super::bench_train::train_default(name, &run_name, &ds, seed, &[], &a.out)?;
+                runs.push(a.out.join(run_name));
+            }
+        }
+    }
+    let mut rows = vec![];
+    for dir in &runs {
+        for row in correct_run(dir, &a.counts, &a.out)? {
+            println!("{row}");
+            rows.push(row);
+        }
+    }
+    println!(
+        "\n| run | corrections | relabel only | preview (label spreading) | retrain with corrections | corrected images where put | preview time | retrain time (share of the run's) |\n|---|---|---|---|---|---|---|---|\n{}",
+        rows.join("\n")
+    );
+    Ok(())
+}
+
+/// One table row per count of corrections on the run in `dir`.
+fn correct_run(dir: &Path, counts: &[usize], out: &Path) -> Result<Vec<String>> {
+    let saved = SavedRun::read(dir)?;
+    let ds = Arc::new(DataRecord::read(dir)?.load(
+        &Registry::discover(None)?,
+        &LoadOptions::default(),
+        &Progress::none(),
+    )?);
+    let labels = ds
+        .labels
+        .clone()
+        .with_context(|| format!("{}: the simulation needs labels", dir.display()))?;
+    let (k, classes) = (saved.config.clusters, ds.num_classes());
+    let prev = &saved.clusters;
+    let (knn_b, run_secs) = (
+        saved
+            .neighbours
+            .as_ref()
+            .map(|n| n.1.clone())
+            .with_context(|| format!("{}: no saved k-NN graphs", dir.display()))?,
+        run_seconds(dir),
+    );
+    let matching = Evaluation::new(prev, &labels, k, classes)?.matching;
+    // False positives, most confident first: what the tab shows at its top.
+    let mut wrong: Vec<usize> = (0..prev.len())
+        .filter(|&i| {
+            matching.cluster_to_class[prev[i] as usize] != Some(labels[i] as usize)
+                && matching.class_to_cluster[labels[i] as usize].is_some()
+        })
+        .collect();
+    wrong.sort_by(|&x, &y| saved.confidence[y].total_cmp(&saved.confidence[x]));
+    let name = dir
+        .file_name()
+        .map_or("run".into(), |n| n.to_string_lossy().into_owned());
+    let mut rows = vec![];
+    for &count in counts {
+        let chosen = &wrong[..count.min(wrong.len())];
+        let mut corr = Corrections::default();
+        for &i in chosen {
+            let c = matching.class_to_cluster[labels[i] as usize].expect("filtered");
+            corr.move_to(&[i], c, &ds.items);
+        }
+        let untouched: Vec<usize> = (0..prev.len())
+            .filter(|i| !corr.images.contains_key(i))
+            .collect();
+        let acc = |clusters: &[i64]| -> Result<f64> {
+            let c: Vec<i64> = untouched.iter().map(|&i| clusters[i]).collect();
+            let l: Vec<i64> = untouched.iter().map(|&i| labels[i]).collect();
+            Ok(Evaluation::new(&c, &l, k, classes)?.scores.acc)
+        };
+        let t = Instant::now();
+        let spread = preview(&knn_b, prev, k, &corr);
+        let preview_secs = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let result = retrain(
+            &ds,
+            &saved,
+            dir,
+            corr.clone(),
+            &out.join(format!("{name}-c{count}")),
+        )?;
+        let retrain_secs = t.elapsed().as_secs_f64();
+        let put = chosen
+            .iter()
+            .filter(|&&i| Some(&(result[i] as usize)) == corr.required().get(&i))
+            .count();
+        rows.push(format!(
+            "| {name} | {} | {:.3} | {:.3} | {:.3} | {put} / {} | {:.2} s | {:.1} s ({:.0} %) |",
+            chosen.len(),
+            acc(prev)?,
+            acc(&spread.clusters)?,
+            acc(&result)?,
+            chosen.len(),
+            preview_secs,
+            retrain_secs,
+            100.0 * retrain_secs / run_secs
+        ));
+    }
+    Ok(rows)
+}
+
+/// The run's wall time from its metrics.json.
+fn run_seconds(dir: &Path) -> f64 {
+    std::fs::read(dir.join("metrics.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| v["wall_seconds"].as_f64())
+        .unwrap_or(f64::NAN)
+}
+
+/// The retrain's clusters, trained on a worker as the app and `icicle correct` do.
+fn retrain(
+    ds: &Arc<data::Dataset>,
+    saved: &SavedRun,
+    source: &Path,
+    corrections: Corrections,
+    run_dir: &Path,
+) -> Result<Vec<i64>> {
+    let worker = Worker::spawn(Priority::Normal, || {});
+    worker.send(Command::Start(Box::new(Job {
+        dataset: ds.clone(),
+        config: saved.config.clone(),
+        run_dir: run_dir.to_path_buf(),
+        resume: false,
+        feature_cache: None,
+        correct_from: Some(Box::new(CorrectFrom {
+            source: source.to_path_buf(),
+            corrections,
+        })),
+    })));
+    for ev in worker.events.iter() {
+        match ev {
+            Event::Finished(r) => return Ok(r.clusters),
+            Event::Failed(e) => bail!("{}: {e}", source.display()),
+            Event::Cancelled { .. } => bail!("{}: cancelled", source.display()),
+            _ => {}
+        }
+    }
+    bail!("the training thread stopped without a result")
+}
