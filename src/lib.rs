@@ -15,6 +15,7 @@ pub mod model;
 pub mod priority;
 pub mod progress;
 pub mod rundir;
+pub mod runlock;
 pub mod runs;
 pub mod runtime;
 pub mod train;

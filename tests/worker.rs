@@ -291,3 +291,68 @@ fn a_full_disk_during_a_checkpoint_is_an_error_and_keeps_the_last_one() {
     let (_, end) = run(&w, &ds, &cfg, dir.path(), true, |_, _| {});
     assert!(matches!(end, Event::Finished(_)));
 }
+
+/// A run folder is locked while a process trains in it: a second one gets a clear error
+/// naming the holder, and a lock left by a process that has ended is taken over.
+#[test]
+fn a_busy_run_folder_is_refused_naming_its_holder_and_a_dead_holder_is_taken_over() {
+    use icicle_explorer::runlock::{FILE, RunLock};
+    let dir = tempfile::tempdir().unwrap();
+    let held = RunLock::acquire(dir.path()).unwrap();
+    let text = std::fs::read_to_string(dir.path().join(FILE)).unwrap();
+    assert!(
+        text.contains(&format!("pid {}", std::process::id())),
+        "{text}"
+    );
+    let err = RunLock::acquire(dir.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("is in use") && err.contains(&format!("pid {}", std::process::id())),
+        "{err}"
+    );
+    // Another process on the same folder (the CLI resuming it) is refused the same way.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_icicle"))
+        .args(["train", "--dataset", "digits", "--set", "epochs=1", "--out"])
+        .arg(dir.path())
+        .env_remove("LD_LIBRARY_PATH")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the second process trained");
+    assert!(stderr.contains("is in use"), "{stderr}");
+    drop(held);
+    // A holder that died (its text left behind, no lock held) is taken over.
+    std::fs::write(
+        dir.path().join(FILE),
+        "pid 999999, icicle train, since then",
+    )
+    .unwrap();
+    let taken = RunLock::acquire(dir.path()).unwrap();
+    let text = std::fs::read_to_string(dir.path().join(FILE)).unwrap();
+    assert!(
+        text.contains(&format!("pid {}", std::process::id())),
+        "{text}"
+    );
+    drop(taken);
+    // A training process killed mid-run (SIGKILL: no clean-up) leaves the folder free.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_icicle"))
+        .args(["train", "--dataset", "digits", "--out"])
+        .arg(dir.path())
+        .env_remove("LD_LIBRARY_PATH")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mine = format!("pid {},", child.id());
+    let start = std::time::Instant::now();
+    while !std::fs::read_to_string(dir.path().join(FILE)).is_ok_and(|t| t.starts_with(&mine)) {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the child never locked"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(RunLock::acquire(dir.path()).is_err(), "held by the child");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    RunLock::acquire(dir.path()).expect("a killed holder's lock is taken over");
+}

@@ -38,6 +38,10 @@ pub struct GuiArgs {
     /// Press "Suggest K" this many seconds after launch (the sweep of K = 2..30).
     #[arg(long, value_name = "SECONDS")]
     pub suggest_k_at: Option<f64>,
+    /// Press the corrections' "Preview" this many seconds after launch (the run's
+    /// corrections.json spread over its k-NN graph).
+    #[arg(long, value_name = "SECONDS")]
+    pub preview_at: Option<f64>,
     /// Map at most this many points with t-SNE (default 5000; a seeded subsample above).
     #[arg(long, value_name = "N")]
     pub tsne_points: Option<usize>,
@@ -119,6 +123,7 @@ pub fn run(a: &GuiArgs) -> Result<()> {
         train: a.train,
         train_at: a.train_at,
         suggest_k_at: a.suggest_k_at,
+        preview_at: a.preview_at,
         focus: a.focus,
         compare_runs: a.compare_runs.clone(),
         tsne_max_points: a.tsne_points,

@@ -116,8 +116,9 @@ pub fn run(a: &TrainArgs) -> Result<()> {
         }
     };
     let cfg = a.settings.apply(cfg, ds.len())?;
-    std::fs::create_dir_all(&run_dir)
-        .with_context(|| format!("cannot create {}", run_dir.display()))?;
+    // A folder another process trains in is refused before its data.json is touched (the
+    // worker holds the lock for the run itself).
+    drop(crate::runlock::RunLock::acquire(&run_dir)?);
     data.record().write(&run_dir)?;
 
     let worker = Worker::spawn(Priority::Normal, || {});

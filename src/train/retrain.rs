@@ -59,7 +59,6 @@ pub(super) fn run(
         )
         .into());
     }
-    corr.validate(&ds.items, k)?;
     let (features, dim) = saved.features.clone().ok_or_else(|| {
         anyhow!(
             "{} has no features.npy: only a finished run can be retrained",

@@ -32,6 +32,12 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
     let ds = &job.dataset;
     cfg.validate(ds.len()).context("invalid configuration")?;
     if let Some(from) = &job.correct_from {
+        // Contradictions are named before anything is written or trained.
+        from.corrections.validate(&ds.items, cfg.clusters)?;
+    }
+    // One training process per run folder, held until this run returns.
+    let _lock = crate::runlock::RunLock::acquire(&job.run_dir)?;
+    if let Some(from) = &job.correct_from {
         return super::retrain::run(job, from, rx, emit);
     }
     let device = cfg.device.resolve()?;

@@ -19,6 +19,8 @@ pub struct Automation {
     pub focus: Option<usize>,
     /// Press "Suggest K" this many seconds after launch.
     pub suggest_k_at: Option<f64>,
+    /// Press the corrections' "Preview" this many seconds after launch.
+    pub preview_at: Option<f64>,
     /// Override the t-SNE point cap (e.g. all 10k points for the frame-time benchmark).
     pub tsne_max_points: Option<usize>,
     pub tsne_iterations: Option<usize>,

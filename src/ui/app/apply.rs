@@ -88,7 +88,7 @@ impl IcicleApp {
     }
 
     /// The label-spreading preview over the run's k_b graph, on a helper thread.
-    fn start_preview(&mut self) {
+    pub(super) fn start_preview(&mut self) {
         let s = &mut self.session;
         let Some((_, knn_b)) = s.neighbours.clone() else {
             self.notice = Some("This run has no saved k-NN graph to preview over.".into());

@@ -46,6 +46,14 @@ impl IcicleApp {
                 ctx.request_repaint_after(std::time::Duration::from_secs_f64((at - t).max(0.1)));
             }
         }
+        if let Some(at) = self.automation.preview_at {
+            if t >= at && !self.session.clusters.is_empty() {
+                self.automation.preview_at = None;
+                self.start_preview();
+            } else {
+                ctx.request_repaint_after(std::time::Duration::from_secs_f64((at - t).max(0.1)));
+            }
+        }
         if let Some(q) = self.automation.quit_after {
             if t >= q {
                 ctx.send_viewport_cmd(egui::ViewportCommand::Close);

@@ -289,6 +289,24 @@ impl EmbeddingPanel {
                             .shape(MarkerShape::Circle),
                     );
                 }
+                // Corrected images, marked as in every view (red rings).
+                let corrected = &view.session.corrections.facts.images;
+                if !corrected.is_empty() {
+                    let pts: Vec<[f64; 2]> = emb
+                        .items
+                        .iter()
+                        .zip(&emb.xy)
+                        .filter(|(i, _)| corrected.contains_key(i))
+                        .map(|(_, xy)| *xy)
+                        .collect();
+                    p.points(
+                        Points::new("corrected", PlotPoints::from(pts))
+                            .color(egui::Color32::RED)
+                            .radius(4.0)
+                            .filled(false)
+                            .shape(MarkerShape::Circle),
+                    );
+                }
                 // The selection being drawn, closed back to its start.
                 if let (Some(a), Some(b)) = (path.first(), p.pointer_coordinate()) {
                     let outline: Vec<[f64; 2]> = match mode {

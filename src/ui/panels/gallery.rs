@@ -106,6 +106,10 @@ impl GalleryPanel {
                             }
                             None => format!("cluster {c} · {size}"),
                         };
+                        let text = match view.session.corrections.facts.names.get(&c) {
+                            Some(n) => format!("{text} · \"{n}\""),
+                            None => text,
+                        };
                         let mut text = egui::RichText::new(text).color(palette::colour(c));
                         if size == 0 {
                             text = egui::RichText::new(format!("{c} · empty")).weak().italics();
@@ -350,6 +354,13 @@ fn grid(
         return;
     }
     ui.horizontal(|ui| {
+        if ui
+            .button(format!("Pick all {}", items.len()))
+            .on_hover_text("Pick every image of this list for a correction (a map selection too)")
+            .clicked()
+        {
+            picked.extend(items.iter().copied());
+        }
         let l = ui.label("thumbnail size");
         let mut edited = view.settings.clone();
         ui.add(egui::Slider::new(&mut edited.thumb_size, 24.0..=128.0))
