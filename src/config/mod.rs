@@ -267,6 +267,11 @@ pub struct Config {
     /// A retrain with corrections: stage-2 iterations from the run's checkpoint.
     #[serde(default = "default_correct_iterations")]
     pub correct_iterations: usize,
+    /// A retrain with corrections: the share of an untouched image's target that is its
+    /// label-spreading cluster (the rest is the model's own P). Measured: 0.5 lost up to
+    /// 2.3 points on emoji's untouched images, 0.9 at most 0.7 (docs/BENCHMARKS.md).
+    #[serde(default = "default_correct_keep")]
+    pub correct_keep: f64,
     /// Auto answer: below this graph strength (the best modularity a candidate reaches on the
     /// k_b graph, over 1 − 1/K) the answer is K-means, the one head that does not learn
     /// through the graph (0 = never).
@@ -329,6 +334,10 @@ fn default_selflabel_threshold() -> f64 {
 
 fn default_correct_iterations() -> usize {
     50
+}
+
+fn default_correct_keep() -> f64 {
+    0.9
 }
 
 fn default_answer_min_modularity() -> f64 {

@@ -62,6 +62,7 @@ pub fn build(preset: Preset, clusters: usize) -> Config {
         final_answer: FinalAnswer::Head,
         answer_min_modularity: 0.8,
         correct_iterations: 50,
+        correct_keep: 0.9,
         no_instance_loss: false,
         no_cluster_loss: false,
         no_gcn: false,

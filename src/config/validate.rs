@@ -47,6 +47,7 @@ pub fn check(c: &Config, items: usize) -> Result<()> {
         unit("selflabel_threshold", c.selflabel_threshold)?;
     }
     unit("answer_min_modularity", c.answer_min_modularity)?;
+    unit("correct_keep", c.correct_keep)?;
     if c.batch < 2 {
         bail!(
             "batch = {}: the contrastive losses need at least 2 images per batch",

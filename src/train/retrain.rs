@@ -1,7 +1,7 @@
 //! A retrain with a person's corrections (issue 19): stage 2 continues from a finished run's
 //! checkpoint, on its saved features and k-NN graphs, with
 //! - each corrected image anchored to the person's cluster (its target is the one-hot of that
-//!   cluster: weight 1), the others at `partition_targets` to where label spreading from the
+//!   cluster: weight 1), the others at `correct_keep` to where label spreading from the
 //!   corrections puts them (the preview), so what nobody touched moves only where the graph
 //!   carries a correction;
 //! - must-link groups joined by graph edges and k-NN edges across a cannot-link cut
@@ -154,7 +154,7 @@ pub(super) fn run(
     )));
     let (mut anchor, mut weight, mut allowed) = (
         vec![0f32; n * k],
-        vec![cfg.partition_targets as f32; n],
+        vec![cfg.correct_keep as f32; n],
         vec![1f32; n * k],
     );
     for i in 0..n {
