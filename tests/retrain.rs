@@ -28,8 +28,10 @@ fn digits() -> Arc<Dataset> {
 fn short(ds: &Dataset) -> Config {
     let mut c = Config::preset(Preset::Default, 10);
     fit_to_data(&mut c, ds.shape(), false);
-    c.epochs = 3;
-    c.iterations = 20;
+    // Enough for clusters that are not near ties (a 3-epoch run had two clusters so alike
+    // that 7 forced images could flip their one-to-one matching).
+    c.epochs = 8;
+    c.iterations = 40;
     c.correct_iterations = 20;
     c.eval_every = 10;
     c.checkpoint_every = 10;
@@ -124,13 +126,20 @@ fn a_retrain_puts_every_correction_where_the_person_said_and_keeps_numbers_and_n
         c[pair[0]], c[pair[1]],
         "a must-link group ends in one cluster"
     );
-    // Numbers stay: the one-to-one matching of the clusters before and after is the identity
-    // (a retrain that renumbered them would match cluster 0 to another).
+    // Numbers stay: keeping every number is a best one-to-one matching of the clusters before
+    // and after (it keeps as many images together as any renumbering would; clusters a short
+    // run leaves nearly empty may tie).
+    let mut counts = vec![vec![0usize; 10]; 10];
+    for (&p, &n) in prev.iter().zip(c) {
+        counts[p as usize][n as usize] += 1;
+    }
     let matched = icicle_explorer::metrics::match_clusters(&prev, c, 10);
+    let best: usize = (0..10).map(|r| counts[r][matched[r]]).sum();
+    let kept: usize = (0..10).map(|r| counts[r][r]).sum();
     assert_eq!(
-        matched,
-        (0..10).collect::<Vec<_>>(),
-        "answer before: {:?}",
+        kept,
+        best,
+        "numbering {matched:?}; answer before: {:?}",
         before.final_answer.as_ref().map(|a| &a.chosen)
     );
     // Reopened: the new folder is a run of its own, with the corrections and names.

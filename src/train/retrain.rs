@@ -245,6 +245,25 @@ pub(super) fn run(
         clusters[i] = c as i64;
         confidence[i] = probs_cpu.double_value(&[i as i64, c as i64]) as f32;
     }
+    // A kept-together group with no required cluster ends in one: the cluster its members'
+    // probabilities favour together (excluded clusters are already at 0).
+    let mut groups: std::collections::BTreeMap<u32, Vec<usize>> = Default::default();
+    for f in corr.images.values() {
+        if let Some(g) = f.group.filter(|_| !required.contains_key(&f.index)) {
+            groups.entry(g).or_default().push(f.index);
+        }
+    }
+    for members in groups.values() {
+        let idx = Tensor::from_slice(&members.iter().map(|&i| i as i64).collect::<Vec<_>>());
+        let together = probs_cpu
+            .index_select(0, &idx)
+            .sum_dim_intlist(0, false, Kind::Float);
+        let c = together.argmax(0, false).int64_value(&[]);
+        for &i in members {
+            clusters[i] = c;
+            confidence[i] = probs_cpu.double_value(&[i as i64, c]) as f32;
+        }
+    }
     let moved = (0..n)
         .filter(|&i| clusters[i] != prev[i] && !corr.images.contains_key(&i))
         .count();
