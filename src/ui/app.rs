@@ -250,7 +250,23 @@ impl IcicleApp {
         self.tasks.spawn("record", move |_| {
             let _ = std::fs::create_dir_all(&dir).map(|_| record.write(&dir));
         });
+        self.start_job(ds, config, run_dir, None);
+    }
+
+    /// A fresh session on screen for a new run (a training or a retrain with corrections,
+    /// whose corrections stay on screen), and the job sent to the worker.
+    pub(super) fn start_job(
+        &mut self,
+        ds: Arc<Dataset>,
+        config: Config,
+        run_dir: std::path::PathBuf,
+        correct_from: Option<Box<crate::messages::CorrectFrom>>,
+    ) {
         self.session = Session::new(config.clone());
+        if let Some(from) = &correct_from {
+            self.session.corrections =
+                super::corrections::CorrectionsModel::new(from.corrections.clone());
+        }
         self.session.status = Status::Starting;
         self.session.started = Some(Instant::now());
         self.run_dataset = Some(ds.clone());
@@ -265,7 +281,7 @@ impl IcicleApp {
             run_dir,
             resume: false,
             feature_cache: crate::data::cache::default_dir(),
-            correct_from: None,
+            correct_from,
         })));
     }
 

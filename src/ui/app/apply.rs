@@ -128,24 +128,14 @@ impl IcicleApp {
             &ds,
             "-corrected",
         );
-        let model = std::mem::take(&mut self.session.corrections);
-        self.session = Session::new(config.clone());
-        self.session.corrections = crate::ui::corrections::CorrectionsModel::new(model.facts);
-        self.session.status = Status::Starting;
-        self.session.started = Some(Instant::now());
-        self.panels.embedding.reset();
-        self.selection = None;
-        self.panels.export.result = None;
-        self.worker.send(Command::Start(Box::new(Job {
-            dataset: ds,
+        self.start_job(
+            ds,
             config,
             run_dir,
-            resume: false,
-            feature_cache: None,
-            correct_from: Some(Box::new(crate::messages::CorrectFrom {
+            Some(Box::new(crate::messages::CorrectFrom {
                 source,
                 corrections: facts,
             })),
-        })));
+        );
     }
 }
