@@ -18,6 +18,7 @@ pub mod rundir;
 pub mod runlock;
 pub mod runs;
 pub mod runtime;
+pub mod threads;
 pub mod train;
 pub mod ui;
 pub mod worker;

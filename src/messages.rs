@@ -112,6 +112,8 @@ pub struct RunResult {
     pub final_answer: Option<crate::train::answer::FinalAnswer>,
     /// Every candidate's clusters, so a front end can switch (candidates.json).
     pub candidates: Option<crate::train::answer::SavedCandidates>,
+    /// Where stage 1's step time went (runs that trained stage 1).
+    pub stage1_steps: Option<crate::train::step_clock::StepBreakdown>,
 }
 
 pub enum Event {

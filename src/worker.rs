@@ -22,6 +22,7 @@ impl Worker {
         let thread = std::thread::Builder::new()
             .name("icicle-trainer".into())
             .spawn(move || {
+                crate::threads::flush_denormals();
                 if let Err(e) = priority.apply_to_current_thread() {
                     eprintln!("training thread keeps normal priority: {e}");
                 }

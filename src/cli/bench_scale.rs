@@ -67,7 +67,7 @@ pub fn scale(a: &ScaleArgs) -> Result<()> {
         folder(a)?;
     }
     if a.nodes > 0 {
-        synthetic_stage2(a)?;
+        crate::threads::on_fresh_thread(|| synthetic_stage2(a))?;
     }
     Ok(())
 }

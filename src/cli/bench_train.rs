@@ -218,9 +218,12 @@ pub fn speed(a: &SpeedArgs) -> Result<()> {
 fn pretrained_kmeans(ds: &data::Dataset, k: usize) -> Result<(crate::metrics::Scores, f64)> {
     let started = Instant::now();
     let device = tch::Device::cuda_if_available();
-    let (x, _) = crate::train::frozen::pretrained_features(ds, 0, 128, device)?;
-    let km = crate::baseline::run_on(ds, &x, k, 0, device, &Progress::none())?;
-    let scores = km.evaluation.map(|e| e.scores).expect("labelled");
+    // On a thread that ends: its OpenMP pool must not throttle the trainings that follow.
+    let scores = crate::threads::on_fresh_thread(|| -> Result<_> {
+        let (x, _) = crate::train::frozen::pretrained_features(ds, 0, 128, device)?;
+        let km = crate::baseline::run_on(ds, &x, k, 0, device, &Progress::none())?;
+        Ok(km.evaluation.map(|e| e.scores).expect("labelled"))
+    })?;
     Ok((scores, started.elapsed().as_secs_f64()))
 }
 

@@ -77,6 +77,23 @@ pub fn parse() -> Cli {
 }
 
 pub fn run(cli: Cli) -> Result<()> {
+    // Commands that train on a worker thread keep torch on one thread here, so the training
+    // thread's OpenMP team is the only one the process keeps (`crate::threads`).
+    if matches!(
+        cli.command,
+        Some(
+            Command::Train(_)
+                | Command::Correct(_)
+                | Command::Gui(_)
+                | Command::Bench(
+                    bench::BenchCommand::Quality(_)
+                        | bench::BenchCommand::Scale(_)
+                        | bench::BenchCommand::Corrections(_)
+                )
+        ) | None
+    ) {
+        crate::threads::single_threaded();
+    }
     match cli.command {
         Some(Command::Info) => {
             println!("icicle {}", env!("CARGO_PKG_VERSION"));

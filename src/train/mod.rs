@@ -15,6 +15,7 @@ pub mod scan;
 pub mod stage1;
 pub mod stage2;
 pub mod stage2_graphs;
+pub mod step_clock;
 mod trainer;
 
 pub use run::{Stop, run};

@@ -103,7 +103,9 @@ pub fn shape_for(
     if preset != crate::config::Preset::Default || !applies(ds) {
         return Ok((shape, None));
     }
-    let p = run(ds, k, seed, device)?;
+    // On a thread that ends, so its OpenMP pool does not throttle the training that follows
+    // (`crate::threads`).
+    let p = crate::threads::on_fresh_thread(|| run(ds, k, seed, device))?;
     shape.prefer_pretrained = Some(p.prefer_pretrained());
     Ok((shape, Some(p.line())))
 }

@@ -85,16 +85,7 @@ pub(super) fn run(
     crate::atomic::write(&dir.join("config.toml"), cfg.to_toml().as_bytes())?;
     saved.data.write(dir)?;
     corr.write(&dir.join(correct::facts::FILE))?;
-    let mut t = Trainer {
-        job,
-        cfg,
-        rx,
-        emit,
-        losses: vec![],
-        metrics: vec![],
-        label_free: vec![],
-        last_checkpoint: None,
-    };
+    let mut t = Trainer::new(job, cfg, rx, emit);
     emit(Event::Started {
         device: device_name(device),
         run_dir: dir.clone(),
@@ -340,5 +331,6 @@ pub(super) fn run(
         label_free,
         final_answer: Some(final_answer),
         candidates: None,
+        stage1_steps: None,
     })
 }

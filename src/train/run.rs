@@ -9,7 +9,8 @@ use super::stage1::Stage1;
 use super::stage2::Stage2;
 use super::stage2_graphs::Stage2Graphs;
 pub use super::trainer::Stop;
-use super::trainer::{Res, Stage1Meta, Stage2Meta, Trainer, save_checkpoint};
+use super::step_clock::StepClock;
+use super::trainer::{LossReadback, Res, Stage1Meta, Stage2Meta, Trainer, save_checkpoint};
 use super::{answer, frozen, scan, step_seed};
 use crate::config::{CentreInit, FeatureSpace, FinalAnswer, Head, StartHead};
 use crate::graph::{self, Adjacency};
@@ -47,16 +48,7 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
     crate::atomic::write(&job.run_dir.join("config.toml"), cfg.to_toml().as_bytes())?;
     let ck1 = checkpoint::path(&job.run_dir, "stage1");
     let ck2 = checkpoint::path(&job.run_dir, "stage2");
-    let mut t = Trainer {
-        job,
-        cfg,
-        rx,
-        emit,
-        losses: vec![],
-        metrics: vec![],
-        label_free: vec![],
-        last_checkpoint: None,
-    };
+    let mut t = Trainer::new(job, cfg, rx, emit);
     let resumed_from = job
         .resume
         .then(|| checkpoint::existing(&ck1))
@@ -134,6 +126,8 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
     });
     let stage_start = Instant::now();
     let done_at_start = epochs_done * steps;
+    let mut clock = StepClock::new();
+    let mut readback = LossReadback::new();
     for epoch in epochs_done + 1..=total_epochs {
         let mut order: Vec<i64> = (0..n).collect();
         order.shuffle(&mut ChaCha8Rng::seed_from_u64(
@@ -142,35 +136,43 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         let warmup = epoch <= cfg.warmup_epochs;
         for step in 1..=steps {
             t.poll()?;
+            clock.restart();
             tch::manual_seed(step_seed(cfg.seed, 1, epoch, step));
             let idx = Tensor::from_slice(&order[(step - 1) * cfg.batch..step * cfg.batch])
                 .to_device(device);
             let partner = partners(positives.as_ref(), &idx);
-            let (loss, terms) = match &frozen {
+            let loss = match &frozen {
                 Some(f) => {
                     let (mut h_a, mut h_b) = f.view_pair(&idx, &partner);
+                    clock.lap("batch");
                     if s1.tail.is_some() {
                         (h_a, h_b) = (s1.tail_features(&h_a), s1.tail_features(&h_b));
+                        clock.lap("backbone forward");
                     }
-                    s1.loss_on_features(&h_a, &h_b, cfg, warmup)
+                    s1.step_loss(&h_a, &h_b, cfg, warmup)
                 }
                 None => {
                     let float = |i: &Tensor| images.index_select(0, i).to_kind(Kind::Float) / 255.0;
-                    s1.loss_pair(&float(&idx), &float(&partner), cfg, warmup)
+                    let (a, b) = (float(&idx), float(&partner));
+                    clock.lap("batch");
+                    let (va, vb) = s1.views(&a, &b, cfg);
+                    clock.lap("augment");
+                    let (h_a, h_b) = s1.encode(&va, &vb);
+                    clock.lap("backbone forward");
+                    s1.step_loss(&h_a, &h_b, cfg, warmup)
                 }
             };
-            let global = (epoch - 1) * steps + step;
-            t.check_finite(&terms, format!("stage 1, epoch {epoch}, step {step}"))?;
+            clock.lap("heads and losses");
             adam1.zero_grad();
-            loss.backward();
+            loss.total.backward();
+            clock.lap("backward");
             adam1.step();
-            t.record(LossPoint {
-                stage: Stage::One,
-                epoch,
-                step,
-                global_step: global,
-                terms,
-            });
+            clock.lap("optimizer");
+            let global = (epoch - 1) * steps + step;
+            readback.push(&loss, epoch, step, global);
+            if readback.due(step == steps) {
+                readback.flush(&mut t)?;
+            }
             t.progress(
                 Stage::One,
                 global,
@@ -178,6 +180,8 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
                 stage_start,
                 done_at_start,
             );
+            clock.lap("read-back and events");
+            clock.step_done();
         }
         let feats = stage2_input(&s1, frozen.as_ref(), &images);
         let (assign, conf) = s1.assign(&feats);
@@ -210,6 +214,12 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         save_checkpoint(&ck1, &s1.vs, &adam1, &meta)?;
         t.last_checkpoint = Some(ck1.clone());
         results::write_losses(&job.run_dir.join("losses.csv"), &t.losses)?;
+    }
+
+    let stage1_steps = (clock.steps > 0).then(|| clock.breakdown());
+    if let (Device::Cpu, Some(b)) = (device, &stage1_steps) {
+        // On a GPU unsynchronised laps time launches, not work: reported on a CPU only.
+        emit(Event::Info(format!("stage-1 step: {}", b.describe())));
     }
 
     // ---- The SCAN head on the frozen features: stage 2's starting partition ----
@@ -522,5 +532,6 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         label_free,
         final_answer: Some(final_answer),
         candidates: Some(saved_candidates),
+        stage1_steps,
     })
 }

@@ -60,66 +60,64 @@ impl Stage1 {
 
     /// The loss of one batch (float images B×C×H×W in [0, 1]); `warmup` leaves out L_re.
     pub fn loss(&self, batch: &Tensor, cfg: &Config, warmup: bool) -> (Tensor, LossTerms) {
-        self.loss_pair(batch, batch, cfg, warmup)
+        let (va, vb) = self.views(batch, batch, cfg);
+        let (h_a, h_b) = self.encode(&va, &vb);
+        let l = self.step_loss(&h_a, &h_b, cfg, warmup);
+        let terms = l.read();
+        (l.total, terms)
     }
 
-    /// The loss with view a drawn from `batch_a` and view b from `batch_b`: the same images
-    /// (CC), or each image's positive partner (`neighbor_k`).
-    pub fn loss_pair(
-        &self,
-        batch_a: &Tensor,
-        batch_b: &Tensor,
-        cfg: &Config,
-        warmup: bool,
-    ) -> (Tensor, LossTerms) {
+    /// The two augmented views, view a drawn from `batch_a` and view b from `batch_b`: the
+    /// same images (CC), or each image's positive partner (`neighbor_k`).
+    pub fn views(&self, batch_a: &Tensor, batch_b: &Tensor, cfg: &Config) -> (Tensor, Tensor) {
+        (
+            augment::view(batch_a, self.side, &cfg.augment),
+            augment::view(batch_b, self.side, &cfg.augment),
+        )
+    }
+
+    /// The CNN's representations of two views, in training mode.
+    pub fn encode(&self, va: &Tensor, vb: &Tensor) -> (Tensor, Tensor) {
         let backbone = self.backbone.as_ref().expect("the CNN path has a backbone");
-        let va = augment::view(batch_a, self.side, &cfg.augment);
-        let vb = augment::view(batch_b, self.side, &cfg.augment);
         // Two forward calls, so BatchNorm statistics are per view (spec §2.1).
-        let h_a = backbone.forward(&va, true);
-        let h_b = backbone.forward(&vb, true);
-        self.loss_on_features(&h_a, &h_b, cfg, warmup)
+        (backbone.forward(va, true), backbone.forward(vb, true))
     }
 
-    /// The loss given the representations h of two views of one batch (both paths).
-    pub fn loss_on_features(
-        &self,
-        h_a: &Tensor,
-        h_b: &Tensor,
-        cfg: &Config,
-        warmup: bool,
-    ) -> (Tensor, LossTerms) {
+    /// The loss given the representations h of two views of one batch (both paths), its
+    /// terms kept as tensors so that reading them back can wait (`StepLoss::packed`).
+    pub fn step_loss(&self, h_a: &Tensor, h_b: &Tensor, cfg: &Config, warmup: bool) -> StepLoss {
         let ae_a = self.ae.forward(h_a);
-        let mut terms = LossTerms::default();
-        let mut total = Tensor::zeros([], (Kind::Float, h_a.device()));
+        let mut l = StepLoss {
+            total: Tensor::zeros([], (Kind::Float, h_a.device())),
+            terms: [None, None, None, None],
+        };
         if !cfg.no_instance_loss {
-            let l = losses::instance_loss(
+            let v = losses::instance_loss(
                 &self.projector.forward(h_a),
                 &self.projector.forward(h_b),
                 cfg.tau_i,
             );
-            terms.instance = Some(l.double_value(&[]));
-            total += l;
+            l.total += &v;
+            l.terms[0] = Some(v.detach());
         }
         let ae_b =
             (!cfg.cluster_views_from_a || cfg.recon_both_views).then(|| self.ae.forward(h_b));
         if !cfg.no_cluster_loss {
             let c_b = Self::second_view_assignment(&ae_a.z, ae_b.as_ref().map(|b| &b.z), cfg);
-            let l = losses::cluster_loss(&ae_a.z, c_b, cfg.tau_c);
-            terms.cluster = Some(l.contrastive.double_value(&[]));
-            terms.entropy = Some(l.entropy.double_value(&[]));
-            total += l.total();
+            let c = losses::cluster_loss(&ae_a.z, c_b, cfg.tau_c);
+            l.total += c.total();
+            l.terms[1] = Some(c.contrastive.detach());
+            l.terms[2] = Some(c.entropy.detach());
         }
         if !warmup {
             let mut rec = losses::reconstruction(&ae_a.x_hat, h_a);
             if let (true, Some(b)) = (cfg.recon_both_views, &ae_b) {
                 rec = (rec + losses::reconstruction(&b.x_hat, h_b)) * 0.5;
             }
-            terms.reconstruction = Some(rec.double_value(&[]));
-            total += rec;
+            l.total += &rec;
+            l.terms[3] = Some(rec.detach());
         }
-        terms.total = total.double_value(&[]);
-        (total, terms)
+        l
     }
 
     /// The cluster assignment used for view b: under the reference bug D1 it is view a's own.
@@ -183,5 +181,43 @@ impl Stage1 {
     pub fn assign(&self, h: &Tensor) -> (Vec<i64>, Vec<f32>) {
         let _guard = tch::no_grad_guard();
         super::argmax_confidence(&self.ae.encode(h))
+    }
+}
+
+/// One stage-1 step's loss: the total to differentiate and its terms (instance, cluster,
+/// entropy, reconstruction; `None` where switched off), detached.
+pub struct StepLoss {
+    pub total: Tensor,
+    pub terms: [Option<Tensor>; 4],
+}
+
+impl StepLoss {
+    /// Total and terms as one 5-vector (absent terms 0) and which terms are present: a step's
+    /// losses are packed so that many steps come back from the device in one copy.
+    pub fn packed(&self) -> (Tensor, [bool; 4]) {
+        let zero = || self.total.zeros_like();
+        let mut values = vec![self.total.detach()];
+        values.extend(self.terms.iter().map(|t| t.as_ref().map_or_else(zero, |t| t.shallow_clone())));
+        (Tensor::stack(&values, 0), self.terms.each_ref().map(Option::is_some))
+    }
+
+    /// The terms as numbers now (one read-back).
+    pub fn read(&self) -> LossTerms {
+        let (v, present) = self.packed();
+        let v: Vec<f32> = Vec::try_from(&v.to_device(tch::Device::Cpu)).expect("1-d");
+        unpack(&v, present)
+    }
+}
+
+/// LossTerms from a packed 5-vector (`StepLoss::packed`).
+pub fn unpack(v: &[f32], present: [bool; 4]) -> LossTerms {
+    let at = |i: usize| present[i - 1].then_some(v[i] as f64);
+    LossTerms {
+        total: v[0] as f64,
+        instance: at(1),
+        cluster: at(2),
+        entropy: at(3),
+        reconstruction: at(4),
+        ..LossTerms::default()
     }
 }

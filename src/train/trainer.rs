@@ -13,6 +13,9 @@ use crossbeam_channel::Receiver;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Instant;
+use crate::threads::TrainingSlot;
+use super::stage1::{StepLoss, unpack};
+use tch::Tensor;
 
 /// Why a run ended early.
 #[derive(Debug)]
@@ -50,11 +53,59 @@ pub(super) struct Trainer<'a> {
     pub(super) metrics: Vec<MetricsPoint>,
     pub(super) label_free: Vec<LabelFreePoint>,
     pub(super) last_checkpoint: Option<PathBuf>,
+    /// This run's share of the machine's cores, asked again every `SHARE_EVERY`.
+    slot: TrainingSlot,
+    threads: usize,
+    share_checked: Instant,
 }
 
-impl Trainer<'_> {
+/// How often a run asks how many trainings share the machine.
+const SHARE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+impl<'a> Trainer<'a> {
+    pub(super) fn new(
+        job: &'a Job,
+        cfg: &'a Config,
+        rx: &'a Receiver<Command>,
+        emit: &'a dyn Fn(Event),
+    ) -> Self {
+        let slot = TrainingSlot::take();
+        let threads = slot.apply();
+        Self {
+            job,
+            cfg,
+            rx,
+            emit,
+            losses: vec![],
+            metrics: vec![],
+            label_free: vec![],
+            last_checkpoint: None,
+            slot,
+            threads,
+            share_checked: Instant::now(),
+        }
+    }
+
+    /// Takes this run's fair share of the cores if the number of trainings changed.
+    fn share_cores(&mut self) {
+        if self.share_checked.elapsed() < SHARE_EVERY {
+            return;
+        }
+        self.share_checked = Instant::now();
+        let n = self.slot.apply();
+        if n != self.threads {
+            (self.emit)(Event::Info(format!(
+                "{} training(s) on this machine: this run now computes on {n} of {} cores",
+                self.slot.running(),
+                crate::threads::cores()
+            )));
+            self.threads = n;
+        }
+    }
+
     /// Handles commands that arrived since the last step; blocks while paused.
     pub(super) fn poll(&mut self) -> Res<()> {
+        self.share_cores();
         while let Ok(cmd) = self.rx.try_recv() {
             match cmd {
                 Command::Cancel => {
@@ -186,4 +237,61 @@ pub(super) fn save_checkpoint<M: Serialize>(
     let mut tensors = checkpoint::named_vars(vs, "model.");
     tensors.extend(adam.state("adam."));
     checkpoint::save(file, tensors, meta)
+}
+
+/// Stage-1 losses waiting to be read back from the device: one copy every `EVERY` steps and
+/// at an epoch's end, instead of a read per step that would make a GPU wait for each step.
+/// A non-finite loss is therefore caught up to `EVERY` − 1 steps late; the last good
+/// checkpoint is an epoch's end either way.
+pub(super) struct LossReadback {
+    pending: Vec<(Tensor, [bool; 4], usize, usize, usize)>,
+}
+
+impl LossReadback {
+    pub(super) const EVERY: usize = 10;
+
+    pub(super) fn new() -> Self {
+        Self {
+            pending: Vec::new(),
+        }
+    }
+
+    /// Queues step (`epoch`, `step`, `global`)'s loss terms.
+    pub(super) fn push(&mut self, loss: &StepLoss, epoch: usize, step: usize, global: usize) {
+        let (values, present) = loss.packed();
+        self.pending.push((values, present, epoch, step, global));
+    }
+
+    /// Whether to read back now: every `EVERY` steps, and at the end of an epoch.
+    pub(super) fn due(&self, epoch_end: bool) -> bool {
+        epoch_end || self.pending.len() >= Self::EVERY
+    }
+
+    /// Reads every queued step back in one copy, stops on a non-finite loss, records the rest.
+    pub(super) fn flush(&mut self, t: &mut Trainer) -> Res<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<Tensor> = self.pending.iter().map(|p| p.0.shallow_clone()).collect();
+        let values: Vec<f32> = Vec::try_from(
+            &Tensor::stack(&rows, 0)
+                .to_device(tch::Device::Cpu)
+                .view([-1]),
+        )
+        .map_err(anyhow::Error::from)?;
+        for ((_, present, epoch, step, global), v) in
+            self.pending.drain(..).zip(values.chunks(5))
+        {
+            let terms = unpack(v, present);
+            t.check_finite(&terms, format!("stage 1, epoch {epoch}, step {step}"))?;
+            t.record(LossPoint {
+                stage: Stage::One,
+                epoch,
+                step,
+                global_step: global,
+                terms,
+            });
+        }
+        Ok(())
+    }
 }

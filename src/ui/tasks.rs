@@ -105,6 +105,9 @@ impl Tasks {
                 if let Err(e) = Priority::Background.apply_to_current_thread() {
                     eprintln!("helper thread keeps normal priority: {e}");
                 }
+                // A helper ends with its job, and its OpenMP pool with it: it may use every
+                // core meanwhile (`crate::threads`).
+                tch::set_num_threads(crate::threads::cores() as i32);
                 job(r)
             });
     }
