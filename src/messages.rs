@@ -114,6 +114,8 @@ pub struct RunResult {
     pub candidates: Option<crate::train::answer::SavedCandidates>,
     /// Where stage 1's step time went (runs that trained stage 1).
     pub stage1_steps: Option<crate::train::step_clock::StepBreakdown>,
+    /// Where stage 2's iteration time went.
+    pub stage2_steps: Option<crate::train::step_clock::StepBreakdown>,
 }
 
 pub enum Event {

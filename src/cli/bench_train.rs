@@ -2,11 +2,9 @@
 //! CPU defaults' quality on the embedded sets next to K-means on pixels.
 use crate::config::{Config, Preset, apply_override};
 use crate::data::{self, LoadOptions, Progress, Registry};
-use crate::graph::{self, Adjacency};
 use crate::messages::{Command, Event, Job};
 use crate::priority::Priority;
 use crate::runtime::{DeviceChoice, device_name};
-use crate::train::{adam::Adam, stage1::Stage1, stage2::Stage2};
 use crate::worker::Worker;
 use anyhow::{Result, bail};
 use clap::Args;
@@ -24,8 +22,18 @@ pub struct SpeedArgs {
     /// Settings on top of the default preset (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
+    /// Batches timed on the frozen-backbone path (`--set backbone=efficientnet-lite0`).
     #[arg(long, default_value_t = 20)]
     pub steps: usize,
+    /// Stage-1 epochs of the timed run.
+    #[arg(long, default_value_t = 5)]
+    pub epochs: usize,
+    /// Stage-2 iterations of the timed run.
+    #[arg(long, default_value_t = 20)]
+    pub iterations: usize,
+    /// Where the timed run is written.
+    #[arg(long, default_value = "runs/bench-speed")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -95,122 +103,71 @@ fn config(k: usize, sets: &[String]) -> Result<Config> {
 
 pub fn speed(a: &SpeedArgs) -> Result<()> {
     let reg = Registry::discover(None)?;
-    let ds = data::load_entry(
+    let ds = Arc::new(data::load_entry(
         reg.get(&a.dataset)?,
         &LoadOptions::default(),
         &Progress::none(),
-    )?;
+    )?);
     let mut cfg = config(ds.num_classes().max(2), &a.sets)?;
     cfg.device = a.device;
     cfg.validate(ds.len())?;
-    let device = cfg.device.resolve()?;
-    tch::manual_seed(0);
-    let images = ds.to_tensor(device);
     if cfg.backbone.is_frozen() {
-        return frozen_speed(&cfg, &ds, &images, device, a.steps);
+        let device = cfg.device.resolve()?;
+        tch::manual_seed(0);
+        // The extraction runs on a thread that ends (`crate::threads`).
+        return crate::threads::on_fresh_thread(|| {
+            let images = ds.to_tensor(device);
+            frozen_speed(&cfg, &ds, &images, device, a.steps)
+        });
     }
-    let s1 = Stage1::new(&cfg, ds.channels, ds.height.max(ds.width), None, device)?;
-    let mut opt = Adam::new(&s1.vs, cfg.lr);
-    let b = cfg.batch as i64;
-    let step = |opt: &mut Adam, i: usize| {
-        let batch = images.narrow(0, (i as i64 * b) % (ds.len() as i64 - b), b);
-        let (loss, _) = s1.loss(&batch, &cfg, false);
-        opt.zero_grad();
-        loss.backward();
-        opt.step();
-    };
-    step(&mut opt, 0); // warm-up
-    let t = Instant::now();
-    for i in 0..a.steps {
-        step(&mut opt, i + 1);
-    }
-    let s1_secs = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    let x = s1.features(&ds.to_u8_tensor(device));
-    let feat_secs = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    let ka = graph::knn(&x, cfg.k_a, &Progress::none())?;
-    let kb = graph::knn(&x, cfg.k_b, &Progress::none())?;
-    let knn_secs = t.elapsed().as_secs_f64();
-    let (ga, gb) = (
-        Adjacency::from_knn(&ka, cfg.normalization),
-        Adjacency::from_knn(&kb, cfg.normalization),
-    );
-    let (aa, ab) = (ga.to_sparse(device), gb.to_sparse(device));
-    let s2 = Stage2::new(&cfg, x.size()[0] as usize, x.size()[1] as usize, device);
-    let mut opt2 = Adam::new(&s2.vs, cfg.stage2_lr);
-    let it = |opt2: &mut Adam| {
-        let (loss, _, _) = s2.forward(&x, &aa, &ab, &cfg);
-        opt2.zero_grad();
-        loss.backward();
-        opt2.step();
-    };
-    it(&mut opt2);
-    let iters = 5;
-    let t = Instant::now();
-    for _ in 0..iters {
-        it(&mut opt2);
-    }
-    let s2_secs = t.elapsed().as_secs_f64() / iters as f64;
-    // What each stage-2 evaluation adds for the label-free scores, timed on K-means clusters
-    // of the features (this bench's untrained heads may put everything in one cluster, which
-    // would make the silhouette free).
-    let km = crate::cluster::kmeans(
-        &x,
-        &crate::cluster::KMeansConfig::new(cfg.clusters, 0),
-        &Progress::none(),
-    )?;
-    let (chosen, conf) = (km.labels, km.confidence);
-    let t = Instant::now();
-    let _ = crate::metrics::LabelFree::new(&crate::metrics::label_free::LabelFreeInput {
-        features: &x,
-        clusters: &chosen,
-        confidence: &conf,
-        k: cfg.clusters,
-        graphs: Some((&ga, &gb)),
-        heads: Some([&chosen[..], &chosen[..], &chosen[..]]),
-        seed: cfg.seed,
-    });
-    let label_free_secs = t.elapsed().as_secs_f64();
-    let used = chosen
-        .iter()
-        .collect::<std::collections::BTreeSet<_>>()
-        .len();
+    // A short real run of the default as `icicle train` fits it (the same loop, threads and
+    // events), so the breakdown is the training's own, not a copy of it.
+    let mut extra = vec![
+        format!("epochs={}", a.epochs),
+        format!("iterations={}", a.iterations),
+        format!("device={}", device_arg(a.device)),
+    ];
+    extra.extend(a.sets.iter().cloned());
+    let started = Instant::now();
+    let (r, route, device) = train_default(&a.dataset, &a.dataset, &ds, 42, &extra, &a.out)?;
     println!(
-        "speed on {} ({} images {}×{}×{}), device {}, {} threads, backbone {:?} width {}, batch {}, AE {:?}:",
+        "speed on {} ({} images {}×{}×{}), device {device}, route {route}, {} cores: {:.1} s \
+         for {} stage-1 epochs and {} stage-2 iterations",
         ds.name,
         ds.len(),
         ds.channels,
         ds.height,
         ds.width,
-        device_name(device),
-        tch::get_num_threads(),
-        cfg.backbone,
-        cfg.small_width,
-        cfg.batch,
-        cfg.ae_hidden
+        crate::threads::cores(),
+        started.elapsed().as_secs_f64(),
+        a.epochs,
+        a.iterations
     );
-    println!(
-        "  stage 1: {:.0} images/s ({:.3} s per step of {} images, two views each)",
-        (a.steps * cfg.batch) as f64 / s1_secs,
-        s1_secs / a.steps as f64,
-        cfg.batch
-    );
-    println!(
-        "  features: {feat_secs:.2} s; k-NN graphs k={} and k={}: {knn_secs:.2} s",
-        cfg.k_a, cfg.k_b
-    );
-    println!(
-        "  stage 2: {s2_secs:.3} s per full-graph iteration ({} nodes)",
-        ds.len()
-    );
-    println!(
-        "  label-free scores: {label_free_secs:.3} s per evaluation ({used} clusters used), \
-         {:.1} % of stage 2 at one evaluation every {} iterations",
-        100.0 * label_free_secs / (s2_secs * cfg.eval_every as f64),
-        cfg.eval_every
-    );
+    for (stage, b) in [("stage 1", &r.stage1_steps), ("stage 2", &r.stage2_steps)] {
+        match b {
+            Some(b) => println!(
+                "  {stage}: {:.1} steps/s, {}",
+                1000.0 / b.ms_per_step(),
+                b.describe()
+            ),
+            None => println!("  {stage}: not trained"),
+        }
+    }
+    if device != "cpu" {
+        println!(
+            "  (on a GPU the parts are launch times: the breakdown is exact on a CPU only; \
+             steps/s holds everywhere)"
+        );
+    }
     Ok(())
+}
+
+fn device_arg(d: DeviceChoice) -> &'static str {
+    match d {
+        DeviceChoice::Auto => "auto",
+        DeviceChoice::Cpu => "cpu",
+        DeviceChoice::Cuda => "cuda",
+    }
 }
 
 /// K-means (10 restarts, seed 0) on the frozen EfficientNet-Lite0 head features of the test
@@ -310,13 +267,15 @@ pub fn quality(a: &QualityArgs) -> Result<()> {
             &Progress::none(),
         )?);
         let k = ds.num_classes();
-        let base = crate::baseline::run(
-            &ds,
-            k,
-            0,
-            tch::Device::cuda_if_available(),
-            &Progress::none(),
-        )?;
+        let base = crate::threads::on_fresh_thread(|| {
+            crate::baseline::run(
+                &ds,
+                k,
+                0,
+                tch::Device::cuda_if_available(),
+                &Progress::none(),
+            )
+        })?;
         let bs = base
             .evaluation
             .as_ref()

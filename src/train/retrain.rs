@@ -332,5 +332,6 @@ pub(super) fn run(
         final_answer: Some(final_answer),
         candidates: None,
         stage1_steps: None,
+        stage2_steps: None,
     })
 }
