@@ -129,9 +129,14 @@ impl TrainingSlot {
         (cores() / self.running()).max(1)
     }
 
-    /// Sets the calling (training) thread's torch threads to its fair share; returns it.
-    pub fn apply(&self) -> usize {
-        let n = self.fair_threads();
+    /// Sets the calling (training) thread's torch threads to `fixed` if not 0, else to its
+    /// fair share; returns the number.
+    pub fn apply(&self, fixed: usize) -> usize {
+        let n = if fixed > 0 {
+            fixed
+        } else {
+            self.fair_threads()
+        };
         if tch::get_num_threads() != n as i32 {
             tch::set_num_threads(n as i32);
         }

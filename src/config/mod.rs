@@ -277,6 +277,12 @@ pub struct Config {
     /// through the graph (0 = never).
     #[serde(default = "default_answer_min_modularity")]
     pub answer_min_modularity: f64,
+    /// CPU threads for libtorch: 0 = share the cores with the other trainings on this
+    /// machine, asked again every second; N = exactly N throughout. Results are bit-identical
+    /// for a seed only at one thread count (sums are split differently), so a run that must
+    /// be reproduced exactly on a shared machine sets N.
+    #[serde(default)]
+    pub threads: usize,
     /// Stage 2 runs on the whole graph up to this many images; above, on mini-batches of
     /// nodes with the subgraph between them (Cluster-GCN), so time and memory per iteration
     /// stay bounded however large the folder is.

@@ -61,6 +61,7 @@ pub fn build(preset: Preset, clusters: usize) -> Config {
         selflabel_threshold: 0.99,
         final_answer: FinalAnswer::Head,
         answer_min_modularity: 0.8,
+        threads: 0,
         correct_iterations: 50,
         correct_keep: 0.9,
         no_instance_loss: false,

@@ -197,8 +197,15 @@ impl StepLoss {
     pub fn packed(&self) -> (Tensor, [bool; 4]) {
         let zero = || self.total.zeros_like();
         let mut values = vec![self.total.detach()];
-        values.extend(self.terms.iter().map(|t| t.as_ref().map_or_else(zero, |t| t.shallow_clone())));
-        (Tensor::stack(&values, 0), self.terms.each_ref().map(Option::is_some))
+        values.extend(
+            self.terms
+                .iter()
+                .map(|t| t.as_ref().map_or_else(zero, |t| t.shallow_clone())),
+        );
+        (
+            Tensor::stack(&values, 0),
+            self.terms.each_ref().map(Option::is_some),
+        )
     }
 
     /// The terms as numbers now (one read-back).

@@ -6,7 +6,12 @@ use std::time::{Duration, Instant};
 use tch::Device;
 
 /// The parts of a step that are the network's own arithmetic; everything else is overhead.
-pub const NETWORK_PARTS: [&str; 4] = ["backbone forward", "heads and losses", "forward", "backward"];
+pub const NETWORK_PARTS: [&str; 4] = [
+    "backbone forward",
+    "heads and losses",
+    "forward",
+    "backward",
+];
 
 pub struct StepClock {
     sync: Option<Device>,

@@ -2,19 +2,19 @@
 //! records, label-free scores, progress events; why a run stops; checkpoint metadata.
 use super::adam::Adam;
 use super::checkpoint;
+use super::stage1::{StepLoss, unpack};
 use crate::config::Config;
 use crate::messages::{
     Command, Event, Job, LabelFreePoint, LossPoint, LossTerms, MetricsPoint, Stage,
 };
 use crate::metrics::Evaluation;
 use crate::metrics::label_free::{LabelFree, LabelFreeInput};
+use crate::threads::TrainingSlot;
 use anyhow::anyhow;
 use crossbeam_channel::Receiver;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Instant;
-use crate::threads::TrainingSlot;
-use super::stage1::{StepLoss, unpack};
 use tch::Tensor;
 
 /// Why a run ended early.
@@ -70,7 +70,23 @@ impl<'a> Trainer<'a> {
         emit: &'a dyn Fn(Event),
     ) -> Self {
         let slot = TrainingSlot::take();
-        let threads = slot.apply();
+        let threads = slot.apply(cfg.threads);
+        if job
+            .config
+            .device
+            .resolve()
+            .is_ok_and(|d| d == tch::Device::Cpu)
+        {
+            emit(Event::Info(format!(
+                "computing on {threads} of {} cores ({})",
+                crate::threads::cores(),
+                if cfg.threads > 0 {
+                    "threads set".to_string()
+                } else {
+                    format!("{} training(s) on this machine", slot.running())
+                }
+            )));
+        }
         Self {
             job,
             cfg,
@@ -88,11 +104,11 @@ impl<'a> Trainer<'a> {
 
     /// Takes this run's fair share of the cores if the number of trainings changed.
     fn share_cores(&mut self) {
-        if self.share_checked.elapsed() < SHARE_EVERY {
+        if self.cfg.threads > 0 || self.share_checked.elapsed() < SHARE_EVERY {
             return;
         }
         self.share_checked = Instant::now();
-        let n = self.slot.apply();
+        let n = self.slot.apply(0);
         if n != self.threads {
             (self.emit)(Event::Info(format!(
                 "{} training(s) on this machine: this run now computes on {n} of {} cores",
@@ -279,9 +295,7 @@ impl LossReadback {
                 .view([-1]),
         )
         .map_err(anyhow::Error::from)?;
-        for ((_, present, epoch, step, global), v) in
-            self.pending.drain(..).zip(values.chunks(5))
-        {
+        for ((_, present, epoch, step, global), v) in self.pending.drain(..).zip(values.chunks(5)) {
             let terms = unpack(v, present);
             t.check_finite(&terms, format!("stage 1, epoch {epoch}, step {step}"))?;
             t.record(LossPoint {
