@@ -10,9 +10,10 @@
 //! - A thread that hands work to a training thread runs torch on one thread itself
 //!   (`single_threaded`); parallel work before a training runs on a thread that ends
 //!   (`on_fresh_thread`), which takes its pool with it.
-//! - A training thread takes the cores divided among the trainings running on this machine
-//!   (`TrainingSlot`), asked again between epochs, so a second run started from the app or a
-//!   terminal makes both share the cores instead of fighting over them.
+//! - A training computes on a fixed number of threads (every core, or `threads`), because
+//!   sums split over a different number of threads come out different in the last bits and a
+//!   run must be reproducible from its config and seed. Trainings on one machine take turns
+//!   instead (`TrainingSlot`, `ComputeTurn`): each step runs alone on all the cores.
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::PathBuf;
 
@@ -123,25 +124,6 @@ impl TrainingSlot {
         }
         held.max(1)
     }
-
-    /// The threads this training should use now: the cores shared among running trainings.
-    pub fn fair_threads(&self) -> usize {
-        (cores() / self.running()).max(1)
-    }
-
-    /// Sets the calling (training) thread's torch threads to `fixed` if not 0, else to its
-    /// fair share; returns the number.
-    pub fn apply(&self, fixed: usize) -> usize {
-        let n = if fixed > 0 {
-            fixed
-        } else {
-            self.fair_threads()
-        };
-        if tch::get_num_threads() != n as i32 {
-            tch::set_num_threads(n as i32);
-        }
-        n
-    }
 }
 
 impl Drop for TrainingSlot {
@@ -168,5 +150,64 @@ pub fn flush_denormals() {
         const FTZ: u32 = 1 << 15;
         const DAZ: u32 = 1 << 6;
         _mm_setcsr(_mm_getcsr() | FTZ | DAZ);
+    }
+}
+
+/// The threads a training computes on: `fixed` if not 0, else every core.
+pub fn training_threads(fixed: usize) -> usize {
+    if fixed > 0 { fixed } else { cores() }
+}
+
+/// The machine's compute turn: held by one training's step at a time (an advisory lock on one
+/// file beside the slots), so trainings on one machine alternate steps at full speed instead of
+/// spinning against each other. Taken with `try_take` in a loop that keeps answering commands.
+pub struct ComputeTurn {
+    file: Option<File>,
+    held: bool,
+}
+
+impl ComputeTurn {
+    /// The turn file; without one (no temporary folder) turns are not taken: never fatal.
+    pub fn open() -> Self {
+        let dir = registry_dir();
+        let file = std::fs::create_dir_all(&dir).ok().and_then(|_| {
+            OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(dir.join("turn"))
+                .ok()
+        });
+        Self { file, held: false }
+    }
+
+    /// Takes the turn if it is free (or already ours, or there is no turn file).
+    pub fn try_take(&mut self) -> bool {
+        if self.held {
+            return true;
+        }
+        match &self.file {
+            None => true,
+            Some(f) => {
+                self.held = f.try_lock().is_ok();
+                self.held
+            }
+        }
+    }
+
+    /// Gives the turn up; returns whether it was held.
+    pub fn release(&mut self) -> bool {
+        let was = self.held;
+        if let (true, Some(f)) = (self.held, &self.file) {
+            let _ = f.unlock();
+        }
+        self.held = false;
+        was
+    }
+}
+
+impl Drop for ComputeTurn {
+    fn drop(&mut self) {
+        self.release();
     }
 }

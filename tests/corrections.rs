@@ -117,3 +117,55 @@ fn the_preview_spreads_a_correction_to_its_neighbours_only() {
     let p = preview(&g, &clusters, 2, &Corrections::default());
     assert!(p.moved.is_empty() && p.clusters == clusters);
 }
+
+#[test]
+fn split_in_two_separates_two_clumps_and_records_both_halves() {
+    // Cluster 2 holds two clumps of features: 6 images near (0, 0), 3 near (10, 10); image 9
+    // is in another cluster and must not be touched.
+    let mut features = vec![];
+    for i in 0..6 {
+        features.extend([0.1 * i as f32, 0.0]);
+    }
+    for i in 0..3 {
+        features.extend([10.0, 10.0 + 0.1 * i as f32]);
+    }
+    features.extend([5.0, 5.0]);
+    let members: Vec<usize> = (0..9).collect();
+    let (kept, moved) = icicle_explorer::correct::split_in_two(&features, 2, &members, 42).unwrap();
+    assert_eq!(kept, vec![0, 1, 2, 3, 4, 5], "the larger clump stays");
+    assert_eq!(moved, vec![6, 7, 8], "the smaller clump moves");
+
+    let names = items(10);
+    let mut c = Corrections::default();
+    c.split(2, 0, (&kept, &moved), &names);
+    c.validate(&names, 3).unwrap();
+    assert!(kept.iter().all(|i| c.images[i].cluster == Some(2)));
+    assert!(moved.iter().all(|i| c.images[i].cluster == Some(0)));
+    assert!(!c.images.contains_key(&9));
+
+    for bad in [vec![3], vec![]] {
+        let e = icicle_explorer::correct::split_in_two(&features, 2, &bad, 42).unwrap_err();
+        assert!(format!("{e:#}").contains("cannot be split"), "{e:#}");
+    }
+    let same = vec![1.0f32; 8];
+    let e = icicle_explorer::correct::split_in_two(&same, 2, &[0, 1, 2, 3], 42).unwrap_err();
+    assert!(format!("{e:#}").contains("same features"), "{e:#}");
+}
+
+#[test]
+fn a_cluster_is_merged_or_split_as_the_person_sees_it_after_earlier_corrections() {
+    // The run put images 0..4 in cluster 0 and 4..8 in cluster 1. The person moved image 0 to
+    // cluster 1 and said image 1 is not in cluster 0.
+    let clusters: Vec<i64> = vec![0, 0, 0, 0, 1, 1, 1, 1];
+    let names = items(8);
+    let mut c = Corrections::default();
+    c.move_to(&[0], 1, &names);
+    c.not_in(&[1], 0, &names);
+    assert_eq!(c.members(0, &clusters), vec![2, 3]);
+    assert_eq!(c.members(1, &clusters), vec![0, 4, 5, 6, 7]);
+    // Merging cluster 1 into 2 takes the moved image with it, and leaves cluster 0's alone.
+    c.merge(1, 2, &clusters, &names);
+    assert_eq!(c.members(2, &clusters), vec![0, 4, 5, 6, 7]);
+    assert_eq!(c.images[&0].cluster, Some(2));
+    assert!(!c.images.contains_key(&2));
+}

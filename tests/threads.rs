@@ -1,7 +1,9 @@
-//! Sharing the cores: trainings on one machine count each other and split the cores; a slot
-//! left by a killed training stops counting; work on a fresh thread returns its value;
+//! Sharing the cores: trainings on one machine count each other and take turns (one holds
+//! the compute turn at a time); a slot left by a killed training stops counting; work on a fresh thread returns its value;
 //! denormals are flushed on the thread that asks and on threads it starts.
-use icicle_explorer::threads::{TrainingSlot, cores, flush_denormals, on_fresh_thread};
+use icicle_explorer::threads::{
+    ComputeTurn, TrainingSlot, cores, flush_denormals, on_fresh_thread, training_threads,
+};
 use std::time::{Duration, SystemTime};
 
 #[test]
@@ -14,7 +16,6 @@ fn trainings_count_each_other_and_share_the_cores() {
     let b = TrainingSlot::take();
     assert_eq!(a.running(), before + 1, "a second training is counted");
     assert_eq!(b.running(), before + 1, "by both");
-    assert_eq!(a.fair_threads(), (cores() / (before + 1)).max(1));
     drop(b);
     assert_eq!(a.running(), before, "an ended training is not counted");
 
@@ -28,6 +29,25 @@ fn trainings_count_each_other_and_share_the_cores() {
     drop(f);
     assert_eq!(a.running(), before);
     assert!(!stale.exists(), "an old unheld slot file is cleaned up");
+}
+
+#[test]
+fn one_training_computes_at_a_time_and_the_thread_count_is_fixed() {
+    let (mut a, mut b) = (ComputeTurn::open(), ComputeTurn::open());
+    // Another test binary's training could hold the turn: wait for it (cargo runs test
+    // binaries one at a time, so only a training started by hand could).
+    while !a.try_take() {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(a.try_take(), "taking a held turn again is a no-op");
+    assert!(!b.try_take(), "the other waits");
+    assert!(a.release());
+    assert!(b.try_take(), "and takes it once given up");
+    assert!(!a.try_take());
+    drop(b);
+    assert!(a.try_take(), "a dropped turn is free");
+    assert_eq!(training_threads(0), cores());
+    assert_eq!(training_threads(3), 3);
 }
 
 #[test]

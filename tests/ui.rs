@@ -787,4 +787,27 @@ fn pick_move_preview_retrain_and_the_gallery_shows_the_image_in_its_new_cluster(
     h.state_mut().panels.gallery.kind = kind;
     h.run_steps(3);
     h.get_by_label(&format!("image {item}"));
+
+    // "Split in two" on cluster c: 2-means on a helper thread, then both halves recorded.
+    h.state_mut().panels.gallery.show_cluster(c);
+    h.run_steps(3);
+    h.get_by_label(&format!("Split in two (half to cluster {t})"))
+        .click();
+    wait(&mut h, "the split", 30, |a| {
+        let f = &a.session.corrections.facts;
+        let n = |k: usize| f.images.values().filter(|x| x.cluster == Some(k)).count();
+        n(c) > 0 && n(t) > 1
+    });
+    let f = h.state().session.corrections.facts.clone();
+    assert_eq!(
+        f.images[&i].cluster,
+        Some(t),
+        "the moved image is not split back"
+    );
+    assert!(
+        f.images
+            .values()
+            .all(|x| x.cluster.is_none_or(|k| k == c || k == t)),
+        "{f:?}"
+    );
 }

@@ -151,20 +151,34 @@ fn pause_resume_cancel_and_exact_resume_from_checkpoint() {
     let (straight, end) = run(&w, &ds, &tiny(), full.path(), false, |_, _| {});
     assert!(matches!(end, Event::Finished(_)));
 
-    // Pause at the first step, resume, then cancel once epoch 1 is checkpointed.
+    // Pause at the first step's loss, resume, then cancel once epoch 1 is checkpointed and
+    // the run has resumed. Losses are read back in batches, so the pause may be answered
+    // only after epoch 1's evaluation: the cancel waits for the resume, or it would end the
+    // pause instead.
     let part = tempfile::tempdir().unwrap();
     let mut paused = false;
     let mut resumed = false;
+    let mut evaluated = false;
     let (first, end) = run(&w, &ds, &tiny(), part.path(), false, |e, w| match e {
         Event::Loss(p) if p.global_step == 1 && !paused => {
             w.send(Command::Pause);
             paused = true;
         }
         Event::Paused => w.send(Command::Resume),
-        Event::Resumed => resumed = true,
+        Event::Resumed => {
+            resumed = true;
+            if evaluated {
+                w.send(Command::Cancel)
+            }
+        }
         Event::Assignments {
             stage: Stage::One, ..
-        } => w.send(Command::Cancel),
+        } if !evaluated => {
+            evaluated = true;
+            if resumed {
+                w.send(Command::Cancel)
+            }
+        }
         _ => {}
     });
     assert!(resumed);

@@ -277,10 +277,9 @@ pub struct Config {
     /// through the graph (0 = never).
     #[serde(default = "default_answer_min_modularity")]
     pub answer_min_modularity: f64,
-    /// CPU threads for libtorch: 0 = share the cores with the other trainings on this
-    /// machine, asked again every second; N = exactly N throughout. Results are bit-identical
-    /// for a seed only at one thread count (sums are split differently), so a run that must
-    /// be reproduced exactly on a shared machine sets N.
+    /// CPU threads a training computes on: 0 = every core. A seed's results are
+    /// bit-identical at one thread count only (sums are split differently), so the count never
+    /// changes during a run; trainings on one machine take turns step by step instead.
     #[serde(default)]
     pub threads: usize,
     /// Stage 2 runs on the whole graph up to this many images; above, on mini-batches of

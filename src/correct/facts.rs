@@ -121,10 +121,38 @@ impl Corrections {
 
     /// "Merge with …": every image now in cluster `from` must end in `into`.
     pub fn merge(&mut self, from: usize, into: usize, clusters: &[i64], items: &[String]) {
-        let members: Vec<usize> = (0..clusters.len())
-            .filter(|&i| clusters[i] == from as i64)
-            .collect();
+        let members = self.members(from, clusters);
         self.move_to(&members, into, items);
+    }
+
+    /// The images in `cluster` as the person sees it now: those the corrections require
+    /// there, and those the run put there that no correction sends elsewhere or excludes.
+    pub fn members(&self, cluster: usize, clusters: &[i64]) -> Vec<usize> {
+        let required = self.required();
+        (0..clusters.len())
+            .filter(|i| match required.get(i) {
+                Some(&c) => c == cluster,
+                None => {
+                    clusters[*i] == cluster as i64
+                        && !self
+                            .images
+                            .get(i)
+                            .is_some_and(|f| f.not_in.contains(&cluster))
+                }
+            })
+            .collect()
+    }
+
+    /// "Split in two": the `kept` half must end in `cluster`, the `moved` half in `into`.
+    pub fn split(
+        &mut self,
+        cluster: usize,
+        into: usize,
+        (kept, moved): (&[usize], &[usize]),
+        items: &[String],
+    ) {
+        self.move_to(kept, cluster, items);
+        self.move_to(moved, into, items);
     }
 
     pub fn rename(&mut self, cluster: usize, name: &str) {

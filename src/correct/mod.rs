@@ -3,8 +3,10 @@
 //! spreading over the run's k-NN graph (`spread`).
 pub mod constraints;
 pub mod facts;
+pub mod split;
 pub mod spread;
 
 pub use constraints::constrained_knn;
 pub use facts::{Corrections, ImageFact};
+pub use split::split_in_two;
 pub use spread::{Preview, preview};

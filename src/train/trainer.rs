@@ -9,7 +9,7 @@ use crate::messages::{
 };
 use crate::metrics::Evaluation;
 use crate::metrics::label_free::{LabelFree, LabelFreeInput};
-use crate::threads::TrainingSlot;
+use crate::threads::{ComputeTurn, TrainingSlot};
 use anyhow::anyhow;
 use crossbeam_channel::Receiver;
 use serde::{Deserialize, Serialize};
@@ -53,14 +53,20 @@ pub(super) struct Trainer<'a> {
     pub(super) metrics: Vec<MetricsPoint>,
     pub(super) label_free: Vec<LabelFreePoint>,
     pub(super) last_checkpoint: Option<PathBuf>,
-    /// This run's share of the machine's cores, asked again every `SHARE_EVERY`.
+    /// Registered among the trainings on this machine, which take turns step by step.
     slot: TrainingSlot,
-    threads: usize,
-    share_checked: Instant,
+    /// Held from one `poll` to the next on a CPU (`None`: on a GPU, no turns).
+    turn: Option<ComputeTurn>,
+    /// Trainings on the machine at the last count, and when it was taken.
+    others: usize,
+    counted: Instant,
+    told_turns: bool,
 }
 
-/// How often a run asks how many trainings share the machine.
-const SHARE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+/// How often a run counts the trainings on the machine.
+const COUNT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+/// How long a training that gave its turn up waits before taking it again when others run.
+const TURN_BACKOFF: std::time::Duration = std::time::Duration::from_millis(2);
 
 impl<'a> Trainer<'a> {
     pub(super) fn new(
@@ -70,20 +76,20 @@ impl<'a> Trainer<'a> {
         emit: &'a dyn Fn(Event),
     ) -> Self {
         let slot = TrainingSlot::take();
-        let threads = slot.apply(cfg.threads);
-        if job
-            .config
-            .device
-            .resolve()
-            .is_ok_and(|d| d == tch::Device::Cpu)
-        {
+        let threads = crate::threads::training_threads(cfg.threads);
+        tch::set_num_threads(threads as i32);
+        let on_cpu = cfg.device.resolve().is_ok_and(|d| d == tch::Device::Cpu);
+        let others = slot.running() - 1;
+        if on_cpu {
             emit(Event::Info(format!(
-                "computing on {threads} of {} cores ({})",
+                "computing on {threads} of {} cores{}",
                 crate::threads::cores(),
-                if cfg.threads > 0 {
-                    "threads set".to_string()
+                if others > 0 {
+                    format!(
+                        ", taking turns step by step with {others} other training(s) on this machine"
+                    )
                 } else {
-                    format!("{} training(s) on this machine", slot.running())
+                    String::new()
                 }
             )));
         }
@@ -97,31 +103,15 @@ impl<'a> Trainer<'a> {
             label_free: vec![],
             last_checkpoint: None,
             slot,
-            threads,
-            share_checked: Instant::now(),
+            turn: on_cpu.then(ComputeTurn::open),
+            others,
+            counted: Instant::now(),
+            told_turns: others > 0,
         }
     }
 
-    /// Takes this run's fair share of the cores if the number of trainings changed.
-    fn share_cores(&mut self) {
-        if self.cfg.threads > 0 || self.share_checked.elapsed() < SHARE_EVERY {
-            return;
-        }
-        self.share_checked = Instant::now();
-        let n = self.slot.apply(0);
-        if n != self.threads {
-            (self.emit)(Event::Info(format!(
-                "{} training(s) on this machine: this run now computes on {n} of {} cores",
-                self.slot.running(),
-                crate::threads::cores()
-            )));
-            self.threads = n;
-        }
-    }
-
-    /// Handles commands that arrived since the last step; blocks while paused.
-    pub(super) fn poll(&mut self) -> Res<()> {
-        self.share_cores();
+    /// Handles commands without waiting; `Err` on a cancel.
+    fn commands(&mut self) -> Res<()> {
         while let Ok(cmd) = self.rx.try_recv() {
             match cmd {
                 Command::Cancel => {
@@ -154,6 +144,39 @@ impl<'a> Trainer<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Between two steps: gives the machine's compute turn up (so another training's step can
+    /// run), handles commands (blocking while paused), and takes the turn again, answering
+    /// commands while it waits.
+    pub(super) fn poll(&mut self) -> Res<()> {
+        if self.counted.elapsed() >= COUNT_EVERY {
+            self.counted = Instant::now();
+            self.others = self.slot.running() - 1;
+            if self.others > 0 && !self.told_turns && self.turn.is_some() {
+                (self.emit)(Event::Info(format!(
+                    "{} other training(s) on this machine: taking turns step by step",
+                    self.others
+                )));
+                self.told_turns = true;
+            }
+        }
+        let Some(turn) = self.turn.as_mut() else {
+            return self.commands();
+        };
+        if turn.release() && self.others > 0 {
+            // Long enough for a waiting training (it tries every millisecond) to take the turn.
+            std::thread::sleep(TURN_BACKOFF);
+        }
+        self.commands()?;
+        loop {
+            let turn = self.turn.as_mut().expect("checked above");
+            if turn.try_take() {
+                return Ok(());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            self.commands()?;
+        }
     }
 
     pub(super) fn check_finite(&self, terms: &LossTerms, where_: String) -> Res<()> {

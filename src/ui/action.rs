@@ -39,6 +39,12 @@ pub enum Action {
     Correct(crate::ui::corrections::Edit),
     Undo,
     Redo,
+    /// "Split in two": 2-means on the cluster's members on a helper thread, the smaller half
+    /// then moved to `into` (a `Correct(Edit::Split)` once the halves are known).
+    SplitCluster {
+        cluster: usize,
+        into: usize,
+    },
     /// Which other images the corrections would move (label spreading, on a helper thread).
     PreviewCorrections,
     /// Stage 2 again from the run's checkpoint, with the corrections: a new run.

@@ -14,6 +14,14 @@ pub enum Edit {
     KeepTogether(Vec<usize>),
     /// "Merge with …": every image of the first cluster into the second.
     Merge { from: usize, into: usize },
+    /// "Split in two": the kept half stays in `cluster`, the moved half goes to `into` (the
+    /// halves come from 2-means on the members' features, computed off the UI thread).
+    Split {
+        cluster: usize,
+        into: usize,
+        kept: Vec<usize>,
+        moved: Vec<usize>,
+    },
     /// A cluster's name ("" removes it).
     Rename(usize, String),
     /// Forget what was said about this image (a line of the list removed).
@@ -49,6 +57,12 @@ impl CorrectionsModel {
             Edit::NotIn(images, c) => f.not_in(images, *c, items),
             Edit::KeepTogether(images) => f.keep_together(images, items),
             Edit::Merge { from, into } => f.merge(*from, *into, clusters, items),
+            Edit::Split {
+                cluster,
+                into,
+                kept,
+                moved,
+            } => f.split(*cluster, *into, (kept, moved), items),
             Edit::Rename(c, name) => f.rename(*c, name),
             Edit::Remove(i) => f.remove(*i),
         }

@@ -48,6 +48,8 @@ pub enum Done {
     Exported(Result<ExportReport, String>),
     /// The label-spreading preview of the corrections of the run with this generation.
     Previewed(u64, Box<crate::correct::Preview>),
+    /// The halves of a "Split in two" for the run with this generation: the edit, or why not.
+    Split(u64, Result<crate::ui::corrections::Edit, String>),
     /// Values of K swept, of all, by the running "Suggest K".
     SuggestProgress {
         done: usize,

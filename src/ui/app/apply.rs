@@ -54,6 +54,7 @@ impl IcicleApp {
                     self.save_corrections();
                 }
             }
+            Action::SplitCluster { cluster, into } => self.start_split(cluster, into),
             Action::PreviewCorrections => self.start_preview(),
             Action::RetrainWithCorrections => self.start_retrain(),
             Action::Export(kind) => {
@@ -84,6 +85,30 @@ impl IcicleApp {
             if let Err(e) = facts.write(&path) {
                 eprintln!("cannot save {}: {e:#}", path.display());
             }
+        });
+    }
+
+    /// "Split in two": 2-means on the cluster's members' features on a helper thread; the
+    /// halves come back as an edit (`Done::Split`).
+    fn start_split(&mut self, cluster: usize, into: usize) {
+        let s = &self.session;
+        let Some((features, dim)) = s.features.clone() else {
+            self.notice = Some("This run has no features to split a cluster by.".into());
+            return;
+        };
+        // The cluster as the person sees it, earlier corrections included.
+        let members = s.corrections.facts.members(cluster, &s.clusters);
+        let (seed, generation) = (s.config.seed, s.generation);
+        self.tasks.spawn("split", move |r| {
+            let halves = crate::correct::split_in_two(&features, dim, &members, seed)
+                .map(|(kept, moved)| crate::ui::corrections::Edit::Split {
+                    cluster,
+                    into,
+                    kept,
+                    moved,
+                })
+                .map_err(|e| format!("cluster {cluster}: {e:#}"));
+            r.send(super::Done::Split(generation, halves));
         });
     }
 

@@ -65,6 +65,14 @@ impl IcicleApp {
                         c.preview = Some(*p);
                     }
                 }
+                Done::Split(generation, edit) => match edit {
+                    // Halves of assignments no longer on screen are dropped.
+                    Ok(edit) if generation == self.session.generation => {
+                        self.apply(Action::Correct(edit))
+                    }
+                    Ok(_) => {}
+                    Err(e) => self.notice = Some(e),
+                },
                 Done::Picked(purpose, path) => match (purpose, path) {
                     (_, None) => {
                         self.notice = Some(

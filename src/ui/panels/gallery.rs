@@ -315,6 +315,20 @@ impl GalleryPanel {
                     into: self.target,
                 }));
             }
+            if self.target != c
+                && ui
+                    .button(format!("Split in two (half to cluster {})", self.target))
+                    .on_hover_text(
+                        "2-means on this cluster's images' features: the larger half stays, \
+                         the smaller half moves to the chosen cluster",
+                    )
+                    .clicked()
+            {
+                out.push(Action::SplitCluster {
+                    cluster: c,
+                    into: self.target,
+                });
+            }
         });
     }
 }
