@@ -13,7 +13,7 @@
 //! - A training computes on a fixed number of threads (every core, or `threads`), because
 //!   sums split over a different number of threads come out different in the last bits and a
 //!   run must be reproducible from its config and seed. Trainings on one machine take turns
-//!   instead (`TrainingSlot`, `ComputeTurn`): each step runs alone on all the cores.
+//!   instead (`TrainingSlot`, `ComputeTurn`): each slice of steps runs alone on all the cores.
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::PathBuf;
 
@@ -96,6 +96,10 @@ impl TrainingSlot {
         let mut held = 0;
         for e in entries.flatten() {
             let p = e.path();
+            // Slots only: the compute turn's file lives here too.
+            if p.extension().is_none_or(|x| x != "lock") {
+                continue;
+            }
             if p == self.path {
                 held += usize::from(self.file.is_some());
                 continue;
@@ -158,12 +162,13 @@ pub fn training_threads(fixed: usize) -> usize {
     if fixed > 0 { fixed } else { cores() }
 }
 
-/// The machine's compute turn: held by one training's step at a time (an advisory lock on one
-/// file beside the slots), so trainings on one machine alternate steps at full speed instead of
-/// spinning against each other. Taken with `try_take` in a loop that keeps answering commands.
+/// The machine's compute turn: held by one training at a time (an advisory lock on one file
+/// beside the slots), so trainings on one machine alternate slices of steps at full speed
+/// instead of spinning against each other. Taken with `try_take` in a loop that keeps answering commands.
 pub struct ComputeTurn {
     file: Option<File>,
     held: bool,
+    taken: std::time::Instant,
 }
 
 impl ComputeTurn {
@@ -178,7 +183,11 @@ impl ComputeTurn {
                 .open(dir.join("turn"))
                 .ok()
         });
-        Self { file, held: false }
+        Self {
+            file,
+            held: false,
+            taken: std::time::Instant::now(),
+        }
     }
 
     /// Takes the turn if it is free (or already ours, or there is no turn file).
@@ -190,8 +199,20 @@ impl ComputeTurn {
             None => true,
             Some(f) => {
                 self.held = f.try_lock().is_ok();
+                if self.held {
+                    self.taken = std::time::Instant::now();
+                }
                 self.held
             }
+        }
+    }
+
+    /// How long the turn has been held (zero when it is not).
+    pub fn held_for(&self) -> std::time::Duration {
+        if self.held {
+            self.taken.elapsed()
+        } else {
+            std::time::Duration::ZERO
         }
     }
 

@@ -6,6 +6,17 @@ use icicle_explorer::threads::{
 };
 use std::time::{Duration, SystemTime};
 
+/// The tests that take the machine's compute turn, one at a time.
+static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn take(t: &mut ComputeTurn) {
+    // Another test binary's training could hold the turn: wait for it (cargo runs test
+    // binaries one at a time, so only a training started by hand could).
+    while !t.try_take() {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 #[test]
 fn trainings_count_each_other_and_share_the_cores() {
     let a = TrainingSlot::take();
@@ -18,6 +29,28 @@ fn trainings_count_each_other_and_share_the_cores() {
     assert_eq!(b.running(), before + 1, "by both");
     drop(b);
     assert_eq!(a.running(), before, "an ended training is not counted");
+
+    // The compute turn's file beside the slots is not a training, held or not, and is never
+    // cleaned up as a stale slot.
+    let _one = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let mut turn = ComputeTurn::open();
+    take(&mut turn);
+    assert_eq!(a.running(), before, "the held turn is not a training");
+    turn.release();
+    let turn_file = std::fs::File::options()
+        .write(true)
+        .open(std::env::temp_dir().join("icicle-explorer-trainings/turn"))
+        .unwrap();
+    turn_file
+        .set_modified(SystemTime::now() - Duration::from_secs(60))
+        .unwrap();
+    assert_eq!(a.running(), before);
+    assert!(
+        std::env::temp_dir()
+            .join("icicle-explorer-trainings/turn")
+            .exists(),
+        "the turn file stays"
+    );
 
     // A slot file nobody holds (its process was killed) is not counted, and once it is old
     // it is removed.
@@ -33,13 +66,13 @@ fn trainings_count_each_other_and_share_the_cores() {
 
 #[test]
 fn one_training_computes_at_a_time_and_the_thread_count_is_fixed() {
+    let _one = TURN.lock().unwrap_or_else(|e| e.into_inner());
     let (mut a, mut b) = (ComputeTurn::open(), ComputeTurn::open());
-    // Another test binary's training could hold the turn: wait for it (cargo runs test
-    // binaries one at a time, so only a training started by hand could).
-    while !a.try_take() {
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    take(&mut a);
     assert!(a.try_take(), "taking a held turn again is a no-op");
+    std::thread::sleep(Duration::from_millis(2));
+    assert!(a.held_for() >= Duration::from_millis(2), "held since taken");
+    assert_eq!(b.held_for(), Duration::ZERO);
     assert!(!b.try_take(), "the other waits");
     assert!(a.release());
     assert!(b.try_take(), "and takes it once given up");

@@ -279,7 +279,7 @@ pub struct Config {
     pub answer_min_modularity: f64,
     /// CPU threads a training computes on: 0 = every core. A seed's results are
     /// bit-identical at one thread count only (sums are split differently), so the count never
-    /// changes during a run; trainings on one machine take turns step by step instead.
+    /// changes during a run; trainings on one machine take turns of a quarter second instead.
     #[serde(default)]
     pub threads: usize,
     /// Stage 2 runs on the whole graph up to this many images; above, on mini-batches of

@@ -53,7 +53,7 @@ pub(super) struct Trainer<'a> {
     pub(super) metrics: Vec<MetricsPoint>,
     pub(super) label_free: Vec<LabelFreePoint>,
     pub(super) last_checkpoint: Option<PathBuf>,
-    /// Registered among the trainings on this machine, which take turns step by step.
+    /// Registered among the trainings on this machine, which take turns.
     slot: TrainingSlot,
     /// Held from one `poll` to the next on a CPU (`None`: on a GPU, no turns).
     turn: Option<ComputeTurn>,
@@ -65,6 +65,11 @@ pub(super) struct Trainer<'a> {
 
 /// How often a run counts the trainings on the machine.
 const COUNT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+/// How long a training keeps the compute turn while others wait. Each hand-over costs the
+/// next holder a slower first step (the last holder's OpenMP workers still spin, its caches
+/// are cold): measured on digits, turns of one step made each of two runs 2.5× slower than
+/// alone, where the arithmetic alone would make it 2×.
+const TURN_SLICE: std::time::Duration = std::time::Duration::from_millis(250);
 /// How long a training that gave its turn up waits before taking it again when others run.
 const TURN_BACKOFF: std::time::Duration = std::time::Duration::from_millis(2);
 
@@ -86,7 +91,7 @@ impl<'a> Trainer<'a> {
                 crate::threads::cores(),
                 if others > 0 {
                     format!(
-                        ", taking turns step by step with {others} other training(s) on this machine"
+                        ", taking turns of 0.25 s with {others} other training(s) on this machine"
                     )
                 } else {
                     String::new()
@@ -120,6 +125,10 @@ impl<'a> Trainer<'a> {
                     });
                 }
                 Command::Pause => {
+                    // A paused run leaves the machine to the others.
+                    if let Some(t) = self.turn.as_mut() {
+                        t.release();
+                    }
                     (self.emit)(Event::Paused);
                     loop {
                         match self.rx.recv() {
@@ -146,16 +155,16 @@ impl<'a> Trainer<'a> {
         Ok(())
     }
 
-    /// Between two steps: gives the machine's compute turn up (so another training's step can
-    /// run), handles commands (blocking while paused), and takes the turn again, answering
-    /// commands while it waits.
+    /// Between two steps: gives the machine's compute turn up once held for a slice while
+    /// others wait, handles commands (blocking while paused, turn given up), and takes the
+    /// turn again, answering commands while it waits.
     pub(super) fn poll(&mut self) -> Res<()> {
         if self.counted.elapsed() >= COUNT_EVERY {
             self.counted = Instant::now();
             self.others = self.slot.running() - 1;
             if self.others > 0 && !self.told_turns && self.turn.is_some() {
                 (self.emit)(Event::Info(format!(
-                    "{} other training(s) on this machine: taking turns step by step",
+                    "{} other training(s) on this machine: taking turns of 0.25 s",
                     self.others
                 )));
                 self.told_turns = true;
@@ -164,7 +173,8 @@ impl<'a> Trainer<'a> {
         let Some(turn) = self.turn.as_mut() else {
             return self.commands();
         };
-        if turn.release() && self.others > 0 {
+        if self.others > 0 && turn.held_for() >= TURN_SLICE {
+            turn.release();
             // Long enough for a waiting training (it tries every millisecond) to take the turn.
             std::thread::sleep(TURN_BACKOFF);
         }
