@@ -198,6 +198,41 @@ fn pick_tune_train_inspect_and_export() {
     assert_eq!(found.len(), 4);
     assert!(found.iter().all(|&(j, _)| j != 5));
     assert!(found.windows(2).all(|w| w[0].1 <= w[1].1), "nearest first");
+    // Correct from here (issue 19): keep the image with its nearest; the tab marks it; Ctrl+Z
+    // takes it back, Ctrl+Shift+Z redoes it, and a second Ctrl+Z leaves no correction behind.
+    h.get_by_label("Keep it with its 4 nearest").click();
+    h.run_steps(2);
+    let group = |a: &IcicleApp| {
+        let f = &a.session.corrections.facts;
+        std::iter::once(5)
+            .chain(found.iter().map(|&(j, _)| j))
+            .map(|j| f.images.get(&j).and_then(|x| x.group))
+            .collect::<Vec<_>>()
+    };
+    let g = group(h.state());
+    assert!(g[0].is_some() && g.iter().all(|x| *x == g[0]), "{g:?}");
+    h.get_by_label_contains("item 5:");
+    assert!(
+        h.query_all_by_label_contains("· corrected")
+            .next()
+            .is_some(),
+        "corrected images are marked"
+    );
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    h.run_steps(2);
+    assert!(
+        h.state().session.corrections.facts.images.is_empty(),
+        "undone"
+    );
+    h.key_press_modifiers(
+        egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
+        egui::Key::Z,
+    );
+    h.run_steps(2);
+    assert_eq!(group(h.state()), g, "redone");
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    h.run_steps(2);
+    assert!(h.state().session.corrections.facts.images.is_empty());
 
     h.get_by_label("Gallery").click();
     h.step();

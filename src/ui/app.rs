@@ -497,6 +497,7 @@ fn neighbours(
     match panel.ui(ui, &nv, thumbs) {
         Some(NeighboursAction::Focus(j)) => out.push(Action::Focus(j)),
         Some(NeighboursAction::FindNearest(i)) => out.push(Action::FindNearest(i)),
+        Some(NeighboursAction::Correct(edit)) => out.push(Action::Correct(edit)),
         None => {}
     }
 }

@@ -240,7 +240,11 @@ impl GalleryPanel {
                     .selected_text(format!("cluster {}", self.target))
                     .show_ui(ui, |ui| {
                         for c in 0..k {
-                            ui.selectable_value(&mut self.target, c, cluster_title(view, c));
+                            ui.selectable_value(
+                                &mut self.target,
+                                c,
+                                super::cluster_title(view.session, c),
+                            );
                         }
                     });
                 if ui.button("Move to cluster").clicked() {
@@ -337,13 +341,6 @@ impl GalleryPanel {
 const PREVIEW: egui::Color32 = egui::Color32::from_rgb(230, 120, 0);
 
 /// "3 · sneakers": a cluster with its name, where it has one.
-fn cluster_title(view: &View, c: usize) -> String {
-    match view.session.corrections.facts.names.get(&c) {
-        Some(n) => format!("{c} · {n}"),
-        None => format!("cluster {c}"),
-    }
-}
-
 /// A virtualised thumbnail grid: only the rows on screen are laid out and uploaded.
 fn grid(
     ui: &mut egui::Ui,

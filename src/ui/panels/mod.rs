@@ -54,6 +54,14 @@ pub fn describe_item(
 }
 
 /// Shown by result views before a run has produced anything.
+/// A cluster as pickers list it: its number, and its name where the person gave one.
+pub fn cluster_title(session: &crate::ui::session::Session, c: usize) -> String {
+    match session.corrections.facts.names.get(&c) {
+        Some(n) => format!("{c} · {n}"),
+        None => format!("cluster {c}"),
+    }
+}
+
 pub fn nothing_yet(ui: &mut egui::Ui, what: &str) {
     ui.add_space(40.0);
     ui.vertical_centered(|ui| {

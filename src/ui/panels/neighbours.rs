@@ -20,6 +20,8 @@ pub struct NeighboursView<'a> {
 pub enum NeighboursAction {
     Focus(usize),
     FindNearest(usize),
+    /// A correction of the focused image (and the nearest images found for it).
+    Correct(crate::ui::corrections::Edit),
 }
 
 pub struct NeighboursPanel {
@@ -28,6 +30,8 @@ pub struct NeighboursPanel {
     pub nearest: Option<(usize, Vec<(usize, f32)>)>,
     searching: Option<usize>,
     pub error: Option<String>,
+    /// The cluster "Move …" sends images to.
+    pub target: usize,
 }
 
 impl Default for NeighboursPanel {
@@ -37,6 +41,7 @@ impl Default for NeighboursPanel {
             nearest: None,
             searching: None,
             error: None,
+            target: 0,
         }
     }
 }
@@ -116,6 +121,9 @@ impl NeighboursPanel {
                         ui.label(describe(view, i));
                     });
                 });
+                if let Some(edit) = self.correct_bar(ui, view, i) {
+                    action = Some(NeighboursAction::Correct(edit));
+                }
                 match &s.neighbours {
                     None => {
                         ui.label("The k-NN graphs appear once stage 1 ends (runs saved before graph_a.npy existed have none).");
@@ -179,6 +187,67 @@ impl NeighboursPanel {
     }
 }
 
+impl NeighboursPanel {
+    /// Corrections of the focused image `i` where its neighbours show the mistake: move it,
+    /// say it is not in its cluster, or move or keep it together with the nearest images
+    /// found for it.
+    fn correct_bar(
+        &mut self,
+        ui: &mut egui::Ui,
+        view: &NeighboursView,
+        i: usize,
+    ) -> Option<crate::ui::corrections::Edit> {
+        use crate::ui::corrections::Edit;
+        let s = view.session;
+        let k = s.config.clusters;
+        let cluster = s.clusters.get(i).copied()?;
+        self.target = self.target.min(k.saturating_sub(1));
+        let nearest: Vec<usize> = match &self.nearest {
+            Some((item, found)) if *item == i => found.iter().map(|&(j, _)| j).collect(),
+            _ => vec![],
+        };
+        let mut edit = None;
+        ui.horizontal_wrapped(|ui| {
+            let l = ui.label("Correct this image:");
+            egui::ComboBox::from_id_salt("neighbours-move-target")
+                .selected_text(super::cluster_title(s, self.target))
+                .show_ui(ui, |ui| {
+                    for c in 0..k {
+                        ui.selectable_value(&mut self.target, c, super::cluster_title(s, c));
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+            if ui.button("Move it to this cluster").clicked() {
+                edit = Some(Edit::MoveTo(vec![i], self.target));
+            }
+            if !nearest.is_empty() {
+                let mut with: Vec<usize> = vec![i];
+                with.extend(&nearest);
+                if ui
+                    .button(format!("Move it and its {} nearest", nearest.len()))
+                    .on_hover_text(
+                        "The image and the nearest images found below, all to the chosen cluster",
+                    )
+                    .clicked()
+                {
+                    edit = Some(Edit::MoveTo(with.clone(), self.target));
+                }
+                if ui
+                    .button(format!("Keep it with its {} nearest", nearest.len()))
+                    .clicked()
+                {
+                    edit = Some(Edit::KeepTogether(with));
+                }
+            }
+            if cluster >= 0 && ui.button(format!("Not in cluster {cluster}")).clicked() {
+                edit = Some(Edit::NotIn(vec![i], cluster as usize));
+            }
+        });
+        edit
+    }
+}
+
 /// Cluster, confidence and class of item `i`, in one line.
 fn describe(view: &NeighboursView, i: usize) -> String {
     let s = view.session;
@@ -188,6 +257,11 @@ fn describe(view: &NeighboursView, i: usize) -> String {
     };
     if let Some(l) = &view.ds.labels {
         t.push_str(&format!(" · class {}", view.ds.class_names[l[i] as usize]));
+    }
+    if let Some(c) = s.corrections.facts.required().get(&i) {
+        t.push_str(&format!(" · corrected: must be in {c}"));
+    } else if s.corrections.facts.images.contains_key(&i) {
+        t.push_str(" · corrected");
     }
     t
 }
