@@ -2,9 +2,10 @@
 //! person's corrections; corrected images end where the person put them, a must-link group in
 //! one cluster, an excluded image out of its cluster (apart from the images required there),
 //! cluster numbers and names stay, and a contradiction is refused before anything trains.
+mod common;
 use icicle_explorer::config::{Config, Preset, fit_to_data};
 use icicle_explorer::correct::{Corrections, ImageFact};
-use icicle_explorer::data::{Dataset, LoadOptions, Progress, Registry, load_entry};
+use icicle_explorer::data::{Dataset, Progress};
 use icicle_explorer::messages::{Command, CorrectFrom, Event, Job, RunResult};
 use icicle_explorer::priority::Priority;
 use icicle_explorer::rundir::{DataRecord, SavedRun};
@@ -13,15 +14,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 fn digits() -> Arc<Dataset> {
-    let r = Registry::builtin().unwrap();
-    Arc::new(
-        load_entry(
-            r.get("digits").unwrap(),
-            &LoadOptions::default(),
-            &Progress::none(),
-        )
-        .unwrap(),
-    )
+    common::builtin("digits")
 }
 
 /// The default preset as it fits digits, cut short: a finished run in seconds.

@@ -1,11 +1,10 @@
 //! Every backbone, preset and ablation switch trains end to end on small data, gray and colour.
+mod common;
 use icicle_explorer::config::{BackboneKind, Config, Preset};
 use icicle_explorer::data::{
     Dataset, FolderLayout, LoadOptions, Progress, Registry, load_entry, load_folder,
 };
-use icicle_explorer::messages::{Command, Event, Job, RunResult};
-use icicle_explorer::priority::Priority;
-use icicle_explorer::worker::Worker;
+use icicle_explorer::messages::RunResult;
 use std::sync::Arc;
 
 static ONE_RUN: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -29,23 +28,7 @@ fn tiny(preset: Preset, k: usize) -> Config {
 fn train(ds: &Arc<Dataset>, cfg: Config) -> Box<RunResult> {
     let _one = ONE_RUN.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
-    let w = Worker::spawn(Priority::Normal, || {});
-    w.send(Command::Start(Box::new(Job {
-        dataset: ds.clone(),
-        config: cfg,
-        run_dir: dir.path().to_path_buf(),
-        resume: false,
-        feature_cache: None,
-        correct_from: None,
-    })));
-    loop {
-        match w.events.recv().unwrap() {
-            Event::Finished(r) => return r,
-            Event::Failed(e) => panic!("{e}"),
-            Event::Cancelled { .. } => panic!("cancelled"),
-            _ => {}
-        }
-    }
+    common::train_to_end(ds, cfg, dir.path())
 }
 
 fn digits_subset(n: usize) -> Arc<Dataset> {

@@ -1,7 +1,8 @@
 //! The background worker: events, pause/resume, cancel within a step, exact resume from a
 //! checkpoint, and a clean stop on a non-finite loss.
+mod common;
 use icicle_explorer::config::{Config, Preset};
-use icicle_explorer::data::{Dataset, LoadOptions, Progress, Registry, load_entry};
+use icicle_explorer::data::Dataset;
 use icicle_explorer::messages::{Command, Event, Job, Stage};
 use icicle_explorer::priority::Priority;
 use icicle_explorer::worker::Worker;
@@ -13,15 +14,7 @@ use std::time::Duration;
 static ONE_RUN: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn digits() -> Arc<Dataset> {
-    let r = Registry::builtin().unwrap();
-    Arc::new(
-        load_entry(
-            r.get("digits").unwrap(),
-            &LoadOptions::default(),
-            &Progress::none(),
-        )
-        .unwrap(),
-    )
+    common::builtin("digits")
 }
 
 fn tiny() -> Config {

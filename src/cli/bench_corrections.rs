@@ -42,24 +42,14 @@ pub struct CorrectionsArgs {
 pub fn corrections(a: &CorrectionsArgs) -> Result<()> {
     let mut runs = a.runs.clone();
     if runs.is_empty() {
-        let reg = Registry::discover(None)?;
-        for name in &a.datasets {
-            let entry = reg.get(name)?;
-            if let Err(why) = entry.availability() {
-                println!("{name}: skipped, {why}");
-                continue;
-            }
-            let ds = Arc::new(data::load_entry(
-                entry,
-                &LoadOptions::default(),
-                &Progress::none(),
-            )?);
+        super::bench_train::each_available(&a.datasets, |name, ds| {
             for &seed in &a.seeds {
                 let run_name = format!("{name}-s{seed}");
                 super::bench_train::train_default(name, &run_name, &ds, seed, &[], &a.out)?;
                 runs.push(a.out.join(run_name));
             }
-        }
+            Ok(())
+        })?;
     }
     let mut rows = vec![];
     for dir in &runs {

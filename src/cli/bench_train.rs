@@ -251,21 +251,35 @@ pub(super) fn train_default(
     Ok((result, route, device))
 }
 
-pub fn quality(a: &QualityArgs) -> Result<()> {
+/// Calls `f` with each named dataset that is installed, loaded whole; the others are
+/// reported as skipped.
+pub(super) fn each_available(
+    names: &[String],
+    mut f: impl FnMut(&String, Arc<data::Dataset>) -> Result<()>,
+) -> Result<()> {
     let reg = Registry::discover(None)?;
-    let mut rows = vec![];
-    let mut answers = vec![];
-    for name in &a.datasets {
+    for name in names {
         let entry = reg.get(name)?;
         if let Err(why) = entry.availability() {
             println!("{name}: skipped, {why}");
             continue;
         }
-        let ds = Arc::new(data::load_entry(
-            entry,
-            &LoadOptions::default(),
-            &Progress::none(),
-        )?);
+        f(
+            name,
+            Arc::new(data::load_entry(
+                entry,
+                &LoadOptions::default(),
+                &Progress::none(),
+            )?),
+        )?;
+    }
+    Ok(())
+}
+
+pub fn quality(a: &QualityArgs) -> Result<()> {
+    let mut rows = vec![];
+    let mut answers = vec![];
+    each_available(&a.datasets, |name, ds| {
         let k = ds.num_classes();
         let base = crate::threads::on_fresh_thread(|| {
             crate::baseline::run(
@@ -319,7 +333,8 @@ pub fn quality(a: &QualityArgs) -> Result<()> {
                 answers.push((format!("{name} s{seed}"), f));
             }
         }
-    }
+        Ok(())
+    })?;
     println!(
         "\n| dataset | seed | N | route | answer | IcicleGCN ACC / NMI / ARI | time | K-means on its own features (ACC) | K-means on pixels ACC / NMI / ARI | K-means on pretrained features ACC / NMI / ARI (time) | device |\n|---|---|---|---|---|---|---|---|---|---|---|\n{}",
         rows.join("\n")

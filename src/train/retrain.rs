@@ -22,7 +22,6 @@ use crate::config::Head;
 use crate::correct::{self, constrained_knn};
 use crate::graph::{self, Adjacency};
 use crate::messages::{Command, CorrectFrom, Event, Job, LossPoint, RunResult, Stage};
-use crate::metrics::Evaluation;
 use crate::metrics::label_free::{LabelFree, LabelFreeInput};
 use crate::runtime::device_name;
 use anyhow::{Context, anyhow};
@@ -298,40 +297,26 @@ pub(super) fn run(
         heads: None,
         seed: cfg.seed,
     });
-    let eval = ds
-        .labels
-        .as_ref()
-        .map(|l| Evaluation::new(&clusters, l, k, ds.num_classes()))
-        .transpose()?;
-    let wall = started.elapsed().as_secs_f64();
-    results::write_losses(&dir.join("losses.csv"), &t.losses)?;
-    results::write_final(
+    results::Outcome {
         dir,
         ds,
         cfg,
-        &device_name(device),
-        wall,
-        &clusters,
-        &confidence,
-        eval.as_ref(),
-        &t.metrics,
-        &label_free,
-        &t.label_free,
-        &final_answer,
-        &corr.annotations(),
-    )?;
-    Ok(RunResult {
-        run_dir: dir.clone(),
+        device,
+        started,
+        losses: &t.losses,
+        metrics: &t.metrics,
+        label_free_history: &t.label_free,
         clusters,
         confidence,
-        scores: eval.map(|e| e.scores),
+        label_free,
+        final_answer,
+        notes: corr.annotations(),
         features,
         feature_dim: dim,
-        wall_seconds: wall,
-        label_free,
-        final_answer: Some(final_answer),
         candidates: None,
         stage1_steps: None,
         stage2_steps: None,
-    })
+    }
+    .finish()
+    .map_err(Into::into)
 }

@@ -15,7 +15,6 @@ use super::{answer, frozen, scan, step_seed};
 use crate::config::{CentreInit, FeatureSpace, FinalAnswer, Head, StartHead};
 use crate::graph::{self, Adjacency};
 use crate::messages::{Command, Event, Job, LossPoint, RunResult, Stage};
-use crate::metrics::Evaluation;
 use crate::metrics::label_free::{LabelFree, LabelFreeInput};
 use crate::model::efficientnet;
 use crate::progress::Progress;
@@ -525,40 +524,26 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
     });
     let saved_candidates = answer::SavedCandidates::new(&candidates);
     saved_candidates.write(&job.run_dir)?;
-    let eval = ds
-        .labels
-        .as_ref()
-        .map(|l| Evaluation::new(&clusters, l, cfg.clusters, ds.num_classes()))
-        .transpose()?;
-    let wall = started.elapsed().as_secs_f64();
-    results::write_losses(&job.run_dir.join("losses.csv"), &t.losses)?;
-    results::write_final(
-        &job.run_dir,
+    results::Outcome {
+        dir: &job.run_dir,
         ds,
         cfg,
-        &device_name(device),
-        wall,
-        &clusters,
-        &confidence,
-        eval.as_ref(),
-        &t.metrics,
-        &label_free,
-        &t.label_free,
-        &final_answer,
-        &Default::default(),
-    )?;
-    Ok(RunResult {
-        run_dir: job.run_dir.clone(),
+        device,
+        started,
+        losses: &t.losses,
+        metrics: &t.metrics,
+        label_free_history: &t.label_free,
         clusters,
         confidence,
-        scores: eval.map(|e| e.scores),
+        label_free,
+        final_answer,
+        notes: Default::default(),
         features,
         feature_dim,
-        wall_seconds: wall,
-        label_free,
-        final_answer: Some(final_answer),
         candidates: Some(saved_candidates),
         stage1_steps,
         stage2_steps,
-    })
+    }
+    .finish()
+    .map_err(Into::into)
 }

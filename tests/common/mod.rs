@@ -1,0 +1,44 @@
+//! Helpers shared by the integration tests: a built-in dataset loaded whole, and a training
+//! run to its end on a fresh worker.
+#![allow(dead_code)] // each test binary uses its own subset
+use icicle_explorer::config::Config;
+use icicle_explorer::data::{Dataset, LoadOptions, Progress, Registry, load_entry};
+use icicle_explorer::messages::{Command, Event, Job, RunResult};
+use icicle_explorer::priority::Priority;
+use icicle_explorer::worker::Worker;
+use std::path::Path;
+use std::sync::Arc;
+
+/// A built-in dataset ("digits", …) loaded whole.
+pub fn builtin(name: &str) -> Arc<Dataset> {
+    let r = Registry::builtin().unwrap();
+    Arc::new(
+        load_entry(
+            r.get(name).unwrap(),
+            &LoadOptions::default(),
+            &Progress::none(),
+        )
+        .unwrap(),
+    )
+}
+
+/// Trains `cfg` on `ds` into `dir` on a fresh worker; panics unless the run finishes.
+pub fn train_to_end(ds: &Arc<Dataset>, cfg: Config, dir: &Path) -> Box<RunResult> {
+    let w = Worker::spawn(Priority::Normal, || {});
+    w.send(Command::Start(Box::new(Job {
+        dataset: ds.clone(),
+        config: cfg,
+        run_dir: dir.to_path_buf(),
+        resume: false,
+        feature_cache: None,
+        correct_from: None,
+    })));
+    loop {
+        match w.events.recv().unwrap() {
+            Event::Finished(r) => return r,
+            Event::Failed(e) => panic!("{e}"),
+            Event::Cancelled { .. } => panic!("cancelled"),
+            _ => {}
+        }
+    }
+}
