@@ -428,3 +428,30 @@ fn mini_batch_stage_two_runs_and_resumes_to_the_same_result() {
     assert_eq!(stage2(&stopped), stage2(&whole));
     assert_eq!(assignments(&stopped), assignments(&whole));
 }
+
+/// `bench quality` with several seeds: every run it leaves names its dataset in data.json
+/// (not the run's folder name), so each reopens in the app and `bench corrections --run` and
+/// `icicle correct` can load its data.
+#[test]
+fn bench_runs_of_every_seed_reopen_with_their_dataset() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec![
+        "bench",
+        "quality",
+        "--datasets",
+        "digits",
+        "--seeds",
+        "42,1",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ];
+    // TINY's settings, without its --device (bench quality has none: it takes the default's).
+    args.extend(TINY.iter().take(TINY.len() - 2));
+    let o = icicle(&args);
+    assert!(o.status.success(), "{}", out(&o));
+    for run in ["digits", "digits-s1"] {
+        let rec = std::fs::read_to_string(dir.path().join(run).join("data.json")).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&rec).unwrap();
+        assert_eq!(v["dataset"], "digits", "{run}: {rec}");
+    }
+}

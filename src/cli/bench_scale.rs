@@ -169,7 +169,7 @@ fn end_to_end(name: &str, a: &ScaleArgs) -> Result<String> {
     for line in lines {
         println!("  {line}");
     }
-    let worker = super::bench_train::start_run(name, &ds, cfg, &a.out)?;
+    let worker = super::bench_train::start_run(name, name, &ds, cfg, &a.out)?;
     // Seconds in each stage, from the moment the worker says it entered it.
     let mut spent = [0.0f64; 4];
     let slot = |s: Stage| match s {

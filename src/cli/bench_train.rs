@@ -186,15 +186,18 @@ fn pretrained_kmeans(ds: &data::Dataset, k: usize) -> Result<(crate::metrics::Sc
 
 /// Trains registry dataset `name` into `out/name` on a worker, as the app does; data.json
 /// lets the app and `icicle eval` reopen the run. The caller reads the worker's events.
+/// Starts a training of registry dataset `dataset` into `out/run_name` (data.json names the
+/// dataset, so the run reopens and can be corrected).
 pub(super) fn start_run(
-    name: &str,
+    dataset: &str,
+    run_name: &str,
     ds: &Arc<data::Dataset>,
     config: Config,
     out: &std::path::Path,
 ) -> Result<Worker> {
-    let run_dir = out.join(name);
+    let run_dir = out.join(run_name);
     std::fs::create_dir_all(&run_dir)?;
-    crate::rundir::DataRecord::registry(Some(name.to_string())).write(&run_dir)?;
+    crate::rundir::DataRecord::registry(Some(dataset.to_string())).write(&run_dir)?;
     let worker = Worker::spawn(Priority::Normal, || {});
     worker.send(Command::Start(Box::new(Job {
         dataset: ds.clone(),
@@ -237,7 +240,7 @@ pub(super) fn train_default(
         println!("  {line}");
     }
     let route = cfg.backbone.name();
-    let worker = start_run(run_name, ds, cfg, out)?;
+    let worker = start_run(name, run_name, ds, cfg, out)?;
     let mut device = String::new();
     let result = loop {
         match worker.events.recv()? {
