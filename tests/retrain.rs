@@ -187,3 +187,52 @@ fn a_retrain_puts_every_correction_where_the_person_said_and_keeps_numbers_and_n
     );
     assert!(!refused_dir.exists(), "nothing was written");
 }
+
+/// Where the run answered with K-means because its k-NN graph was weak, the retrain keeps
+/// that answer and spreads the corrections over it by label spreading (the preview), instead
+/// of answering with a retrained graph head.
+#[test]
+fn a_run_answered_by_the_weak_graph_gate_is_retrained_into_its_answer_spread() {
+    let ds = digits();
+    let cfg = short(&ds);
+    let root = tempfile::tempdir().unwrap();
+    let (before_dir, after_dir) = (root.path().join("before"), root.path().join("after"));
+    let w = Worker::spawn(Priority::Normal, || {});
+    DataRecord::registry(Some("digits".into()))
+        .write(&before_dir)
+        .unwrap();
+    run(&w, job(&ds, &cfg, &before_dir, None)).unwrap();
+    // As if the gate had fired: the answer K-means, by the weak-graph rule.
+    let metrics = before_dir.join("metrics.json");
+    let mut m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&metrics).unwrap()).unwrap();
+    m["final_answer"]["rule"] = icicle_explorer::train::answer::RULE_WEAK_GRAPH.into();
+    m["final_answer"]["chosen"] = "kmeans".into();
+    std::fs::write(&metrics, m.to_string()).unwrap();
+    let saved = SavedRun::read(&before_dir).unwrap();
+    let prev = saved.clusters.clone();
+    let knn_b = saved.neighbours.clone().unwrap().1;
+
+    let mut corr = Corrections::default();
+    let moved: Vec<usize> = (0..prev.len()).filter(|&i| prev[i] != 3).take(5).collect();
+    corr.move_to(&moved, 3, &ds.items);
+    let after = run(
+        &w,
+        job(
+            &ds,
+            &cfg,
+            &after_dir,
+            Some(CorrectFrom {
+                source: before_dir.clone(),
+                corrections: corr.clone(),
+            }),
+        ),
+    )
+    .unwrap();
+    let fa = after.final_answer.as_ref().unwrap();
+    assert_eq!(fa.chosen, "spread", "{}", fa.why);
+    assert!(fa.why.contains("too weak"), "{}", fa.why);
+    let spread = icicle_explorer::correct::preview(&knn_b, &prev, 10, &corr).clusters;
+    assert_eq!(after.clusters, spread, "the answer is the preview");
+    assert!(moved.iter().all(|&i| after.clusters[i] == 3));
+}

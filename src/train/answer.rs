@@ -27,7 +27,7 @@ use tch::Tensor;
 /// One clustering the run can answer with.
 #[derive(Debug, Clone)]
 pub struct Candidate {
-    /// "stage-1", "scan", "q", "stream-a", "stream-b", "kmeans".
+    /// "stage-1", "scan", "q", "stream-a", "stream-b", "kmeans"; a retrain's "spread".
     pub name: String,
     pub clusters: Vec<i64>,
     pub confidence: Vec<f32>,
