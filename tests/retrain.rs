@@ -46,6 +46,30 @@ fn run(w: &Worker, job: Job) -> Result<Box<RunResult>, String> {
     }
 }
 
+/// The run to correct: the short default on digits, reopenable (data.json names digits).
+fn first_run(w: &Worker, ds: &Arc<Dataset>, cfg: &Config, dir: &Path) -> Box<RunResult> {
+    DataRecord::registry(Some("digits".into()))
+        .write(dir)
+        .unwrap();
+    run(w, job(ds, cfg, dir, None)).unwrap()
+}
+
+/// A retrain of the run in `source` with `corr`, into `dir`.
+fn retrain(
+    w: &Worker,
+    ds: &Arc<Dataset>,
+    cfg: &Config,
+    dir: &Path,
+    source: &Path,
+    corr: &Corrections,
+) -> Result<Box<RunResult>, String> {
+    let from = CorrectFrom {
+        source: source.to_path_buf(),
+        corrections: corr.clone(),
+    };
+    run(w, job(ds, cfg, dir, Some(from)))
+}
+
 fn job(ds: &Arc<Dataset>, cfg: &Config, dir: &Path, from: Option<CorrectFrom>) -> Job {
     Job {
         dataset: ds.clone(),
@@ -64,10 +88,7 @@ fn a_retrain_puts_every_correction_where_the_person_said_and_keeps_numbers_and_n
     let root = tempfile::tempdir().unwrap();
     let (before_dir, after_dir) = (root.path().join("before"), root.path().join("after"));
     let w = Worker::spawn(Priority::Normal, || {});
-    DataRecord::registry(Some("digits".into()))
-        .write(&before_dir)
-        .unwrap();
-    let before = run(&w, job(&ds, &cfg, &before_dir, None)).unwrap();
+    let before = first_run(&w, &ds, &cfg, &before_dir);
     let prev = before.clusters.clone();
     let items = &ds.items;
 
@@ -95,19 +116,7 @@ fn a_retrain_puts_every_correction_where_the_person_said_and_keeps_numbers_and_n
     corr.keep_together(&pair, items);
     corr.rename(y as usize, "my sevens");
 
-    let after = run(
-        &w,
-        job(
-            &ds,
-            &cfg,
-            &after_dir,
-            Some(CorrectFrom {
-                source: before_dir.clone(),
-                corrections: corr.clone(),
-            }),
-        ),
-    )
-    .unwrap();
+    let after = retrain(&w, &ds, &cfg, &after_dir, &before_dir, &corr).unwrap();
     let c = &after.clusters;
     for &i in &moved {
         assert_eq!(c[i], y, "moved image {} stays where it was put", items[i]);
@@ -168,19 +177,7 @@ fn a_retrain_puts_every_correction_where_the_person_said_and_keeps_numbers_and_n
         },
     );
     let refused_dir = root.path().join("refused");
-    let err = run(
-        &w,
-        job(
-            &ds,
-            &cfg,
-            &refused_dir,
-            Some(CorrectFrom {
-                source: before_dir.clone(),
-                corrections: bad,
-            }),
-        ),
-    )
-    .unwrap_err();
+    let err = retrain(&w, &ds, &cfg, &refused_dir, &before_dir, &bad).unwrap_err();
     assert!(
         err.contains("contradiction") && err.contains(&items[i]),
         "{err}"
@@ -198,10 +195,7 @@ fn a_run_answered_by_the_weak_graph_gate_is_retrained_into_its_answer_spread() {
     let root = tempfile::tempdir().unwrap();
     let (before_dir, after_dir) = (root.path().join("before"), root.path().join("after"));
     let w = Worker::spawn(Priority::Normal, || {});
-    DataRecord::registry(Some("digits".into()))
-        .write(&before_dir)
-        .unwrap();
-    run(&w, job(&ds, &cfg, &before_dir, None)).unwrap();
+    first_run(&w, &ds, &cfg, &before_dir);
     // As if the gate had fired: the answer K-means, by the weak-graph rule.
     let metrics = before_dir.join("metrics.json");
     let mut m: serde_json::Value =
@@ -216,19 +210,7 @@ fn a_run_answered_by_the_weak_graph_gate_is_retrained_into_its_answer_spread() {
     let mut corr = Corrections::default();
     let moved: Vec<usize> = (0..prev.len()).filter(|&i| prev[i] != 3).take(5).collect();
     corr.move_to(&moved, 3, &ds.items);
-    let after = run(
-        &w,
-        job(
-            &ds,
-            &cfg,
-            &after_dir,
-            Some(CorrectFrom {
-                source: before_dir.clone(),
-                corrections: corr.clone(),
-            }),
-        ),
-    )
-    .unwrap();
+    let after = retrain(&w, &ds, &cfg, &after_dir, &before_dir, &corr).unwrap();
     let fa = after.final_answer.as_ref().unwrap();
     assert_eq!(fa.chosen, "spread", "{}", fa.why);
     assert!(fa.why.contains("too weak"), "{}", fa.why);

@@ -110,6 +110,7 @@ impl NeighboursPanel {
         let s = view.session;
         let mut action = None;
         let cluster = s.clusters.get(i).copied();
+        let required = s.corrections.facts.required();
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
             .show(ui, |ui| {
@@ -118,7 +119,7 @@ impl NeighboursPanel {
                     ui.add(egui::Image::new(&tex).fit_to_exact_size(egui::vec2(96.0, 96.0)));
                     ui.vertical(|ui| {
                         ui.label(egui::RichText::new(format!("item {i}: {}", view.ds.items[i])).strong());
-                        ui.label(describe(view, i));
+                        ui.label(describe(view, &required, i));
                     });
                 });
                 if let Some(edit) = self.correct_bar(ui, view, i) {
@@ -149,7 +150,7 @@ impl NeighboursPanel {
                                 list.len()
                             ))
                             .strong());
-                            if let Some(j) = row(ui, view, thumbs, cluster, &list) {
+                            if let Some(j) = row(ui, view, &required, thumbs, cluster, &list) {
                                 action = Some(NeighboursAction::Focus(j));
                             }
                         }
@@ -178,7 +179,7 @@ impl NeighboursPanel {
                 {
                     let list: Vec<(usize, Option<f32>)> =
                         found.iter().map(|&(j, d)| (j, Some(d))).collect();
-                    if let Some(j) = row(ui, view, thumbs, cluster, &list) {
+                    if let Some(j) = row(ui, view, &required, thumbs, cluster, &list) {
                         action = Some(NeighboursAction::Focus(j));
                     }
                 }
@@ -248,8 +249,11 @@ impl NeighboursPanel {
     }
 }
 
+/// The cluster each corrected image must end in, computed once a frame for every row.
+type Required = std::collections::BTreeMap<usize, usize>;
+
 /// Cluster, confidence and class of item `i`, in one line.
-fn describe(view: &NeighboursView, i: usize) -> String {
+fn describe(view: &NeighboursView, required: &Required, i: usize) -> String {
     let s = view.session;
     let mut t = match (s.clusters.get(i), s.confidence.get(i)) {
         (Some(c), Some(p)) => format!("cluster {c} · confidence {p:.2}"),
@@ -258,7 +262,7 @@ fn describe(view: &NeighboursView, i: usize) -> String {
     if let Some(l) = &view.ds.labels {
         t.push_str(&format!(" · class {}", view.ds.class_names[l[i] as usize]));
     }
-    if let Some(c) = s.corrections.facts.required().get(&i) {
+    if let Some(c) = required.get(&i) {
         t.push_str(&format!(" · corrected: must be in {c}"));
     } else if s.corrections.facts.images.contains_key(&i) {
         t.push_str(" · corrected");
@@ -270,6 +274,7 @@ fn describe(view: &NeighboursView, i: usize) -> String {
 fn row(
     ui: &mut egui::Ui,
     view: &NeighboursView,
+    required: &Required,
     thumbs: &mut Thumbs,
     cluster: Option<i64>,
     list: &[(usize, Option<f32>)],
@@ -303,7 +308,7 @@ fn row(
                     clicked = Some(j);
                 }
                 ui.label(egui::RichText::new(format!("item {j}")).small());
-                ui.label(egui::RichText::new(describe(view, j)).small());
+                ui.label(egui::RichText::new(describe(view, required, j)).small());
                 let fact = match d {
                     Some(d) => {
                         format!("d = {d:.3} · {}", if agrees { "agrees" } else { "differs" })
