@@ -52,3 +52,96 @@ fn fused_update_matches_the_textbook_formula() {
         "a group at learning rate 0 does not move"
     );
 }
+
+/// After its first step the optimizer keeps weights, gradients and moments in flat buffers
+/// (one update over all weights); a network of several weight shapes must train exactly as
+/// Adam per tensor would, including after a resume from saved moments, and a weight whose
+/// data is replaced from outside (as loading a checkpoint may) must still be updated.
+#[test]
+fn flat_update_matches_adam_per_tensor_across_shapes_and_a_resume() {
+    tch::manual_seed(7);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let root = vs.root();
+    let l1 = nn::linear(&root / "a", 6, 5, Default::default());
+    let l2 = nn::linear(&root / "b", 5, 3, Default::default());
+    let x = Tensor::randn([8, 6], (Kind::Float, Device::Cpu));
+    let loss_of = || x.apply(&l1).relu().apply(&l2).square().mean(Kind::Float);
+    let mut names: Vec<String> = vs.variables().into_keys().collect();
+    names.sort();
+    let weights = |vs: &nn::VarStore| -> Vec<Vec<f64>> {
+        let vars = vs.variables();
+        names
+            .iter()
+            .map(|n| {
+                Vec::<f64>::try_from(&vars[n].detach().to_kind(Kind::Double).reshape(-1)).unwrap()
+            })
+            .collect()
+    };
+    let mut p = weights(&vs);
+    let mut m: Vec<Vec<f64>> = p.iter().map(|w| vec![0.0; w.len()]).collect();
+    let mut v = m.clone();
+    let mut opt = Adam::new(&vs, 0.05);
+    for step in 1..=6 {
+        if step == 3 {
+            // Loading a checkpoint may replace a weight's data behind the optimizer's back.
+            let mut vars = vs.variables();
+            let w = vars.get_mut(&names[0]).unwrap();
+            let fresh = w.detach().copy();
+            w.set_data(&fresh);
+        }
+        if step == 4 {
+            // Resume: a fresh optimizer from the saved moments.
+            let saved: std::collections::HashMap<String, Tensor> = opt
+                .state("adam.")
+                .into_iter()
+                .map(|(k, t)| (k, t.copy()))
+                .collect();
+            opt = Adam::new(&vs, 0.05);
+            opt.load_state(&saved, "adam.").unwrap();
+        }
+        opt.zero_grad();
+        loss_of().backward();
+        let vars = vs.variables();
+        let grads: Vec<Vec<f64>> = names
+            .iter()
+            .map(|n| {
+                Vec::<f64>::try_from(&vars[n].grad().to_kind(Kind::Double).reshape(-1)).unwrap()
+            })
+            .collect();
+        opt.step();
+        for t in 0..p.len() {
+            for i in 0..p[t].len() {
+                let g = grads[t][i];
+                m[t][i] = 0.9 * m[t][i] + 0.1 * g;
+                v[t][i] = 0.999 * v[t][i] + 0.001 * g * g;
+                let mh = m[t][i] / (1.0 - 0.9f64.powi(step));
+                let vh = v[t][i] / (1.0 - 0.999f64.powi(step));
+                p[t][i] -= 0.05 * mh / (vh.sqrt() + 1e-8);
+            }
+        }
+        // One update over all weights: they lie end to end in one buffer.
+        let vars = vs.variables();
+        for pair in names.windows(2) {
+            let (a, b) = (&vars[&pair[0]], &vars[&pair[1]]);
+            assert_eq!(
+                a.data_ptr() as usize + a.numel() * 4,
+                b.data_ptr() as usize,
+                "step {step}: {} follows {} in the flat buffer",
+                pair[1],
+                pair[0]
+            );
+        }
+        let got = weights(&vs);
+        for t in 0..p.len() {
+            for i in 0..p[t].len() {
+                assert!(
+                    (got[t][i] - p[t][i]).abs() < 1e-5,
+                    "step {step}, {} [{i}]: {} vs {}",
+                    names[t],
+                    got[t][i],
+                    p[t][i]
+                );
+            }
+        }
+    }
+}
