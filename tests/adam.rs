@@ -56,16 +56,25 @@ fn fused_update_matches_the_textbook_formula() {
 /// After its first step the optimizer keeps weights, gradients and moments in flat buffers
 /// (one update over all weights); a network of several weight shapes must train exactly as
 /// Adam per tensor would, including after a resume from saved moments, and a weight whose
-/// data is replaced from outside (as loading a checkpoint may) must still be updated.
+/// data is replaced from outside (as loading a checkpoint may) must still be updated. f32 takes
+/// the one-pass CPU loop; f64 takes the tensor operations a GPU uses.
 #[test]
 fn flat_update_matches_adam_per_tensor_across_shapes_and_a_resume() {
+    flat_update_matches_adam_per_tensor(Kind::Float);
+    flat_update_matches_adam_per_tensor(Kind::Double);
+}
+
+fn flat_update_matches_adam_per_tensor(kind: Kind) {
     tch::manual_seed(7);
-    let vs = nn::VarStore::new(Device::Cpu);
+    let mut vs = nn::VarStore::new(Device::Cpu);
     let root = vs.root();
     let l1 = nn::linear(&root / "a", 6, 5, Default::default());
     let l2 = nn::linear(&root / "b", 5, 3, Default::default());
-    let x = Tensor::randn([8, 6], (Kind::Float, Device::Cpu));
-    let loss_of = || x.apply(&l1).relu().apply(&l2).square().mean(Kind::Float);
+    if kind == Kind::Double {
+        vs.double();
+    }
+    let x = Tensor::randn([8, 6], (kind, Device::Cpu));
+    let loss_of = || x.apply(&l1).relu().apply(&l2).square().mean(kind);
     let mut names: Vec<String> = vs.variables().into_keys().collect();
     names.sort();
     let weights = |vs: &nn::VarStore| -> Vec<Vec<f64>> {
@@ -124,7 +133,7 @@ fn flat_update_matches_adam_per_tensor_across_shapes_and_a_resume() {
         for pair in names.windows(2) {
             let (a, b) = (&vars[&pair[0]], &vars[&pair[1]]);
             assert_eq!(
-                a.data_ptr() as usize + a.numel() * 4,
+                a.data_ptr() as usize + a.numel() * kind.elt_size_in_bytes(),
                 b.data_ptr() as usize,
                 "step {step}: {} follows {} in the flat buffer",
                 pair[1],
@@ -136,7 +145,7 @@ fn flat_update_matches_adam_per_tensor_across_shapes_and_a_resume() {
             for i in 0..p[t].len() {
                 assert!(
                     (got[t][i] - p[t][i]).abs() < 1e-5,
-                    "step {step}, {} [{i}]: {} vs {}",
+                    "{kind:?} step {step}, {} [{i}]: {} vs {}",
                     names[t],
                     got[t][i],
                     p[t][i]

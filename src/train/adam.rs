@@ -237,7 +237,11 @@ impl Flat {
         for &(start, len, scale) in &self.runs {
             let range = start as usize..(start + len) as usize;
             let step_size = lr * scale * bc2_sqrt / bc1;
-            let (m, v, g) = (&mut m[range.clone()], &mut v[range.clone()], &g[range.clone()]);
+            let (m, v, g) = (
+                &mut m[range.clone()],
+                &mut v[range.clone()],
+                &g[range.clone()],
+            );
             if step_size == 0.0 {
                 for ((m, v), &g) in m.iter_mut().zip(v.iter_mut()).zip(g) {
                     *m += w1 * (g - *m);
