@@ -1,12 +1,10 @@
 //! Augmentations: shapes, value ranges, the no-op settings, and determinism under a seed.
+mod common;
 use icicle_explorer::config::Augment;
 use icicle_explorer::data::augment::{
     color_jitter, random_blur, random_grayscale, resized_crop, test_view, view,
 };
 use tch::{Device, Kind, Tensor};
-
-/// libtorch's generator is global: tests that seed it must not interleave.
-static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn batch(c: i64) -> Tensor {
     tch::manual_seed(0);
@@ -30,7 +28,7 @@ fn in_unit_range(t: &Tensor) -> bool {
 
 #[test]
 fn views_have_the_requested_size_and_stay_in_range() {
-    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = common::rng_turn();
     for c in [1, 3] {
         let x = batch(c);
         let v = view(&x, 16, &full());
@@ -43,7 +41,7 @@ fn views_have_the_requested_size_and_stay_in_range() {
 
 #[test]
 fn same_seed_same_views_other_seed_other_views() {
-    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = common::rng_turn();
     let x = batch(3);
     tch::manual_seed(7);
     let a = view(&x, 12, &full());
@@ -57,7 +55,7 @@ fn same_seed_same_views_other_seed_other_views() {
 
 #[test]
 fn crop_of_the_whole_image_without_flip_is_the_image() {
-    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = common::rng_turn();
     // Scale 1 and ratio within [3/4, 4/3] clamp to the full frame; the grid then samples the
     // pixel centres exactly, whatever the aspect ratio drawn.
     let x = batch(1);
@@ -68,7 +66,7 @@ fn crop_of_the_whole_image_without_flip_is_the_image() {
 
 #[test]
 fn zero_jitter_is_identity_and_full_grayscale_equalises_channels() {
-    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = common::rng_turn();
     let x = batch(3);
     assert!(color_jitter(&x, 0.0, 1.0).allclose(&x, 1e-6, 1e-6, false));
     let g = random_grayscale(&x, 1.0);
@@ -83,7 +81,7 @@ fn zero_jitter_is_identity_and_full_grayscale_equalises_channels() {
 
 #[test]
 fn blur_smooths_and_keeps_the_mean_roughly() {
-    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = common::rng_turn();
     let x = batch(3);
     tch::manual_seed(3);
     let b = random_blur(&x);

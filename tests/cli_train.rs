@@ -1,4 +1,5 @@
 //! `icicle train`, `icicle eval` and `--resume` end to end, and their bad-input errors.
+mod common;
 use std::process::{Command, Output};
 
 fn icicle(args: &[&str]) -> Output {
@@ -143,15 +144,7 @@ fn train_eval_and_resume() {
         "metrics' ACC is the answer's"
     );
     let saved = icicle_explorer::rundir::SavedRun::read(&run).unwrap();
-    let ds = icicle_explorer::data::load_entry(
-        icicle_explorer::data::Registry::builtin()
-            .unwrap()
-            .get("digits")
-            .unwrap(),
-        &icicle_explorer::data::LoadOptions::default(),
-        &icicle_explorer::data::Progress::none(),
-    )
-    .unwrap();
+    let ds = common::load_builtin("digits");
     let cands = saved.candidates.clone().expect("candidates.json");
     let mut session = icicle_explorer::ui::session::Session::from_saved(saved, &ds);
     let shown = session.shown.expect("the chosen candidate is shown");

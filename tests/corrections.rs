@@ -106,7 +106,15 @@ fn the_preview_spreads_a_correction_to_its_neighbours_only() {
         p.clusters[42], 1,
         "the corrected image is where the person put it"
     );
-    assert_eq!(p.moved, vec![40, 41, 43, 44, 45], "its clump follows");
+    // Its neighbours follow (45 also has the bridge's vote); two hops away the images'
+    // hold on their cluster outweighs one correction's vote.
+    assert_eq!(p.moved, vec![41, 43, 45], "its neighbours follow");
+    assert!(p.clusters[..40] == clusters[..40], "nothing else moves");
+    // Two corrections in the clump carry all of it.
+    let mut c = Corrections::default();
+    c.move_to(&[41, 44], 1, &names);
+    let p = preview(&g, &clusters, 2, &c);
+    assert_eq!(p.moved, vec![40, 42, 43, 45], "the whole clump follows");
     assert!(p.clusters[..40] == clusters[..40], "nothing else moves");
     // "Not in this cluster" on one image of the clump moves it (and its clump) too.
     let mut c = Corrections::default();

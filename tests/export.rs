@@ -1,8 +1,7 @@
 //! Exports: features.npy round trip, assignments as JSON, and one folder per cluster (copies
 //! only, never overwriting) from image folders and from IDX data.
-use icicle_explorer::data::{
-    FolderLayout, LoadOptions, Progress, Registry, load_entry, load_folder,
-};
+mod common;
+use icicle_explorer::data::{FolderLayout, LoadOptions, Progress, load_folder};
 use icicle_explorer::export::{self, npy};
 
 #[test]
@@ -119,14 +118,7 @@ fn folder_dataset_exports_copies_into_cluster_folders() {
 
 #[test]
 fn idx_dataset_exports_pngs_from_pixels() {
-    let r = Registry::builtin().unwrap();
-    let mut ds = load_entry(
-        r.get("digits").unwrap(),
-        &LoadOptions::default(),
-        &Progress::none(),
-    )
-    .unwrap();
-    ds.truncate(20);
+    let ds = common::builtin_first("digits", 20);
     let clusters: Vec<i64> = (0..20).map(|i| (i % 12) as i64).collect();
     let out = tempfile::tempdir().unwrap();
     let r = export::export_cluster_folders(

@@ -1,7 +1,8 @@
 //! The frozen-feature path: cached view features (reuse, invalidation, a corrupt cache
 //! file), TorchScript backbones and their errors, and a whole run through the worker.
+mod common;
 use icicle_explorer::config::{BackboneKind, Config, Preset};
-use icicle_explorer::data::{Dataset, LoadOptions, Progress, Registry, load_entry};
+use icicle_explorer::data::Dataset;
 use icicle_explorer::messages::{Command, Event, Job, RunResult, Stage};
 use icicle_explorer::model::pretrained::Pretrained;
 use icicle_explorer::priority::Priority;
@@ -12,24 +13,8 @@ use std::path::Path;
 use std::sync::Arc;
 use tch::{Device, Kind, Tensor};
 
-/// libtorch's random generator is one per process: tests that compare seeded results take
-/// turns so that another test's draws cannot interleave with theirs.
-static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn rng() -> std::sync::MutexGuard<'static, ()> {
-    RNG.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 fn digits(n: usize) -> Dataset {
-    let r = Registry::builtin().unwrap();
-    let mut ds = load_entry(
-        r.get("digits").unwrap(),
-        &LoadOptions::default(),
-        &Progress::none(),
-    )
-    .unwrap();
-    ds.truncate(n);
-    ds
+    common::builtin_first("digits", n)
 }
 
 fn frozen_config(tap: usize, views: usize) -> Config {
@@ -55,7 +40,7 @@ fn extract(ds: &Dataset, cfg: &Config, cache: Option<&Path>) -> frozen::ViewFeat
 
 #[test]
 fn features_are_cached_and_reused_and_a_changed_setting_recomputes() {
-    let _rng = rng();
+    let _rng = common::rng_turn();
     let ds = digits(70);
     let dir = tempfile::tempdir().unwrap();
     let cfg = frozen_config(3, 2);
@@ -123,7 +108,7 @@ fn features_are_cached_and_reused_and_a_changed_setting_recomputes() {
 
 #[test]
 fn a_cancel_during_extraction_stops_it() {
-    let _rng = rng();
+    let _rng = common::rng_turn();
     let ds = digits(200);
     let cfg = frozen_config(2, 2);
     let mut calls = 0;
@@ -232,7 +217,7 @@ fn run(ds: &Arc<Dataset>, cfg: &Config, dir: &Path, cache: &Path) -> (Vec<String
 
 #[test]
 fn a_frozen_run_trains_on_cached_features_and_reuses_them() {
-    let _rng = rng();
+    let _rng = common::rng_turn();
     let ds = Arc::new(digits(300));
     let mut cfg = frozen_config(5, 3);
     cfg.epochs = 60;
@@ -263,7 +248,7 @@ fn a_frozen_run_trains_on_cached_features_and_reuses_them() {
 #[test]
 fn fine_tuning_trains_the_last_blocks_on_cached_maps_and_resumes() {
     use icicle_explorer::model::efficientnet::EfficientNetLite0;
-    let _rng = rng();
+    let _rng = common::rng_turn();
     let ds = Arc::new(digits(200));
     let mut cfg = frozen_config(0, 2);
     cfg.finetune_blocks = 1;

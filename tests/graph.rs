@@ -1,5 +1,6 @@
 //! k-NN graphs and adjacency normalisation.
-use icicle_explorer::data::{LoadOptions, Progress, Registry, load_entry};
+mod common;
+use icicle_explorer::data::Progress;
 use icicle_explorer::graph::knn::{Knn, knn_blocked};
 use icicle_explorer::graph::{Adjacency, Normalization, edge_purity, graph_stats, knn};
 use tch::{Device, Kind, Tensor};
@@ -158,13 +159,7 @@ fn edge_purity_and_stats() {
 fn digits_pixel_graph_purity_matches_sklearn() {
     // sklearn NearestNeighbors on the same pixels: 0.988314 (k=1), 0.965109 (k=10);
     // tests/fixtures/digits_fixtures.py. Ties between equal distances may break differently.
-    let reg = Registry::builtin().unwrap();
-    let ds = load_entry(
-        reg.get("digits").unwrap(),
-        &LoadOptions::default(),
-        &Progress::none(),
-    )
-    .unwrap();
+    let ds = common::load_builtin("digits");
     let x = ds.pixel_features(Device::Cpu);
     let labels = ds.labels.as_ref().unwrap();
     for (k, expect) in [(1, 0.988314), (10, 0.965109)] {

@@ -1,4 +1,5 @@
 //! The IDX reader, the embedded datasets, and IDX datasets from files.
+mod common;
 use flate2::{Compression, write::GzEncoder};
 use icicle_explorer::data::idx::{images_and_labels, parse};
 use icicle_explorer::data::{LoadOptions, Progress, Registry, load_entry};
@@ -55,13 +56,7 @@ fn image_and_label_counts_must_agree() {
 }
 
 fn embedded(name: &str) -> icicle_explorer::data::Dataset {
-    let r = Registry::builtin().unwrap();
-    load_entry(
-        r.get(name).unwrap(),
-        &LoadOptions::default(),
-        &Progress::none(),
-    )
-    .unwrap()
+    common::load_builtin(name)
 }
 
 #[test]

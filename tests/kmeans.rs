@@ -1,7 +1,8 @@
 //! K-means and the pixel baseline.
 use icicle_explorer::baseline;
 use icicle_explorer::cluster::{KMeansConfig, kmeans};
-use icicle_explorer::data::{LoadOptions, Progress, Registry, load_entry};
+mod common;
+use icicle_explorer::data::Progress;
 use icicle_explorer::metrics::scores;
 use tch::{Device, Kind, Tensor};
 
@@ -58,13 +59,7 @@ fn invalid_k_is_an_error() {
 fn digits_baseline_matches_sklearn_kmeans() {
     // sklearn KMeans(10, n_init=10) on the same pixels: ACC 0.792–0.797 over seeds 0–4
     // (tests/fixtures/digits_fixtures.py).
-    let reg = Registry::builtin().unwrap();
-    let ds = load_entry(
-        reg.get("digits").unwrap(),
-        &LoadOptions::default(),
-        &Progress::none(),
-    )
-    .unwrap();
+    let ds = common::load_builtin("digits");
     let b = baseline::run(&ds, 10, 0, Device::Cpu, &Progress::none()).unwrap();
     let s = b.evaluation.unwrap().scores;
     assert!((0.77..=0.82).contains(&s.acc), "ACC {}", s.acc);

@@ -1,12 +1,11 @@
 //! The model modules against the spec's formulas: M-GCN fusion on a 4-node graph (checked
 //! against a dense re-implementation of spec §2.4) and the D1 switch of stage 1.
+mod common;
 use icicle_explorer::config::{Config, Preset};
 use icicle_explorer::graph::{Adjacency, Knn, Normalization};
 use icicle_explorer::model::{AeOut, Fusion, Mgcn};
 use icicle_explorer::train::stage1::Stage1;
 use tch::{Device, Kind, Tensor, nn};
-
-static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn dense(a: &Adjacency) -> Tensor {
     let v: Vec<f32> = a.to_dense().into_iter().flatten().collect();
@@ -14,7 +13,7 @@ fn dense(a: &Adjacency) -> Tensor {
 }
 
 fn check_fusion(shared: bool, norm: Normalization, f: Fusion) {
-    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = common::rng_turn();
     tch::manual_seed(11);
     let ka = Knn {
         n: 4,
@@ -132,7 +131,7 @@ fn reference_preset_takes_both_cluster_views_from_view_a() {
 fn stage1_loss_under_reference_has_a_constant_positive_pair() {
     // With c_b ≡ c_a every positive cosine is exactly 1, so the cluster term equals the
     // cluster loss of c_a against itself; under `default` it does not.
-    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = common::rng_turn();
     let mut cfg = Config::preset(Preset::Reference, 3);
     cfg.backbone = icicle_explorer::config::BackboneKind::Small;
     cfg.input_size = 0;

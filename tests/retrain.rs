@@ -83,6 +83,7 @@ fn job(ds: &Arc<Dataset>, cfg: &Config, dir: &Path, from: Option<CorrectFrom>) -
 
 #[test]
 fn a_retrain_puts_every_correction_where_the_person_said_and_keeps_numbers_and_names() {
+    let _turn = common::rng_turn();
     let ds = digits();
     let cfg = short(&ds);
     let root = tempfile::tempdir().unwrap();
@@ -190,6 +191,7 @@ fn a_retrain_puts_every_correction_where_the_person_said_and_keeps_numbers_and_n
 /// of answering with a retrained graph head.
 #[test]
 fn a_run_answered_by_the_weak_graph_gate_is_retrained_into_its_answer_spread() {
+    let _turn = common::rng_turn();
     let ds = digits();
     let cfg = short(&ds);
     let root = tempfile::tempdir().unwrap();

@@ -1,5 +1,6 @@
 //! Spectral partition and modularity (src/cluster/spectral.rs), used to start stage 2's
 //! centres from the graph when that partition fits the graph better.
+mod common;
 use icicle_explorer::cluster::spectral::{modularity, spectral_labels};
 use icicle_explorer::graph::{Adjacency, Knn, Normalization};
 use tch::Device;
@@ -38,7 +39,7 @@ fn modularity_of_two_triangles_is_one_half() {
 
 #[test]
 fn spectral_partition_finds_the_communities_and_scores_higher() {
-    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = common::rng_turn();
     let g = cliques(4, 8);
     let labels = spectral_labels(&g, 4, 0, 3, Device::Cpu).unwrap();
     for c in 0..4 {
@@ -90,16 +91,13 @@ fn presets_choose_stage_two_starts_and_old_configs_still_read() {
     );
 }
 
-/// libtorch's RNG is process-wide: tests that seed it run one at a time.
-static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 /// Stage 2's KL(target ‖ stream a) on random features over 4 cliques, started from the
 /// graph's spectral partition, with target weight `lambda`; and that term recomputed from the
 /// definition (1 − λ)·P + λ·onehot(partition).
 fn kl_a_and_expected(lambda: f64) -> (f64, f64) {
     use icicle_explorer::config::{CentreInit, Config, Preset};
     use icicle_explorer::train::{losses, stage2::Stage2};
-    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = common::rng_turn();
     let g = cliques(4, 8);
     let cfg = Config {
         centre_init: CentreInit::Spectral,
@@ -151,7 +149,7 @@ fn partition_targets_mix_the_starting_partition_into_the_target() {
 fn the_starting_partition_is_saved_with_the_stage_two_model() {
     use icicle_explorer::config::{Config, Preset};
     use icicle_explorer::train::stage2::Stage2;
-    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = common::rng_turn();
     let cfg = Config {
         partition_targets: 0.5,
         ..Config::preset(Preset::Default, 4)

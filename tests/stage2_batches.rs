@@ -1,6 +1,7 @@
 //! Mini-batch stage 2 (src/train/stage2_graphs.rs, src/graph/partition.rs): the symmetric
 //! neighbour lists, induced subgraphs, breadth-first parts, and that a batch holding every
 //! node is exactly the full graph.
+mod common;
 use icicle_explorer::config::{Config, Preset};
 use icicle_explorer::graph::partition::{bfs_parts, kept_edges};
 use icicle_explorer::graph::{Adjacency, Knn, Neighbours, Normalization, knn};
@@ -8,9 +9,6 @@ use icicle_explorer::progress::Progress;
 use icicle_explorer::train::stage2::Stage2;
 use icicle_explorer::train::stage2_graphs::Stage2Graphs;
 use tch::{Device, Kind, Tensor};
-
-/// libtorch's RNG is process-wide: tests that seed it run one at a time.
-static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// `groups` Gaussian blobs of `size` points in 8 dimensions, far apart.
 fn blobs(groups: usize, size: usize, seed: i64) -> Tensor {
@@ -37,7 +35,7 @@ fn neighbour_lists_are_the_symmetric_union_without_self() {
 
 #[test]
 fn the_subgraph_of_every_node_is_the_whole_graph_and_a_part_renormalises() {
-    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = common::rng_turn();
     let x = blobs(3, 20, 1);
     let k = knn(&x, 5, &Progress::none()).unwrap();
     let g = Neighbours::from_knn(&k);
@@ -64,7 +62,7 @@ fn the_subgraph_of_every_node_is_the_whole_graph_and_a_part_renormalises() {
 
 #[test]
 fn breadth_first_parts_cover_every_node_once_and_keep_most_edges() {
-    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = common::rng_turn();
     let x = blobs(10, 100, 2);
     let k = knn(&x, 10, &Progress::none()).unwrap();
     let g = Neighbours::from_knn(&k);
@@ -107,7 +105,7 @@ fn setup(batch: usize) -> (Config, Tensor, Knn, Knn, Stage2) {
 
 #[test]
 fn a_batch_holding_every_node_is_the_full_graph() {
-    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = common::rng_turn();
     // 16 parts of 8 ≥ 120 nodes: one batch is the whole graph, in breadth-first order.
     let (cfg, x, ka, kb, s2) = setup(128);
     let mut full = Stage2Graphs::Full {
@@ -144,7 +142,7 @@ fn a_batch_holding_every_node_is_the_full_graph() {
 
 #[test]
 fn small_batches_train_and_cover_every_node() {
-    let _rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    let _rng = common::rng_turn();
     let (cfg, x, ka, kb, s2) = setup(32);
     let mut g = Stage2Graphs::batched(
         &cfg,

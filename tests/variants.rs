@@ -1,13 +1,9 @@
 //! Every backbone, preset and ablation switch trains end to end on small data, gray and colour.
 mod common;
 use icicle_explorer::config::{BackboneKind, Config, Preset};
-use icicle_explorer::data::{
-    Dataset, FolderLayout, LoadOptions, Progress, Registry, load_entry, load_folder,
-};
+use icicle_explorer::data::{Dataset, FolderLayout, LoadOptions, Progress, load_folder};
 use icicle_explorer::messages::RunResult;
 use std::sync::Arc;
-
-static ONE_RUN: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn tiny(preset: Preset, k: usize) -> Config {
     let mut c = Config::preset(preset, k);
@@ -26,23 +22,13 @@ fn tiny(preset: Preset, k: usize) -> Config {
 }
 
 fn train(ds: &Arc<Dataset>, cfg: Config) -> Box<RunResult> {
-    let _one = ONE_RUN.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = common::rng_turn();
     let dir = tempfile::tempdir().unwrap();
     common::train_to_end(ds, cfg, dir.path())
 }
 
 fn digits_subset(n: usize) -> Arc<Dataset> {
-    let r = Registry::builtin().unwrap();
-    let mut d = load_entry(
-        r.get("digits").unwrap(),
-        &LoadOptions::default(),
-        &Progress::none(),
-    )
-    .unwrap();
-    d.items.truncate(n);
-    d.pixels.truncate(n * 64);
-    d.labels.as_mut().unwrap().truncate(n);
-    Arc::new(d)
+    Arc::new(common::builtin_first("digits", n))
 }
 
 #[test]

@@ -10,9 +10,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// One training at a time: libtorch's random generator is process-wide.
-static ONE_RUN: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 fn digits() -> Arc<Dataset> {
     common::builtin("digits")
 }
@@ -69,7 +66,7 @@ fn run(
 
 #[test]
 fn a_run_reports_every_stage_and_writes_its_directory() {
-    let _one = ONE_RUN.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = common::rng_turn();
     let ds = digits();
     let dir = tempfile::tempdir().unwrap();
     let w = Worker::spawn(Priority::Normal, || {});
@@ -137,7 +134,7 @@ fn a_run_reports_every_stage_and_writes_its_directory() {
 
 #[test]
 fn pause_resume_cancel_and_exact_resume_from_checkpoint() {
-    let _one = ONE_RUN.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = common::rng_turn();
     let ds = digits();
     let w = Worker::spawn(Priority::Normal, || {});
     let full = tempfile::tempdir().unwrap();
@@ -210,7 +207,7 @@ fn pause_resume_cancel_and_exact_resume_from_checkpoint() {
 
 #[test]
 fn a_non_finite_loss_stops_the_run_and_keeps_the_last_checkpoint() {
-    let _one = ONE_RUN.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = common::rng_turn();
     let ds = digits();
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = tiny();
@@ -252,7 +249,7 @@ fn invalid_config_fails_with_the_field_name() {
 /// left, and the process lives on (libtorch's own writer used to abort it).
 #[test]
 fn a_full_disk_during_a_checkpoint_is_an_error_and_keeps_the_last_one() {
-    let _one = ONE_RUN.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = common::rng_turn();
     let ds = digits();
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = tiny();

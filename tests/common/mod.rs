@@ -9,17 +9,34 @@ use icicle_explorer::worker::Worker;
 use std::path::Path;
 use std::sync::Arc;
 
+/// libtorch's random generator is one per process: tests of one binary that seed it (every
+/// training does) take turns, so that another test's draws cannot interleave with theirs.
+pub fn rng_turn() -> std::sync::MutexGuard<'static, ()> {
+    static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    RNG.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A built-in dataset ("digits", …) loaded whole.
 pub fn builtin(name: &str) -> Arc<Dataset> {
+    Arc::new(load_builtin(name))
+}
+
+/// A built-in dataset loaded whole, owned (to cut down or change).
+pub fn load_builtin(name: &str) -> Dataset {
     let r = Registry::builtin().unwrap();
-    Arc::new(
-        load_entry(
-            r.get(name).unwrap(),
-            &LoadOptions::default(),
-            &Progress::none(),
-        )
-        .unwrap(),
+    load_entry(
+        r.get(name).unwrap(),
+        &LoadOptions::default(),
+        &Progress::none(),
     )
+    .unwrap()
+}
+
+/// The first `n` images of a built-in dataset.
+pub fn builtin_first(name: &str, n: usize) -> Dataset {
+    let mut d = load_builtin(name);
+    d.truncate(n);
+    d
 }
 
 /// Trains `cfg` on `ds` into `dir` on a fresh worker; panics unless the run finishes.
