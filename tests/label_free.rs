@@ -1,5 +1,6 @@
 //! Label-free quality (src/metrics/label_free.rs) against direct implementations of the
 //! definitions, and "Suggest K" (src/cluster/suggest_k.rs) on data with a known K.
+mod common;
 use icicle_explorer::cluster::suggest_k::suggest_k;
 use icicle_explorer::graph::{Adjacency, Knn, Normalization};
 use icicle_explorer::metrics::label_free::{
@@ -8,6 +9,7 @@ use icicle_explorer::metrics::label_free::{
 use tch::{Device, Kind, Tensor};
 
 fn points(n: usize, d: usize, seed: i64) -> (Tensor, Vec<Vec<f64>>) {
+    let _turn = common::rng_turn();
     tch::manual_seed(seed);
     let x = Tensor::randn([n as i64, d as i64], (Kind::Float, Device::Cpu));
     let rows = (0..n)
@@ -186,6 +188,7 @@ fn balance_agreement_confidence_and_modularity() {
 
 #[test]
 fn suggest_k_finds_three_well_separated_blobs() {
+    let _turn = common::rng_turn();
     tch::manual_seed(11);
     let centres = [[0.0, 0.0], [12.0, 0.0], [0.0, 12.0]];
     let blobs: Vec<Tensor> = centres
@@ -206,6 +209,17 @@ fn suggest_k_finds_three_well_separated_blobs() {
     assert_eq!(s.scores.len(), 7);
     assert_eq!(s.suggested, 3, "{}", s.why);
     assert_eq!(s.by_silhouette, 3);
+    // The sweep runs beside trainings in the app: it must leave libtorch's process-wide
+    // generator where a training seeded it.
+    tch::manual_seed(99);
+    let expected = Tensor::randn([4], (Kind::Float, Device::Cpu));
+    tch::manual_seed(99);
+    suggest_k(&x, 2..=4, 0, &mut |_, _| true).unwrap();
+    let drawn = Tensor::randn([4], (Kind::Float, Device::Cpu));
+    assert!(
+        drawn.equal(&expected),
+        "Suggest K changed the draws of the generator a training seeded"
+    );
     // Cancelling stops the sweep with an error that says so.
     let e = suggest_k(&x, 2..=8, 0, &mut |done, _| done < 2).unwrap_err();
     assert!(e.to_string().contains("cancelled"), "{e}");

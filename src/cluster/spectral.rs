@@ -7,10 +7,24 @@ use super::{KMeansConfig, kmeans};
 use crate::graph::Adjacency;
 use crate::progress::Progress;
 use anyhow::Result;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use tch::{Device, Kind, Tensor};
 
 /// Subspace iterations for the leading eigenvectors of the normalised adjacency.
 const ITERATIONS: usize = 300;
+
+/// Where the subspace iteration's random start comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum Start {
+    /// libtorch's process-wide generator, seeded: the partitions a training computes on its
+    /// own thread (stage 2's start, the route probe), as measured in docs/BENCHMARKS.md.
+    Torch(u64),
+    /// A generator of its own: for work beside a training (Suggest K runs on an app helper
+    /// while a run trains), where reseeding libtorch's generator would change the training's
+    /// draws and so its result for its seed.
+    Own(u64),
+}
 
 /// The leading `width`-dimensional eigenspace of D̃^-½ÃD̃^-½ (self-loops included) by lazy
 /// subspace iteration with QR: its orthonormal basis N×width (columns near the eigenvectors,
@@ -18,7 +32,7 @@ const ITERATIONS: usize = 300;
 pub fn leading_eigen(
     graph: &Adjacency,
     width: usize,
-    seed: u64,
+    start: Start,
     device: Device,
 ) -> (Tensor, Vec<f64>) {
     let sym = Adjacency {
@@ -28,9 +42,18 @@ pub fn leading_eigen(
     let s = sym.to_sparse(device);
     let n = graph.n as i64;
     let width = width.min(graph.n) as i64;
-    tch::manual_seed(seed as i64);
     let _guard = tch::no_grad_guard();
-    let mut v = Tensor::randn([n, width], (Kind::Float, device));
+    let mut v = match start {
+        Start::Torch(seed) => {
+            tch::manual_seed(seed as i64);
+            Tensor::randn([n, width], (Kind::Float, device))
+        }
+        Start::Own(seed) => {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let v: Vec<f32> = (0..n * width).map(|_| rng.gen_range(-1.0..1.0)).collect();
+            Tensor::from_slice(&v).view([n, width]).to_device(device)
+        }
+    };
     for _ in 0..ITERATIONS {
         // (S + I) / 2: the same eigenvectors, eigenvalues in [0, 1], so the leading ones win.
         v = (s.mm(&v) + &v) * 0.5;
@@ -53,7 +76,7 @@ pub fn spectral_labels(
     restarts: usize,
     device: Device,
 ) -> Result<Vec<i64>> {
-    let (v, _) = leading_eigen(graph, k + 5, seed, device);
+    let (v, _) = leading_eigen(graph, k + 5, Start::Torch(seed), device);
     let u = v.narrow(1, 0, k as i64);
     let u = &u / u.norm_scalaropt_dim(2.0, [1], true).clamp_min(1e-12);
     let km = kmeans(

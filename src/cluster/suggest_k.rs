@@ -2,7 +2,7 @@
 //! scored by silhouette (higher is better) and Davies–Bouldin (lower), and the eigengap of
 //! the features' k-NN graph (the largest drop λ_K − λ_{K+1} of its normalised adjacency's
 //! spectrum). Each criterion names its K; the suggestion is the K most of them name.
-use super::spectral::leading_eigen;
+use super::spectral::{Start, leading_eigen};
 use super::{KMeansConfig, kmeans};
 use crate::graph::{self, Adjacency, Normalization};
 use crate::metrics::label_free::{SILHOUETTE_SAMPLE, davies_bouldin, sample, silhouette};
@@ -68,7 +68,7 @@ pub fn suggest_k(
     let items = idx.len();
     let knn = graph::knn(&xs, GRAPH_K.min(items - 1), &Progress::none())?;
     let adj = Adjacency::from_knn(&knn, Normalization::Symmetric);
-    let (_, eig) = leading_eigen(&adj, hi + 2, seed, x.device());
+    let (_, eig) = leading_eigen(&adj, hi + 2, Start::Own(seed), x.device());
     let total = hi - lo + 1;
     let mut scores = Vec::with_capacity(total);
     for (i, k) in (lo..=hi).enumerate() {
