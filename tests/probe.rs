@@ -5,7 +5,7 @@ use icicle_explorer::data::Dataset;
 use icicle_explorer::train::probe;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tch::Device;
+use tch::{Device, Kind, Tensor};
 
 const SIDE: usize = 28;
 const PER_CLASS: usize = 60;
@@ -110,6 +110,17 @@ fn the_probe_routes_two_gray_sets_differently_and_the_default_follows() {
             cfg.backbone
         );
     }
+    // The app probes a folder on a helper thread while another run may train: the probe
+    // leaves libtorch's process-wide generator where that run seeded it.
+    tch::manual_seed(99);
+    let expected = Tensor::randn([4], (Kind::Float, Device::Cpu));
+    tch::manual_seed(99);
+    probe::run(&a, 4, 0, Device::Cpu).unwrap();
+    let drawn = Tensor::randn([4], (Kind::Float, Device::Cpu));
+    assert!(
+        drawn.equal(&expected),
+        "the probe changed the draws of the generator a training seeded"
+    );
     // Other presets choose no route: no probe.
     let (_, line) = probe::shape_for(&a, Preset::Paper, 4, 0, Device::Cpu).unwrap();
     assert!(line.is_none());

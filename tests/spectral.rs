@@ -1,7 +1,7 @@
 //! Spectral partition and modularity (src/cluster/spectral.rs), used to start stage 2's
 //! centres from the graph when that partition fits the graph better.
 mod common;
-use icicle_explorer::cluster::spectral::{modularity, spectral_labels};
+use icicle_explorer::cluster::spectral::{Start, modularity, spectral_labels};
 use icicle_explorer::graph::{Adjacency, Knn, Normalization};
 use tch::Device;
 
@@ -41,7 +41,7 @@ fn modularity_of_two_triangles_is_one_half() {
 fn spectral_partition_finds_the_communities_and_scores_higher() {
     let _rng = common::rng_turn();
     let g = cliques(4, 8);
-    let labels = spectral_labels(&g, 4, 0, 3, Device::Cpu).unwrap();
+    let labels = spectral_labels(&g, 4, Start::Own(0), 3, Device::Cpu).unwrap();
     for c in 0..4 {
         let first = labels[c * 8];
         assert!(

@@ -26,6 +26,14 @@ pub enum Start {
     Own(u64),
 }
 
+impl Start {
+    pub fn seed(self) -> u64 {
+        match self {
+            Start::Torch(s) | Start::Own(s) => s,
+        }
+    }
+}
+
 /// The leading `width`-dimensional eigenspace of D̃^-½ÃD̃^-½ (self-loops included) by lazy
 /// subspace iteration with QR: its orthonormal basis N×width (columns near the eigenvectors,
 /// in order, once converged) and the eigenvalues by Rayleigh–Ritz, descending.
@@ -72,18 +80,18 @@ pub fn leading_eigen(
 pub fn spectral_labels(
     graph: &Adjacency,
     k: usize,
-    seed: u64,
+    start: Start,
     restarts: usize,
     device: Device,
 ) -> Result<Vec<i64>> {
-    let (v, _) = leading_eigen(graph, k + 5, Start::Torch(seed), device);
+    let (v, _) = leading_eigen(graph, k + 5, start, device);
     let u = v.narrow(1, 0, k as i64);
     let u = &u / u.norm_scalaropt_dim(2.0, [1], true).clamp_min(1e-12);
     let km = kmeans(
         &u,
         &KMeansConfig {
             n_init: restarts,
-            ..KMeansConfig::new(k, seed)
+            ..KMeansConfig::new(k, start.seed())
         },
         &Progress::none(),
     )?;

@@ -188,19 +188,29 @@ pub struct EfficientNetLite0 {
     fc_b: Tensor,
 }
 
-/// The variables of the weights file, with their shapes (for loading and checking it).
+/// The variables of the weights file, with their shapes (for loading and checking it). They
+/// start as constants, not random draws: the file overwrites them, and a network built on a
+/// helper thread (the route probe, while another run trains) must not draw from libtorch's
+/// process-wide generator, or that run no longer follows from its seed.
 fn declare(vs: &nn::VarStore) {
     let r = vs.root();
+    let zero = nn::Init::Const(0.0);
     let conv = |p: nn::Path, cin: i64, cout: i64, k: i64, groups: i64| {
         let cfg = nn::ConvConfig {
             groups,
             bias: false,
+            ws_init: zero,
             ..Default::default()
         };
         nn::conv2d(p, cin, cout, k, cfg);
     };
     let bn = |p: nn::Path, c: i64| {
-        nn::batch_norm2d(p, c, Default::default());
+        let cfg = nn::BatchNormConfig {
+            ws_init: nn::Init::Const(1.0),
+            bs_init: zero,
+            ..Default::default()
+        };
+        nn::batch_norm2d(p, c, cfg);
     };
     conv(&r / "_conv_stem", 3, 32, 3, 1);
     bn(&r / "_bn0", 32);
@@ -223,7 +233,12 @@ fn declare(vs: &nn::VarStore) {
     }
     conv(&r / "_conv_head", 320, HEAD_DIM as i64, 1, 1);
     bn(&r / "_bn1", HEAD_DIM as i64);
-    nn::linear(&r / "_fc", HEAD_DIM as i64, 1000, Default::default());
+    let fc = nn::LinearConfig {
+        ws_init: zero,
+        bs_init: Some(zero),
+        bias: true,
+    };
+    nn::linear(&r / "_fc", HEAD_DIM as i64, 1000, fc);
 }
 
 impl EfficientNetLite0 {

@@ -4,7 +4,7 @@
 //! space gives a k-NN graph of the sample (k = 10) and its spectral partition into K clusters;
 //! each partition is judged on both graphs (the sum of its modularities), so a partition only
 //! its own space supports scores low. Seconds on a CPU (docs/BENCHMARKS.md).
-use crate::cluster::spectral::{modularity, spectral_labels};
+use crate::cluster::spectral::{Start, modularity, spectral_labels};
 use crate::config::{DataShape, frozen_side};
 use crate::data::Dataset;
 use crate::data::folder::KEEP_UP_TO;
@@ -75,7 +75,8 @@ pub fn run(ds: &Dataset, k: usize, seed: u64, device: Device) -> Result<RoutePro
     let part = |x: &Tensor| -> Result<(Adjacency, Vec<i64>)> {
         let knn = graph::knn(x, PROBE_K.min(idx.len() - 1), &Progress::none())?;
         let adj = Adjacency::from_knn(&knn, Normalization::Symmetric);
-        let labels = spectral_labels(&adj, k, seed, 10, device)?;
+        // Its own generator: the app probes a folder while another run may be training.
+        let labels = spectral_labels(&adj, k, Start::Own(seed), 10, device)?;
         Ok((adj, labels))
     };
     let (g_pix, l_pix) = part(&pixels)?;

@@ -2,7 +2,7 @@
 //! Q with K-means-initialised centres, target P held constant within an iteration,
 //! L2 = L_rec + α·KL(P‖Q) + β·KL(P‖pred_a) + η·KL(P‖pred_b), one forward per iteration (D17).
 use super::losses;
-use crate::cluster::spectral::{modularity, spectral_labels};
+use crate::cluster::spectral::{Start, modularity, spectral_labels};
 use crate::cluster::{KMeansConfig, kmeans};
 use crate::config::{CentreInit, Config, Head, Preset};
 use crate::graph::Adjacency;
@@ -150,7 +150,7 @@ impl Stage2 {
             let sp = spectral_labels(
                 graph,
                 cfg.clusters,
-                cfg.seed,
+                Start::Torch(cfg.seed),
                 cfg.kmeans_restarts,
                 x.device(),
             )?;
