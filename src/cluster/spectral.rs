@@ -17,12 +17,12 @@ const ITERATIONS: usize = 300;
 /// Where the subspace iteration's random start comes from.
 #[derive(Debug, Clone, Copy)]
 pub enum Start {
-    /// libtorch's process-wide generator, seeded: the partitions a training computes on its
-    /// own thread (stage 2's start, the route probe), as measured in docs/BENCHMARKS.md.
+    /// libtorch's process-wide generator, seeded: the partition a training computes on its
+    /// own thread (stage 2's spectral start), as measured in docs/BENCHMARKS.md.
     Torch(u64),
-    /// A generator of its own: for work beside a training (Suggest K runs on an app helper
-    /// while a run trains), where reseeding libtorch's generator would change the training's
-    /// draws and so its result for its seed.
+    /// A generator of its own: for work beside a training (Suggest K and the route probe run
+    /// on app helpers while a run may train), where reseeding libtorch's generator would
+    /// change the training's draws and so its result for its seed.
     Own(u64),
 }
 

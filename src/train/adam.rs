@@ -2,9 +2,9 @@
 //! can be saved in checkpoints and a resumed run continues exactly where it stopped.
 //!
 //! After the first step every parameter, its gradient and both moments are views into four flat
-//! buffers, so an update is seven operations over all the weights instead of seven per weight
-//! tensor: a step of the small CNN has 29 weight tensors, most under 5,000 numbers, where the
-//! cost of starting an operation on every core outweighed its arithmetic (docs/BENCHMARKS.md).
+//! buffers. An update is bound by memory traffic, so on a CPU it is one loop over the four
+//! buffers (each read once); elsewhere, seven tensor operations over all the weights instead of
+//! seven per weight tensor (docs/BENCHMARKS.md, "The optimizer in one pass").
 use anyhow::{Context, Result};
 use std::collections::HashMap;
 use tch::{Kind, Tensor, nn};
