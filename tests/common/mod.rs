@@ -16,6 +16,17 @@ pub fn rng_turn() -> std::sync::MutexGuard<'static, ()> {
     RNG.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Whether `f` leaves libtorch's process-wide generator where a training seeded it: the draws
+/// after it are those a training would have made without it. (Hold `rng_turn` around it.)
+pub fn leaves_the_generator_alone(f: impl FnOnce()) -> bool {
+    use tch::{Device, Kind, Tensor};
+    tch::manual_seed(99);
+    let expected = Tensor::randn([4], (Kind::Float, Device::Cpu));
+    tch::manual_seed(99);
+    f();
+    Tensor::randn([4], (Kind::Float, Device::Cpu)).equal(&expected)
+}
+
 /// A built-in dataset ("digits", …) loaded whole.
 pub fn builtin(name: &str) -> Arc<Dataset> {
     Arc::new(load_builtin(name))
