@@ -1,6 +1,6 @@
 //! Corrections as facts about images (issue 19): they survive a write and a read, contradictions
-//! are refused with the images named, and the label-spreading preview carries a correction to
-//! the images around it.
+//! are refused with the images named, and the preview carries a correction to the images
+//! around it in the graph and across the boundary it moves in the features.
 use icicle_explorer::correct::{Corrections, preview};
 use icicle_explorer::graph::Knn;
 
@@ -101,7 +101,7 @@ fn the_preview_spreads_a_correction_to_its_neighbours_only() {
     let names = items(46);
     let mut c = Corrections::default();
     c.move_to(&[42], 1, &names);
-    let p = preview(&g, &clusters, 2, &c);
+    let p = preview(&g, &clusters, 2, &c, None);
     assert_eq!(
         p.clusters[42], 1,
         "the corrected image is where the person put it"
@@ -113,16 +113,117 @@ fn the_preview_spreads_a_correction_to_its_neighbours_only() {
     // Two corrections in the clump carry all of it.
     let mut c = Corrections::default();
     c.move_to(&[41, 44], 1, &names);
-    let p = preview(&g, &clusters, 2, &c);
+    let p = preview(&g, &clusters, 2, &c, None);
     assert_eq!(p.moved, vec![40, 42, 43, 45], "the whole clump follows");
     assert!(p.clusters[..40] == clusters[..40], "nothing else moves");
     // "Not in this cluster" on one image of the clump moves it (and its clump) too.
     let mut c = Corrections::default();
     c.not_in(&[40], 0, &names);
-    let p = preview(&g, &clusters, 2, &c);
+    let p = preview(&g, &clusters, 2, &c, None);
     assert_eq!(p.clusters[40], 1);
     // No corrections, no change.
-    let p = preview(&g, &clusters, 2, &Corrections::default());
+    let p = preview(&g, &clusters, 2, &Corrections::default(), None);
+    assert!(p.moved.is_empty() && p.clusters == clusters);
+}
+
+/// Images on an arc of 2-D features: cluster 0 near 0°, cluster 1 near 90°, and three groups
+/// the run put in cluster 0 — `w1` (55–60°) and `w2` (63–68°), each a ring in the graph with
+/// one neighbour in cluster 1 (and one image of cluster 0 pointing at each of its images) but
+/// not joined to each other, and `v` (63–68°, beside `w2` in feature space) whose graph
+/// neighbours are all in cluster 0.
+fn arc_with_two_wrong_groups() -> (Vec<f32>, Knn, Vec<i64>, [std::ops::Range<usize>; 3]) {
+    let (w1, w2, v) = (40..46, 46..52, 52..56);
+    let n = 56;
+    let angle = |i: usize| -> f32 {
+        match i {
+            0..20 => i as f32 * 0.5,
+            20..40 => 85.0 + (i - 20) as f32 * 0.5,
+            40..46 => 55.0 + (i - 40) as f32,
+            _ => 63.0 + ((i - 46) % 6) as f32,
+        }
+    };
+    let features: Vec<f32> = (0..n)
+        .flat_map(|i| {
+            let a = angle(i).to_radians();
+            [a.cos(), a.sin()]
+        })
+        .collect();
+    let mut nb = vec![];
+    for i in 0..n {
+        let ring = |lo: usize, hi: usize| {
+            let next = if i + 1 < hi { i + 1 } else { lo };
+            let prev = if i > lo { i - 1 } else { hi - 1 };
+            (next as i64, prev as i64)
+        };
+        let (a, b, c) = match i {
+            // Twelve of cluster 0's images point at the wrong groups, which hold them there.
+            0..12 => (ring(0, 20).0, ring(0, 20).1, 40 + i as i64),
+            12..20 => (ring(0, 20).0, ring(0, 20).1, ((i + 2) % 20) as i64),
+            20..40 => (ring(20, 40).0, ring(20, 40).1, (20 + (i + 2) % 20) as i64),
+            40..46 => (ring(40, 46).0, ring(40, 46).1, 20 + (i - 40) as i64),
+            46..52 => (ring(46, 52).0, ring(46, 52).1, 30 + (i - 46) as i64),
+            _ => (0, 1, 2 + (i - 52) as i64),
+        };
+        nb.extend([a, b, c]);
+    }
+    let clusters: Vec<i64> = (0..n).map(|i| i64::from((20..40).contains(&i))).collect();
+    let g = Knn {
+        n,
+        k: 3,
+        neighbors: nb,
+    };
+    (features, g, clusters, [w1, w2, v])
+}
+
+/// With the run's features the preview carries two corrections past the graph's reach: a
+/// group in the same region of feature space that the graph does not join to the corrected
+/// images follows, because the corrections moved the linear boundary over it and its own graph
+/// neighbours give it some support; a group in the same place whose neighbours are all in the
+/// old cluster stays.
+#[test]
+fn with_features_the_preview_carries_corrections_across_the_boundary_they_move() {
+    let (features, g, clusters, [w1, w2, v]) = arc_with_two_wrong_groups();
+    let names = items(clusters.len());
+    let mut c = Corrections::default();
+    c.move_to(&[40, 41], 1, &names);
+    let moved = |p: &icicle_explorer::correct::Preview, r: &std::ops::Range<usize>| {
+        r.clone().filter(|i| p.clusters[*i] == 1).count()
+    };
+    let graph_only = preview(&g, &clusters, 2, &c, None);
+    assert_eq!(
+        moved(&graph_only, &w1),
+        2,
+        "the graph holds the rest of the ring in 0"
+    );
+    assert_eq!(
+        moved(&graph_only, &w2),
+        0,
+        "and does not reach the other ring"
+    );
+    let with = preview(&g, &clusters, 2, &c, Some((&features, 2)));
+    assert_eq!(
+        moved(&with, &w1),
+        6,
+        "the boundary moved over the corrected ring"
+    );
+    assert_eq!(moved(&with, &w2), 6, "and over the second one");
+    assert_eq!(
+        moved(&with, &v),
+        0,
+        "no support among its neighbours: stays"
+    );
+    assert!(
+        with.clusters[..40] == clusters[..40],
+        "the clusters' cores stay"
+    );
+    // No corrections, no change, features or not.
+    let p = preview(
+        &g,
+        &clusters,
+        2,
+        &Corrections::default(),
+        Some((&features, 2)),
+    );
     assert!(p.moved.is_empty() && p.clusters == clusters);
 }
 

@@ -216,7 +216,8 @@ fn a_run_answered_by_the_weak_graph_gate_is_retrained_into_its_answer_spread() {
     let fa = after.final_answer.as_ref().unwrap();
     assert_eq!(fa.chosen, "spread", "{}", fa.why);
     assert!(fa.why.contains("too weak"), "{}", fa.why);
-    let spread = icicle_explorer::correct::preview(&knn_b, &prev, 10, &corr).clusters;
+    let x = saved.features.as_ref().map(|(x, dim)| (x.as_slice(), *dim));
+    let spread = icicle_explorer::correct::preview(&knn_b, &prev, 10, &corr, x).clusters;
     assert_eq!(after.clusters, spread, "the answer is the preview");
     assert!(moved.iter().all(|&i| after.clusters[i] == 3));
 }

@@ -59,7 +59,7 @@ pub fn corrections(a: &CorrectionsArgs) -> Result<()> {
         }
     }
     println!(
-        "\n| run | corrections | relabel only | preview (label spreading) | retrain with corrections | corrected images where put | preview time | retrain time (share of the run's) |\n|---|---|---|---|---|---|---|---|\n{}",
+        "\n| run | corrections | relabel only | preview (spreading) | retrain with corrections | corrected images where put | preview time | retrain time (share of the run's) |\n|---|---|---|---|---|---|---|---|\n{}",
         rows.join("\n")
     );
     Ok(())
@@ -116,7 +116,8 @@ fn correct_run(dir: &Path, counts: &[usize], out: &Path) -> Result<Vec<String>> 
             Ok(Evaluation::new(&c, &l, k, classes)?.scores.acc)
         };
         let t = Instant::now();
-        let spread = preview(&knn_b, prev, k, &corr);
+        let x = saved.features.as_ref().map(|(x, dim)| (x.as_slice(), *dim));
+        let spread = preview(&knn_b, prev, k, &corr, x);
         let preview_secs = t.elapsed().as_secs_f64();
         let t = Instant::now();
         let result = retrain(

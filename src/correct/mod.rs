@@ -1,8 +1,10 @@
 //! Corrections a person makes to a run's clusters (issue 19): stored as facts about images
 //! (`facts`), checked for contradictions before anything trains, and previewed by label
-//! spreading over the run's k-NN graph (`spread`).
+//! spreading over the run's k-NN graph (`spread`) and a linear classifier on its features
+//! (`linear`).
 pub mod constraints;
 pub mod facts;
+pub mod linear;
 pub mod split;
 pub mod spread;
 

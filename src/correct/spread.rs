@@ -4,7 +4,9 @@
 //! its required cluster; must-link groups are joined by edges; F ← α·S·F + (1 − α)·Y with S
 //! the symmetrically normalised graph, excluded clusters held at zero. The images whose
 //! argmax changes are the ones a retrain would likely move. Linear in the graph's edges: a
-//! few milliseconds at 10,000 images, well under a second at 70,000, on a CPU.
+//! few milliseconds at 10,000 images, well under a second at 70,000, on a CPU. Where the
+//! run's features are at hand, a linear classifier on them then carries the corrections past
+//! the graph's reach (`linear::carry`).
 use super::facts::Corrections;
 use crate::graph::Knn;
 
@@ -27,8 +29,15 @@ pub struct Preview {
     pub moved: Vec<usize>,
 }
 
-/// Spreads `corr` over `graph` from the assignment `clusters` (K = `k`).
-pub fn preview(graph: &Knn, clusters: &[i64], k: usize, corr: &Corrections) -> Preview {
+/// Spreads `corr` over `graph` from the assignment `clusters` (K = `k`), then, given the run's
+/// features (N×dim, row-major), across the boundaries the corrections move in them.
+pub fn preview(
+    graph: &Knn,
+    clusters: &[i64],
+    k: usize,
+    corr: &Corrections,
+    features: Option<(&[f32], usize)>,
+) -> Preview {
     let n = clusters.len();
     // Undirected neighbour lists: the k-NN edges both ways, and each must-link group chained.
     let mut adj: Vec<Vec<u32>> = vec![vec![]; n];
@@ -101,7 +110,6 @@ pub fn preview(graph: &Knn, clusters: &[i64], k: usize, corr: &Corrections) -> P
         std::mem::swap(&mut f, &mut next);
     }
     let mut out = Vec::with_capacity(n);
-    let mut moved = vec![];
     for i in 0..n {
         let c = match required.get(&i) {
             Some(&c) => c as i64,
@@ -121,11 +129,14 @@ pub fn preview(graph: &Knn, clusters: &[i64], k: usize, corr: &Corrections) -> P
                 }
             }
         };
-        if c != clusters[i] && !corr.images.contains_key(&i) {
-            moved.push(i);
-        }
         out.push(c);
     }
+    if let Some((x, dim)) = features {
+        super::linear::carry(x, dim, clusters, &mut out, k, corr, graph);
+    }
+    let moved = (0..n)
+        .filter(|&i| out[i] != clusters[i] && !corr.images.contains_key(&i))
+        .collect();
     Preview {
         clusters: out,
         moved,

@@ -104,7 +104,7 @@ pub(super) fn run(
     // The images nobody touched are anchored where label spreading from the corrections puts
     // them (the preview), not where the run had them: the GCN then refines a partition that
     // already carries the corrections to their neighbours.
-    let spread = correct::preview(&knn_b, &prev, k, corr).clusters;
+    let spread = correct::preview(&knn_b, &prev, k, corr, Some((&features, dim))).clusters;
     emit(Event::Info(format!(
         "corrections: {} images corrected ({} with a required cluster), {} k_a and {} k_b \
          edges cut across cannot-links, {joins} must-link edges",

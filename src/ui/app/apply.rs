@@ -119,15 +119,17 @@ impl IcicleApp {
             self.notice = Some("This run has no saved k-NN graph to preview over.".into());
             return;
         };
-        let (clusters, k, facts, generation) = (
+        let (clusters, k, facts, generation, features) = (
             s.clusters.clone(),
             s.config.clusters,
             s.corrections.facts.clone(),
             s.generation,
+            s.features.clone(),
         );
         s.corrections.preview_busy = true;
         self.tasks.spawn("preview", move |r| {
-            let p = crate::correct::preview(&knn_b, &clusters, k, &facts);
+            let x = features.as_ref().map(|(x, dim)| (x.as_slice(), *dim));
+            let p = crate::correct::preview(&knn_b, &clusters, k, &facts, x);
             r.send(super::Done::Previewed(generation, Box::new(p)));
         });
     }
