@@ -45,7 +45,8 @@ pub enum Action {
         cluster: usize,
         into: usize,
     },
-    /// Which other images the corrections would move (label spreading, on a helper thread).
+    /// Which other images the corrections would move (label spreading and a linear classifier
+    /// on the features, on a helper thread).
     PreviewCorrections,
     /// Stage 2 again from the run's checkpoint, with the corrections: a new run.
     RetrainWithCorrections,

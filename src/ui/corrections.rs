@@ -1,5 +1,5 @@
 //! The person's corrections of the run on screen, as a model beside `View`: the facts
-//! (`correct::Corrections`), undo and redo, and the last label-spreading preview. Panels read
+//! (`correct::Corrections`), undo and redo, and the last preview. Panels read
 //! it through the session and change it only through `Action`s the shell applies.
 use crate::correct::{Corrections, Preview};
 

@@ -46,7 +46,7 @@ pub enum Done {
         result: Result<Embedding, String>,
     },
     Exported(Result<ExportReport, String>),
-    /// The label-spreading preview of the corrections of the run with this generation.
+    /// The preview of the corrections of the run with this generation.
     Previewed(u64, Box<crate::correct::Preview>),
     /// The halves of a "Split in two" for the run with this generation: the edit, or why not.
     Split(u64, Result<crate::ui::corrections::Edit, String>),

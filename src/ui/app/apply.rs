@@ -112,7 +112,7 @@ impl IcicleApp {
         });
     }
 
-    /// The label-spreading preview over the run's k_b graph, on a helper thread.
+    /// The preview over the run's k_b graph and features, on a helper thread.
     pub(super) fn start_preview(&mut self) {
         let s = &mut self.session;
         let Some((_, knn_b)) = s.neighbours.clone() else {

@@ -212,7 +212,7 @@ impl GalleryPanel {
             let some = !model.facts.images.is_empty();
             if ui
                 .add_enabled(some && !model.preview_busy, egui::Button::new("Preview"))
-                .on_hover_text("Which other images the corrections would move (label spreading over the k-NN graph)")
+                .on_hover_text("Which other images the corrections would move (spread over the k-NN graph and across the boundaries they move in the features)")
                 .clicked()
             {
                 out.push(Action::PreviewCorrections);
