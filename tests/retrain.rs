@@ -187,7 +187,7 @@ fn a_retrain_puts_every_correction_where_the_person_said_and_keeps_numbers_and_n
 }
 
 /// Where the run answered with K-means because its k-NN graph was weak, the retrain keeps
-/// that answer and spreads the corrections over it by label spreading (the preview), instead
+/// that answer and spreads the corrections over it with the preview, instead
 /// of answering with a retrained graph head.
 #[test]
 fn a_run_answered_by_the_weak_graph_gate_is_retrained_into_its_answer_spread() {

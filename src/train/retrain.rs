@@ -101,9 +101,9 @@ pub(super) fn run(
     let (ka, cuts_a, joins) = constrained_knn(&knn_a, corr, &prev);
     let (kb, cuts_b, _) = constrained_knn(&knn_b, corr, &prev);
     let required = corr.required();
-    // The images nobody touched are anchored where label spreading from the corrections puts
-    // them (the preview), not where the run had them: the GCN then refines a partition that
-    // already carries the corrections to their neighbours.
+    // The images nobody touched are anchored where the preview puts them (label spreading from
+    // the corrections, then across the boundaries they move in the features), not where the run
+    // had them: the GCN then refines a partition that already carries the corrections.
     let spread = correct::preview(&knn_b, &prev, k, corr, Some((&features, dim))).clusters;
     emit(Event::Info(format!(
         "corrections: {} images corrected ({} with a required cluster), {} k_a and {} k_b \
@@ -297,7 +297,7 @@ pub(super) fn run(
     final_answer.why = if keep_answer {
         format!(
             "the run's K-means answer (its k-NN graph too weak to trust stage 2's heads) with \
-             {} corrected images spread by label spreading, from {}; {moved} other images \
+             {} corrected images spread by the preview, from {}; {moved} other images \
              changed cluster (stage 2 retrained {iterations} iterations for the next retrain)",
             corr.images.len(),
             src.display(),

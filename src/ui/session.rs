@@ -85,7 +85,8 @@ pub struct Session {
     pub confidence: Vec<f32>,
     /// From which stage the current assignments come.
     pub assignments_stage: Option<Stage>,
-    pub features: Option<(Vec<f32>, usize)>,
+    /// Shared, so that helpers get them without a copy on the UI thread.
+    pub features: Option<(Arc<[f32]>, usize)>,
     /// Unique in the process for each set of features, so a t-SNE map is computed once per
     /// run and a late map of an earlier run is never shown for a later one.
     pub features_id: u64,
@@ -194,7 +195,7 @@ impl Session {
     fn set_features(&mut self, features: Option<(Vec<f32>, usize)>) {
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         self.features_id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.features = features;
+        self.features = features.map(|(v, d)| (Arc::from(v), d));
     }
 
     fn set_assignments(&mut self, ds: &Dataset, stage: Stage, clusters: Vec<i64>, conf: Vec<f32>) {

@@ -128,7 +128,7 @@ impl IcicleApp {
         );
         s.corrections.preview_busy = true;
         self.tasks.spawn("preview", move |r| {
-            let x = features.as_ref().map(|(x, dim)| (x.as_slice(), *dim));
+            let x = features.as_ref().map(|(x, dim)| (&x[..], *dim));
             let p = crate::correct::preview(&knn_b, &clusters, k, &facts, x);
             r.send(super::Done::Previewed(generation, Box::new(p)));
         });

@@ -8,6 +8,7 @@ use crate::data::Dataset;
 use crate::ui::session::Session;
 use crate::ui::tasks::{Done, Tasks};
 use crate::ui::thumbs::Thumbs;
+use std::sync::Arc;
 
 /// What the panel reads.
 pub struct NeighboursView<'a> {
@@ -47,7 +48,7 @@ impl Default for NeighboursPanel {
 }
 
 /// Euclidean distance between two items' features.
-fn distance(features: &(Vec<f32>, usize), i: usize, j: usize) -> f32 {
+fn distance(features: &(Arc<[f32]>, usize), i: usize, j: usize) -> f32 {
     let (v, d) = (&features.0, features.1);
     v[i * d..(i + 1) * d]
         .iter()
@@ -59,7 +60,7 @@ fn distance(features: &(Vec<f32>, usize), i: usize, j: usize) -> f32 {
 
 impl NeighboursPanel {
     /// The `k` nearest items to `item` over all features, on a helper thread.
-    pub fn start_nearest(&mut self, tasks: &Tasks, features: (Vec<f32>, usize), item: usize) {
+    pub fn start_nearest(&mut self, tasks: &Tasks, features: (Arc<[f32]>, usize), item: usize) {
         self.searching = Some(item);
         self.error = None;
         let k = self.nearest_k;

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub enum SweepSource {
     /// A run's learned features (N×dim).
     Features {
-        values: Vec<f32>,
+        values: Arc<[f32]>,
         dim: usize,
     },
     Dataset(Arc<Dataset>),
