@@ -156,3 +156,71 @@ fn stage1_loss_under_reference_has_a_constant_positive_pair() {
         "the D1 switch changes the cluster loss"
     );
 }
+
+#[test]
+fn small_cnn_in_channels_last_matches_the_plain_layout() {
+    // The small CNN runs in NHWC on a CPU (faster oneDNN kernels): its features and weight
+    // gradients must equal the same network computed in plain NCHW, within float tolerance.
+    use icicle_explorer::model::backbone::channels_last_on_cpu;
+    let _rng = common::rng_turn();
+    tch::manual_seed(3);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let net = icicle_explorer::model::Backbone::new(
+        &(vs.root() / "backbone"),
+        icicle_explorer::config::BackboneKind::Small,
+        1,
+        8,
+    )
+    .unwrap();
+    let x = Tensor::rand([16, 1, 8, 8], (Kind::Float, Device::Cpu));
+    let v = vs.variables();
+    let var = |n: &str| v[&format!("backbone.{n}")].shallow_clone();
+    let mut h = x.shallow_clone();
+    for (i, b) in ["b1", "b2", "b3"].iter().enumerate() {
+        h = h.conv2d(
+            &var(&format!("{b}.conv.weight")),
+            None::<Tensor>,
+            [1, 1],
+            [1, 1],
+            [1, 1],
+            1,
+        );
+        h = Tensor::batch_norm(
+            &h,
+            Some(var(&format!("{b}.bn.weight"))),
+            Some(var(&format!("{b}.bn.bias"))),
+            None::<Tensor>,
+            None::<Tensor>,
+            true,
+            0.1,
+            1e-5,
+            false,
+        )
+        .relu();
+        if i < 2 {
+            h = h.max_pool2d_default(2);
+        }
+    }
+    let plain = h.adaptive_avg_pool2d([1, 1]).flatten(1, -1);
+    let fast = net.forward(&x, true);
+    let weights: Vec<Tensor> = ["b1.conv.weight", "b2.conv.weight", "b3.bn.weight"]
+        .iter()
+        .map(|n| var(n))
+        .collect();
+    let g_plain = Tensor::run_backward(&[plain.square().sum(Kind::Float)], &weights, true, false);
+    let g_fast = Tensor::run_backward(&[fast.square().sum(Kind::Float)], &weights, true, false);
+    let close = |a: &Tensor, b: &Tensor| {
+        let err = f64::try_from((a - b).abs().max()).unwrap();
+        let scale = f64::try_from(b.abs().max()).unwrap().max(1.0);
+        err <= 1e-4 * scale
+    };
+    assert!(close(&fast, &plain), "features differ");
+    for (a, b) in g_fast.iter().zip(&g_plain) {
+        assert!(close(a, b), "weight gradients differ");
+    }
+    // The conversion keeps values and gives NHWC strides (channels innermost).
+    let m = Tensor::rand([2, 3, 4, 5], (Kind::Float, Device::Cpu));
+    let cl = channels_last_on_cpu(&m);
+    assert_eq!(cl.stride(), vec![60, 1, 15, 3]);
+    assert!(cl.equal(&m));
+}

@@ -37,6 +37,10 @@ pub struct CorrectionsArgs {
     /// Where the runs and retrains go.
     #[arg(long, default_value = "runs/bench-corrections")]
     pub out: PathBuf,
+    /// Relabel-only and the preview only, no retrains (seconds instead of minutes a run:
+    /// for comparing previews on the same runs).
+    #[arg(long)]
+    pub no_retrain: bool,
 }
 
 pub fn corrections(a: &CorrectionsArgs) -> Result<()> {
@@ -53,7 +57,7 @@ pub fn corrections(a: &CorrectionsArgs) -> Result<()> {
     }
     let mut rows = vec![];
     for dir in &runs {
-        for row in correct_run(dir, &a.counts, &a.out)? {
+        for row in correct_run(dir, &a.counts, &a.out, !a.no_retrain)? {
             println!("{row}");
             rows.push(row);
         }
@@ -66,7 +70,7 @@ pub fn corrections(a: &CorrectionsArgs) -> Result<()> {
 }
 
 /// One table row per count of corrections on the run in `dir`.
-fn correct_run(dir: &Path, counts: &[usize], out: &Path) -> Result<Vec<String>> {
+fn correct_run(dir: &Path, counts: &[usize], out: &Path, retrains: bool) -> Result<Vec<String>> {
     let saved = SavedRun::read(dir)?;
     let ds = Arc::new(DataRecord::read(dir)?.load(
         &Registry::discover(None)?,
@@ -119,6 +123,16 @@ fn correct_run(dir: &Path, counts: &[usize], out: &Path) -> Result<Vec<String>> 
         let x = saved.features.as_ref().map(|(x, dim)| (x.as_slice(), *dim));
         let spread = preview(&knn_b, prev, k, &corr, x);
         let preview_secs = t.elapsed().as_secs_f64();
+        if !retrains {
+            rows.push(format!(
+                "| {name} | {} | {:.3} | {:.3} | – | – | {:.2} s | – |",
+                chosen.len(),
+                acc(prev)?,
+                acc(&spread.clusters)?,
+                preview_secs
+            ));
+            continue;
+        }
         let t = Instant::now();
         let result = retrain(
             &ds,

@@ -21,8 +21,21 @@ fn conv_bn_relu(p: &nn::Path, cin: i64, cout: i64) -> nn::SequentialT {
     };
     nn::seq_t()
         .add(nn::conv2d(p / "conv", cin, cout, 3, conv))
+        .add_fn(channels_last_on_cpu)
         .add(nn::batch_norm2d(p / "bn", cout, Default::default()))
         .add_fn(|x| x.relu())
+}
+
+/// The same values with NHWC strides on a CPU: oneDNN's convolution, batch norm and max
+/// pooling then take their channels-last kernels, and the layers after it follow the layout.
+/// On the small CNN's 8–32 px maps the NCHW kernels are slow (max pooling 0.65 ms a call on
+/// 128×32×8×8); measured in docs/BENCHMARKS.md. A tensor already in this layout passes
+/// through as a view; on a GPU nothing changes (cuDNN's choice there is unmeasured).
+pub fn channels_last_on_cpu(x: &Tensor) -> Tensor {
+    if x.device() != tch::Device::Cpu || x.dim() != 4 {
+        return x.shallow_clone();
+    }
+    x.permute([0, 2, 3, 1]).contiguous().permute([0, 3, 1, 2])
 }
 
 impl Backbone {
