@@ -175,11 +175,21 @@ fn default_preset_fits_its_epochs_to_the_dataset() {
         "{why:?}"
     );
     assert_eq!(d.neighbor_k, 0, "nothing of the gray choice left");
+    assert_eq!(
+        d.ae_hidden,
+        Config::preset(Preset::Default, 10).ae_hidden,
+        "frozen features keep the preset's AE"
+    );
     assert_eq!(d.head, icicle_explorer::config::Head::Q, "frozen: Q");
     // Back to gray after colour: the CNN again, nothing of the colour choice left.
     fit_to_data(&mut d, shape(1797, 8, 1), false);
     assert_eq!((d.backbone, d.input_size), (BackboneKind::Small, 0));
     assert_eq!(d.head, icicle_explorer::config::Head::StreamA);
+    assert_eq!(
+        d.ae_hidden,
+        icicle_explorer::config::SMALL_CNN_AE,
+        "the small CNN: a narrower AE"
+    );
     let mut r = Config::preset(Preset::Reference, 10);
     fit_to_data(&mut r, shape(1797, 8, 3), false);
     assert_eq!(

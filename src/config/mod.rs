@@ -7,7 +7,7 @@ mod validate;
 
 pub use overrides::apply_override;
 pub use presets::{
-    Choice, DEFAULT_STAGE1_STEPS, DataShape, choice_lines, fit_to_data, frozen_side,
+    Choice, DEFAULT_STAGE1_STEPS, DataShape, SMALL_CNN_AE, choice_lines, fit_to_data, frozen_side,
 };
 
 use crate::graph::Normalization;

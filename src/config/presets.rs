@@ -138,6 +138,9 @@ pub fn build(preset: Preset, clusters: usize) -> Config {
 /// digits (1,797 images, batch 64) 100 epochs, where the measured ACC passed K-means.
 pub const DEFAULT_STAGE1_STEPS: usize = 2800;
 
+/// The AE widths the default gives the small CNN route (`fit_to_data`).
+pub const SMALL_CNN_AE: [usize; 3] = [256, 256, 512];
+
 /// The side the frozen pretrained backbone sees: 128 on a CPU (3.5× cheaper than 224 and as
 /// good on the measured sets), ImageNet's 224 on a GPU. Folders of larger images are decoded
 /// straight to it (`data::folder::auto_side`).
@@ -284,6 +287,23 @@ pub fn fit_to_data(cfg: &mut Config, data: DataShape, cuda: bool) -> Vec<Choice>
                 "stage-1 positives from the {} nearest neighbours in pixels (gray digit-like \
                  images have pure pixel neighbourhoods)",
                 cfg.neighbor_k
+            ),
+        ));
+    }
+    // The small CNN's 128-d features need no 1,024-unit AE layer: 512 gave the same ACC on
+    // digits (three seeds) and MNIST-test, 15-25 % faster (docs/BENCHMARKS.md, session 18).
+    // Other routes keep the preset's widths (their features are 512- to 1,280-d).
+    cfg.ae_hidden = build(Preset::Default, cfg.clusters).ae_hidden;
+    if cfg.backbone == BackboneKind::Small {
+        cfg.ae_hidden = SMALL_CNN_AE;
+        why.push(Choice::new(
+            &["ae_hidden"],
+            format!(
+                "autoencoder {}-{}-{} on the small CNN's {}-d features",
+                SMALL_CNN_AE[0],
+                SMALL_CNN_AE[1],
+                SMALL_CNN_AE[2],
+                4 * cfg.small_width
             ),
         ));
     }
