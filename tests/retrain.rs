@@ -162,7 +162,9 @@ fn a_retrain_puts_every_correction_where_the_person_said_and_keeps_numbers_and_n
     icicle_explorer::export::export_cluster_folders(&ds, c, &dest, &corr.names, &Progress::none())
         .unwrap();
     assert!(dest.join("cluster_00 my sevens").is_dir());
-    assert!(dest.join("cluster_01").is_dir() || dest.join("cluster_02").is_dir());
+    // An unnamed cluster's folder is its number alone (a short run may leave some empty).
+    let unnamed = (1..10).find(|k| c.contains(k)).unwrap();
+    assert!(dest.join(format!("cluster_{unnamed:02}")).is_dir());
 
     // A contradiction is refused, naming the image, before anything trains.
     let mut bad = Corrections::default();
