@@ -101,7 +101,7 @@ pub fn build(preset: Preset, clusters: usize) -> Config {
             preset,
             backbone: BackboneKind::Small,
             input_size: 0,
-            ae_hidden: [256, 256, 1024],
+            ae_hidden: DEFAULT_AE,
             batch: 64,
             lr: 1e-3,
             warmup_epochs: 0,
@@ -137,6 +137,9 @@ pub fn build(preset: Preset, clusters: usize) -> Config {
 /// Stage-1 optimizer steps the default preset aims for, whatever the dataset's size: on
 /// digits (1,797 images, batch 64) 100 epochs, where the measured ACC passed K-means.
 pub const DEFAULT_STAGE1_STEPS: usize = 2800;
+
+/// The `default` preset's AE widths, kept by every route but the small CNN's.
+pub const DEFAULT_AE: [usize; 3] = [256, 256, 1024];
 
 /// The AE widths the default gives the small CNN route (`fit_to_data`).
 pub const SMALL_CNN_AE: [usize; 3] = [256, 256, 512];
@@ -290,10 +293,10 @@ pub fn fit_to_data(cfg: &mut Config, data: DataShape, cuda: bool) -> Vec<Choice>
             ),
         ));
     }
-    // The small CNN's 128-d features need no 1,024-unit AE layer: 512 gave the same ACC on
-    // digits (three seeds) and MNIST-test, 15-25 % faster (docs/BENCHMARKS.md, session 18).
-    // Other routes keep the preset's widths (their features are 512- to 1,280-d).
-    cfg.ae_hidden = build(Preset::Default, cfg.clusters).ae_hidden;
+    // The small CNN's 128-d features need no 1,024-unit AE layer: 512 was level or ahead on
+    // digits, MNIST-test and Fashion-MNIST-test, 15-27 % faster (docs/BENCHMARKS.md, session
+    // 18). Other routes keep the preset's widths (their features are 512- to 1,280-d).
+    cfg.ae_hidden = DEFAULT_AE;
     if cfg.backbone == BackboneKind::Small {
         cfg.ae_hidden = SMALL_CNN_AE;
         why.push(Choice::new(
