@@ -118,6 +118,7 @@ fn candidate(name: &str, clusters: Vec<i64>) -> Candidate {
         name: name.into(),
         clusters,
         confidence: vec![1.0; n],
+        refined: None,
     }
 }
 

@@ -75,6 +75,162 @@ pub fn leading_eigen(
     (v, values)
 }
 
+/// Lanczos steps for a Fiedler vector: enough for its eigenvalue's gap on clusters of a
+/// k-NN graph (thousands of nodes), where the power iteration above needs far more.
+const LANCZOS_STEPS: usize = 80;
+
+/// The graph's Fiedler vector for normalised cuts: the second eigenvector of D^-½AD^-½
+/// (self-loops left out), scaled by D^-½, so that sorting nodes by it and cutting where a
+/// criterion is best is the classic spectral bipartition (Shi & Malik). Computed on the
+/// largest connected component by Lanczos with full reorthogonalisation, the known leading
+/// eigenvector √d projected out (one start vector cannot find a repeated eigenvalue twice);
+/// nodes of the smaller components come after it in the order, one component after another,
+/// so a cut between components is among those a sweep tries. Generator of its own: refining
+/// a run's answer must not move libtorch's draws.
+pub fn fiedler(graph: &Adjacency, seed: u64) -> Vec<f64> {
+    let n = graph.n;
+    let mut offsets = vec![0usize; n + 1];
+    for &r in &graph.rows {
+        offsets[r as usize + 1] += 1;
+    }
+    for i in 0..n {
+        offsets[i + 1] += offsets[i];
+    }
+    let neighbours = |i: usize| {
+        graph.cols[offsets[i]..offsets[i + 1]]
+            .iter()
+            .map(|&j| j as usize)
+            .filter(move |&j| j != i)
+    };
+    // Connected components, largest first.
+    let mut comp = vec![usize::MAX; n];
+    let mut sizes = vec![];
+    for s in 0..n {
+        if comp[s] != usize::MAX {
+            continue;
+        }
+        let c = sizes.len();
+        let (mut stack, mut size) = (vec![s], 0);
+        comp[s] = c;
+        while let Some(u) = stack.pop() {
+            size += 1;
+            for v in neighbours(u) {
+                if comp[v] == usize::MAX {
+                    comp[v] = c;
+                    stack.push(v);
+                }
+            }
+        }
+        sizes.push(size);
+    }
+    let largest = (0..sizes.len()).max_by_key(|&c| (sizes[c], usize::MAX - c));
+    let Some(largest) = largest else {
+        return vec![];
+    };
+    let members: Vec<usize> = (0..n).filter(|&i| comp[i] == largest).collect();
+    let mut f = vec![0.0f64; n];
+    let values = lanczos_second(&members, &comp, largest, graph, &neighbours, seed);
+    let top = values.iter().copied().fold(0.0f64, |a, b| a.max(b.abs()));
+    for (&i, &v) in members.iter().zip(&values) {
+        f[i] = v;
+    }
+    for i in 0..n {
+        if comp[i] != largest {
+            f[i] = top + 1.0 + comp[i] as f64;
+        }
+    }
+    f
+}
+
+/// The second eigenvector of D^-½AD^-½ on one connected component (`members`), scaled by
+/// D^-½: Lanczos on the complement of √d.
+fn lanczos_second<I: Iterator<Item = usize>>(
+    members: &[usize],
+    comp: &[usize],
+    which: usize,
+    graph: &Adjacency,
+    neighbours: &impl Fn(usize) -> I,
+    seed: u64,
+) -> Vec<f64> {
+    let m = members.len();
+    if m < 3 {
+        return (0..m).map(|i| i as f64).collect();
+    }
+    let mut local = vec![usize::MAX; graph.n];
+    for (r, &i) in members.iter().enumerate() {
+        local[i] = r;
+    }
+    let deg: Vec<f64> = members
+        .iter()
+        .map(|&i| neighbours(i).filter(|&j| comp[j] == which).count() as f64)
+        .collect();
+    let inv_sqrt: Vec<f64> = deg.iter().map(|d| 1.0 / d.sqrt()).collect();
+    let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+    let mut top: Vec<f64> = deg.iter().map(|d| d.sqrt()).collect();
+    let t = norm(&top);
+    top.iter_mut().for_each(|x| *x /= t);
+    let matvec = |v: &[f64]| -> Vec<f64> {
+        (0..m)
+            .map(|r| {
+                neighbours(members[r])
+                    .map(|j| local[j])
+                    .filter(|&c| c != usize::MAX)
+                    .map(|c| v[c] * inv_sqrt[c])
+                    .sum::<f64>()
+                    * inv_sqrt[r]
+            })
+            .collect()
+    };
+    let orthogonalise = |w: &mut Vec<f64>, basis: &[Vec<f64>]| {
+        // Twice: one pass of Gram–Schmidt loses orthogonality in floating point.
+        for _ in 0..2 {
+            for q in std::iter::once(&top).chain(basis) {
+                let c = dot(w, q);
+                w.iter_mut().zip(q).for_each(|(x, y)| *x -= c * y);
+            }
+        }
+    };
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut q: Vec<f64> = (0..m).map(|_| rng.gen_range(-1.0..1.0)).collect();
+    orthogonalise(&mut q, &[]);
+    let qn = norm(&q);
+    q.iter_mut().for_each(|x| *x /= qn);
+    let steps = LANCZOS_STEPS.min(m - 1);
+    let (mut basis, mut alpha, mut beta) = (vec![q], vec![], vec![]);
+    for j in 0..steps {
+        let mut w = matvec(&basis[j]);
+        alpha.push(dot(&w, &basis[j]));
+        orthogonalise(&mut w, &basis);
+        let b = norm(&w);
+        if b < 1e-10 || j + 1 == steps {
+            break;
+        }
+        beta.push(b);
+        w.iter_mut().for_each(|x| *x /= b);
+        basis.push(w);
+    }
+    // The tridiagonal matrix's leading eigenvector, back in the graph's coordinates.
+    let s = alpha.len();
+    let mut t = vec![0.0f64; s * s];
+    for i in 0..s {
+        t[i * s + i] = alpha[i];
+        if i + 1 < s {
+            t[i * s + i + 1] = beta[i];
+            t[(i + 1) * s + i] = beta[i];
+        }
+    }
+    let _guard = tch::no_grad_guard();
+    let (_, vecs) = Tensor::from_slice(&t)
+        .view([s as i64, s as i64])
+        .linalg_eigh("L");
+    // eigh sorts ascending: the last column is the largest.
+    let y: Vec<f64> = Vec::try_from(&vecs.select(1, s as i64 - 1)).expect("eigenvector to f64");
+    (0..m)
+        .map(|r| basis.iter().zip(&y).map(|(q, c)| q[r] * c).sum::<f64>() * inv_sqrt[r])
+        .collect()
+}
+
 /// K clusters from the leading eigenvectors of D̃^-½ÃD̃^-½ (lazy power iteration with QR,
 /// K-means on the row-normalised eigenvectors), as in normalised spectral clustering.
 pub fn spectral_labels(

@@ -61,6 +61,7 @@ pub fn build(preset: Preset, clusters: usize) -> Config {
         selflabel_threshold: 0.99,
         final_answer: FinalAnswer::Head,
         answer_min_modularity: 0.8,
+        refine_answer: false,
         threads: 0,
         correct_iterations: 50,
         correct_keep: 0.9,
@@ -128,6 +129,7 @@ pub fn build(preset: Preset, clusters: usize) -> Config {
             partition_targets: 0.5,
             start_head: StartHead::Scan,
             final_answer: FinalAnswer::Auto,
+            refine_answer: true,
             checkpoint_every: 50,
             ..reference
         },
@@ -324,6 +326,13 @@ pub fn fit_to_data(cfg: &mut Config, data: DataShape, cuda: bool) -> Vec<Choice>
              streams and K-means on the stage-2 input features (K-means where the k-NN graph is \
              weak, else the one that agrees most with the others)",
         ));
+        if cfg.refine_answer {
+            why.push(Choice::new(
+                &["refine_answer"],
+                "each head's partition refined by merge-split rounds under modularity on the \
+                 k_b graph before the rule compares them (K-means, the floor, as it is)",
+            ));
+        }
     }
     // The GCN streams start behind Q and need ~150 iterations to pass it (digits); one
     // iteration costs ~2.7 s on 10,000 nodes on 2 cores, so large sets keep 100.

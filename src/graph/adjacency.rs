@@ -131,6 +131,31 @@ impl Adjacency {
         })
     }
 
+    /// The subgraph of this adjacency induced by `nodes` (node `nodes[r]` is row r), with the
+    /// same normalisation; degrees are those inside the subset. For work on one cluster of a
+    /// partition, where only the whole graph's matrix is at hand.
+    pub fn subgraph(&self, nodes: &[u32], norm: Normalization) -> Self {
+        let mut offsets = vec![0usize; self.n + 1];
+        for &r in &self.rows {
+            offsets[r as usize + 1] += 1;
+        }
+        for i in 0..self.n {
+            offsets[i + 1] += offsets[i];
+        }
+        let local: std::collections::HashMap<i64, usize> = nodes
+            .iter()
+            .enumerate()
+            .map(|(r, &i)| (i as i64, r))
+            .collect();
+        Self::build(nodes.len(), norm, |r| {
+            let i = nodes[r] as usize;
+            self.cols[offsets[i]..offsets[i + 1]]
+                .iter()
+                .filter(move |&&j| j != i as i64)
+                .filter_map(|j| local.get(j).copied())
+        })
+    }
+
     /// Rows from each node's neighbours (without self, any order, no duplicates): sorts them,
     /// adds the self-loop and normalises.
     fn build<I: Iterator<Item = usize>>(

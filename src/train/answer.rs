@@ -31,6 +31,8 @@ pub struct Candidate {
     pub name: String,
     pub clusters: Vec<i64>,
     pub confidence: Vec<f32>,
+    /// What merge–split refinement changed ("merged 3+7 and split 2"), if it ran.
+    pub refined: Option<String>,
 }
 
 /// How a candidate scored: the rule's number and the others, and with labels its scores.
@@ -46,6 +48,9 @@ pub struct Judged {
     pub silhouette: f64,
     /// Clusters with at least one image.
     pub clusters_used: usize,
+    /// What merge–split refinement changed before judging, if it ran ("" = nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refined: Option<String>,
     /// ACC/NMI/ARI against the labels, where there are labels (never used to choose).
     pub scores: Option<Scores>,
 }
@@ -121,6 +126,7 @@ pub fn choose(
                 modularity_a: modularity(graphs.0, &c.clusters),
                 silhouette: silhouette(features, &c.clusters, k, SILHOUETTE_SAMPLE, seed).0,
                 clusters_used: used.iter().filter(|&&u| u).count(),
+                refined: c.refined.clone(),
                 scores: labels.and_then(|(l, classes)| {
                     Evaluation::new(&c.clusters, l, k, classes)
                         .ok()
@@ -169,6 +175,12 @@ pub fn choose(
             ),
         ),
     };
+    let why = match judged[chosen].refined.as_deref() {
+        Some(moves) if !moves.is_empty() => {
+            format!("{why}; refined by merge-split under modularity: {moves}")
+        }
+        _ => why,
+    };
     let answer = FinalAnswer {
         chosen: judged[chosen].name.clone(),
         rule,
@@ -176,6 +188,56 @@ pub fn choose(
         candidates: judged,
     };
     (chosen, answer)
+}
+
+/// Refinement runs on graphs up to this many nodes (a Fiedler vector per cluster per round:
+/// seconds at 70,000 nodes, minutes at a million).
+pub const REFINE_UP_TO: usize = 200_000;
+
+/// Refines every head's partition by merge–split rounds under modularity on the k_b graph
+/// (`cluster::refine`), in place, before the rule judges them; K-means, the floor, stays as
+/// it is. Not where the graph is weak (the gate answers K-means there, and the graph's
+/// communities are not to be trusted), nor above `REFINE_UP_TO` nodes. Returns what it did,
+/// one line per candidate, for the log.
+pub fn refine(
+    candidates: &mut [Candidate],
+    graph_b: &Adjacency,
+    k: usize,
+    seed: u64,
+    min_strength: f64,
+) -> Vec<String> {
+    if graph_b.n > REFINE_UP_TO {
+        return vec![format!(
+            "answer not refined: {} nodes (merge-split refinement runs up to {REFINE_UP_TO})",
+            graph_b.n
+        )];
+    }
+    let best = candidates
+        .iter()
+        .map(|c| modularity(graph_b, &c.clusters))
+        .fold(f64::MIN, f64::max);
+    let strength = best / (1.0 - 1.0 / k.max(2) as f64);
+    if strength < min_strength {
+        return vec![format!(
+            "answer not refined: the k-NN graph is weak (strength {strength:.2} < \
+             answer_min_modularity {min_strength:.2})"
+        )];
+    }
+    let mut notes = vec![];
+    for c in candidates.iter_mut().filter(|c| c.name != "kmeans") {
+        let r = crate::cluster::refine::merge_split(graph_b, &c.clusters, k, seed);
+        let what = r.describe();
+        notes.push(format!(
+            "refined {}: {} (modularity on the k_b graph {:.4} -> {:.4})",
+            c.name,
+            if what.is_empty() { "unchanged" } else { &what },
+            r.modularity_before,
+            r.modularity_after
+        ));
+        c.clusters = r.clusters;
+        c.refined = Some(what);
+    }
+    notes
 }
 
 /// The index the rule picks: the highest agreement among candidates that use at least half of

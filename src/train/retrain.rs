@@ -283,6 +283,7 @@ pub(super) fn run(
         name: name.into(),
         clusters: clusters.clone(),
         confidence: confidence.clone(),
+        refined: None,
     }];
     let (_, mut final_answer) = answer::choose(
         &cand,

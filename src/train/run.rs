@@ -443,12 +443,14 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         name: "stage-1".into(),
         clusters: stage1.0,
         confidence: stage1.1,
+        refined: None,
     });
     if let Some((c, p)) = scan_clusters {
         candidates.push(answer::Candidate {
             name: "scan".into(),
             clusters: c,
             confidence: p,
+            refined: None,
         });
     }
     for (head, h) in [
@@ -462,6 +464,7 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
                 name: head.name().into(),
                 clusters: c,
                 confidence: p,
+                refined: None,
             });
         }
     }
@@ -478,7 +481,19 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
             name: "kmeans".into(),
             clusters: km.labels,
             confidence: km.confidence,
+            refined: None,
         });
+    }
+    if cfg.final_answer == FinalAnswer::Auto && cfg.refine_answer {
+        for note in answer::refine(
+            &mut candidates,
+            &graph_b,
+            cfg.clusters,
+            cfg.seed,
+            cfg.answer_min_modularity,
+        ) {
+            emit(Event::Info(note));
+        }
     }
     let configured = (if cfg.no_gcn { Head::Q } else { cfg.head }).name();
     let (chosen, final_answer) = answer::choose(

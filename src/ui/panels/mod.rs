@@ -85,10 +85,21 @@ pub fn answer_bar(
         let shown = view.session.shown.unwrap_or(0);
         let name = |i: usize| {
             let n = &c.names[i];
-            if *n == answer.chosen {
-                format!("{n} (chosen)")
+            let refined = answer
+                .candidates
+                .iter()
+                .find(|j| j.name == *n)
+                .and_then(|j| j.refined.as_deref())
+                .is_some_and(|m| !m.is_empty());
+            let n = if refined {
+                format!("{n}, refined")
             } else {
                 n.clone()
+            };
+            if c.names[i] == answer.chosen {
+                format!("{n} (chosen)")
+            } else {
+                n
             }
         };
         egui::ComboBox::from_id_salt("answer-candidate")
