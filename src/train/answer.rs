@@ -12,7 +12,8 @@
 //! with the others (the highest mean ARI to every other candidate: the medoid of the run's
 //! clusterings), among those that use at least half of the K clusters (a collapsed head
 //! cannot answer); ties go to the higher modularity on the k_b graph. It needs no labels and
-//! costs milliseconds. Measured against the labels on every dev set in docs/BENCHMARKS.md
+//! costs milliseconds. Before it, on a strong graph, `refine` may put each head's partition
+//! through merge–split rounds under modularity (`refine_answer`; K-means stays as it is). Measured against the labels on every dev set in docs/BENCHMARKS.md
 //! ("Never worse than its own features"): the highest modularity alone, tried first, picked
 //! the GCN streams on Fashion-MNIST-test, 8 points below the stage-1 head and 1 below
 //! K-means; agreement alone followed the graph heads below K-means on emoji (graph strength
