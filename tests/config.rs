@@ -258,3 +258,44 @@ fn printed_choices_are_what_runs_overrides_included() {
     );
     assert!(lines.iter().any(|l| l == "set: epochs=150"), "{lines:?}");
 }
+
+/// The answer's merge–split refinement is the default's (measured), not the paper's or the
+/// released code's, and the default says so where it runs, and not where it is switched off.
+#[test]
+fn only_the_default_refines_its_answer_and_says_so() {
+    use icicle_explorer::config::{DataShape, fitted};
+    assert!(!Config::preset(Preset::Reference, 10).refine_answer);
+    assert!(!Config::preset(Preset::Paper, 10).refine_answer);
+    assert!(Config::preset(Preset::Default, 10).refine_answer);
+    let shape = DataShape {
+        items: 1797,
+        side: 8,
+        channels: 1,
+        prefer_pretrained: None,
+    };
+    let (cfg, lines) = fitted(Preset::Default, 10, shape, false, &[]).unwrap();
+    assert!(cfg.refine_answer);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("default:") && l.contains("merge-split")),
+        "{lines:?}"
+    );
+    let off = vec!["refine_answer=false".to_string()];
+    let (cfg, lines) = fitted(Preset::Default, 10, shape, false, &off).unwrap();
+    assert!(!cfg.refine_answer);
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l.starts_with("default:") && l.contains("merge-split")),
+        "{lines:?}"
+    );
+    // A config saved before the setting existed loads with it off: its run is reproduced.
+    let mut old = Config::preset(Preset::Default, 10).to_toml();
+    old = old
+        .lines()
+        .filter(|l| !l.starts_with("refine_answer"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(!Config::from_toml(&old).unwrap().refine_answer);
+}
