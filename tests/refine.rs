@@ -42,6 +42,20 @@ fn communities(
     )
 }
 
+/// Class 0 in two halves (clusters 0 and 1), classes 1 and 2 together (cluster 2), the rest
+/// as they are.
+fn halved_and_merged(truth: &[i64]) -> Vec<i64> {
+    truth
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| match c {
+            0 => (i % 2) as i64,
+            1 | 2 => 2,
+            c => c,
+        })
+        .collect()
+}
+
 fn acc(clusters: &[i64], truth: &[i64], k: usize) -> f64 {
     Evaluation::new(clusters, truth, k, k).unwrap().scores.acc
 }
@@ -52,17 +66,7 @@ fn acc(clusters: &[i64], truth: &[i64], k: usize) -> f64 {
 #[test]
 fn a_split_class_and_a_merged_pair_are_undone_together() {
     let (g, truth) = communities(5, 60, 8, 0.02, 1);
-    // Class 0 in two halves (clusters 0 and 1), classes 1 and 2 together (cluster 2),
-    // classes 3 and 4 as they are (clusters 3 and 4).
-    let wrong: Vec<i64> = truth
-        .iter()
-        .enumerate()
-        .map(|(i, &c)| match c {
-            0 => (i % 2) as i64,
-            1 | 2 => 2,
-            c => c,
-        })
-        .collect();
+    let wrong = halved_and_merged(&truth);
     assert!(acc(&wrong, &truth, 5) < 0.81);
     let r = merge_split(&g, &wrong, 5, 7);
     assert_eq!(acc(&r.clusters, &truth, 5), 1.0, "moves: {}", r.describe());
@@ -152,15 +156,7 @@ fn candidate(name: &str, clusters: Vec<i64>) -> Candidate {
 #[test]
 fn the_answer_refines_the_heads_not_kmeans_and_not_on_a_weak_graph() {
     let (g, truth) = communities(5, 60, 8, 0.02, 8);
-    let wrong: Vec<i64> = truth
-        .iter()
-        .enumerate()
-        .map(|(i, &c)| match c {
-            0 => (i % 2) as i64,
-            1 | 2 => 2,
-            c => c,
-        })
-        .collect();
+    let wrong = halved_and_merged(&truth);
     // A head that found the communities makes the graph read as strong, as on the gray sets.
     let mut cands = vec![
         candidate("stream-b", wrong.clone()),
