@@ -2,7 +2,7 @@
 mod common;
 use icicle_explorer::config::Augment;
 use icicle_explorer::data::augment::{
-    color_jitter, random_blur, random_grayscale, resized_crop, test_view, view,
+    color_jitter, random_blur, random_grayscale, resized_crop, rotated_crop, test_view, view,
 };
 use tch::{Device, Kind, Tensor};
 
@@ -19,6 +19,7 @@ fn full() -> Augment {
         grayscale_p: 0.2,
         flip: true,
         blur: true,
+        rotate_degrees: 0.0,
     }
 }
 
@@ -62,6 +63,53 @@ fn crop_of_the_whole_image_without_flip_is_the_image() {
     tch::manual_seed(1);
     let v = resized_crop(&x, 12, 1.0, false);
     assert!(v.allclose(&x, 1e-5, 1e-5, false));
+}
+
+#[test]
+fn no_rotation_draws_and_crops_exactly_as_before() {
+    let _rng = common::rng_turn();
+    let x = batch(1);
+    tch::manual_seed(3);
+    let a = resized_crop(&x, 10, 0.3, true);
+    tch::manual_seed(3);
+    let b = rotated_crop(&x, 10, 0.3, true, 0.0);
+    assert!(a.equal(&b));
+}
+
+/// 16×16 images: a centred round blob (rotation leaves it as it is) and a centred horizontal
+/// bar (rotation turns it).
+fn disc_and_bar() -> Tensor {
+    let mut v = vec![0f32; 2 * 16 * 16];
+    for y in 0..16 {
+        for x in 0..16 {
+            let (dy, dx) = (y as f32 - 7.5, x as f32 - 7.5);
+            v[y * 16 + x] = (-(dx * dx + dy * dy) / 18.0).exp();
+            if dy.abs() <= 1.0 && dx.abs() <= 6.0 {
+                v[256 + y * 16 + x] = 1.0;
+            }
+        }
+    }
+    Tensor::from_slice(&v).view([2, 1, 16, 16])
+}
+
+#[test]
+fn rotation_turns_a_bar_and_leaves_a_round_blob() {
+    let _rng = common::rng_turn();
+    let x = disc_and_bar().repeat([32, 1, 1, 1]);
+    tch::manual_seed(5);
+    // Whole-image crops (scale 1), no flip: only the rotation changes them.
+    let v = rotated_crop(&x, 16, 1.0, false, 90.0);
+    let diff = (&v - &x)
+        .abs()
+        .mean_dim(&[1i64, 2, 3][..], false, Kind::Float);
+    let diff: Vec<f32> = Vec::try_from(&diff).unwrap();
+    let disc = diff.iter().step_by(2).cloned().fold(0f32, f32::max);
+    let bar: f32 = diff.iter().skip(1).step_by(2).sum::<f32>() / 32.0;
+    assert!(disc < 0.02, "a round blob moved by {disc}");
+    assert!(bar > 0.08, "a bar stayed where it was ({bar})");
+    // Its ink stays in the frame: a turned bar keeps about its area.
+    let mass = |t: &Tensor| t.narrow(0, 1, 1).sum(Kind::Float).double_value(&[]);
+    assert!((mass(&v) / mass(&x) - 1.0).abs() < 0.15);
 }
 
 #[test]

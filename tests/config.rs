@@ -151,6 +151,12 @@ fn default_preset_fits_its_epochs_to_the_dataset() {
         (10, 200),
         "gray: pixel neighbours"
     );
+    assert_eq!(
+        (d.augment.flip, d.augment.rotate_degrees),
+        (false, icicle_explorer::config::SMALL_GRAY_ROTATION),
+        "gray on the small CNN: views turned, never mirrored"
+    );
+    assert!(why.iter().any(|w| w.contains("never mirrored")), "{why:?}");
     fit_to_data(&mut d, shape(10_000, 28, 1), false);
     assert_eq!(d.iterations, 100, "large sets: fewer stage-2 iterations");
     assert_eq!(d.epochs, DEFAULT_STAGE1_STEPS.div_ceil(10_000 / 64));
@@ -160,6 +166,11 @@ fn default_preset_fits_its_epochs_to_the_dataset() {
         (d.backbone, d.input_size),
         (BackboneKind::Resnet34, 224),
         "GPU: the paper's backbone"
+    );
+    assert_eq!(
+        d.augment,
+        Config::preset(Preset::Default, 10).augment,
+        "GPU: today's augmentations (the turned views are measured on the small CNN only)"
     );
     let why: Vec<String> = fit_to_data(&mut d, shape(1906, 64, 3), false)
         .into_iter()
@@ -181,6 +192,11 @@ fn default_preset_fits_its_epochs_to_the_dataset() {
         "frozen features keep the preset's AE"
     );
     assert_eq!(d.head, icicle_explorer::config::Head::Q, "frozen: Q");
+    assert_eq!(
+        d.augment,
+        Config::preset(Preset::Default, 10).augment,
+        "colour: the preset's augmentations (mirrored, not turned)"
+    );
     // Back to gray after colour: the CNN again, nothing of the colour choice left.
     fit_to_data(&mut d, shape(1797, 8, 1), false);
     assert_eq!((d.backbone, d.input_size), (BackboneKind::Small, 0));
@@ -190,6 +206,7 @@ fn default_preset_fits_its_epochs_to_the_dataset() {
         icicle_explorer::config::SMALL_CNN_AE,
         "the small CNN: a narrower AE"
     );
+    assert!(!d.augment.flip && d.augment.rotate_degrees > 0.0);
     let mut r = Config::preset(Preset::Reference, 10);
     fit_to_data(&mut r, shape(1797, 8, 3), false);
     assert_eq!(

@@ -7,7 +7,8 @@ mod validate;
 
 pub use overrides::apply_override;
 pub use presets::{
-    Choice, DEFAULT_STAGE1_STEPS, DataShape, SMALL_CNN_AE, choice_lines, fit_to_data, frozen_side,
+    Choice, DEFAULT_STAGE1_STEPS, DataShape, SMALL_CNN_AE, SMALL_GRAY_ROTATION, choice_lines,
+    fit_to_data, frozen_side,
 };
 
 use crate::graph::Normalization;
@@ -150,6 +151,10 @@ pub struct Augment {
     pub grayscale_p: f64,
     pub flip: bool,
     pub blur: bool,
+    /// Random rotation of each view, uniform in ±this many degrees, in the crop's one
+    /// resampling (0 = none; configs saved before it load with 0).
+    #[serde(default)]
+    pub rotate_degrees: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -106,6 +106,12 @@ pub fn check(c: &Config, items: usize) -> Result<()> {
     non_negative("augment.jitter_strength", a.jitter_strength)?;
     unit("augment.jitter_p", a.jitter_p)?;
     unit("augment.grayscale_p", a.grayscale_p)?;
+    if !(0.0..=180.0).contains(&a.rotate_degrees) {
+        bail!(
+            "augment.rotate_degrees = {}: must be in [0, 180]",
+            a.rotate_degrees
+        );
+    }
     if c.feature_dim < 2 {
         bail!("feature_dim = {}: must be at least 2", c.feature_dim);
     }

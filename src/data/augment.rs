@@ -31,6 +31,14 @@ fn gray(x: &Tensor) -> Tensor {
 /// Random resized crop (area scale ∈ [min_scale, 1], aspect ratio ∈ [3/4, 4/3]) with an
 /// optional horizontal flip, resampled bilinearly to side×side in one affine grid sample.
 pub fn resized_crop(x: &Tensor, side: i64, min_scale: f64, flip: bool) -> Tensor {
+    rotated_crop(x, side, min_scale, flip, 0.0)
+}
+
+/// `resized_crop` with each crop also rotated by a uniform angle in ±`degrees` (the area
+/// outside the image reads as 0, the background of dark-ground gray sets). The angle is
+/// drawn only when `degrees` > 0, so without rotation the random draws, and the views, are
+/// `resized_crop`'s.
+pub fn rotated_crop(x: &Tensor, side: i64, min_scale: f64, flip: bool, degrees: f64) -> Tensor {
     let (b, c) = (x.size()[0], x.size()[1]);
     let dev = x.device();
     let scale = uniform(b, min_scale, 1.0, dev);
@@ -55,8 +63,21 @@ pub fn resized_crop(x: &Tensor, side: i64, min_scale: f64, flip: bool) -> Tensor
         Tensor::ones([b], (Kind::Float, dev))
     };
     let zero = Tensor::zeros([b], (Kind::Float, dev));
-    let theta =
-        Tensor::stack(&[&w * &sign, zero.shallow_clone(), cx, zero, h, cy], 1).view([b, 2, 3]);
+    let theta = if degrees > 0.0 {
+        // Output → input coordinates: scale (and flip) after rotating, so the crop's size
+        // is the one drawn above.
+        let r = degrees.to_radians();
+        let a = uniform(b, -r, r, dev);
+        let (cos, sin) = (a.cos(), a.sin());
+        let ws = &w * &sign;
+        Tensor::stack(
+            &[&ws * &cos, -(&ws * &sin), cx, &h * &sin, &h * &cos, cy],
+            1,
+        )
+    } else {
+        Tensor::stack(&[&w * &sign, zero.shallow_clone(), cx, zero, h, cy], 1)
+    }
+    .view([b, 2, 3]);
     let grid = Tensor::affine_grid_generator(&theta, [b, c, side, side], false);
     x.grid_sampler(&grid, 0, 1, false)
 }
@@ -171,7 +192,7 @@ pub fn random_blur(x: &Tensor) -> Tensor {
 
 /// One augmented view of a batch (B×C×H×W in [0, 1]) at side×side.
 pub fn view(x: &Tensor, side: i64, a: &Augment) -> Tensor {
-    let mut v = resized_crop(x, side, a.crop_min_scale, a.flip);
+    let mut v = rotated_crop(x, side, a.crop_min_scale, a.flip, a.rotate_degrees);
     if a.jitter_p > 0.0 && a.jitter_strength > 0.0 {
         v = color_jitter(&v, a.jitter_strength, a.jitter_p);
     }
