@@ -1,4 +1,6 @@
 //! The SCAN head on frozen features and the label-free final answer (issue 18).
+mod common;
+use common::candidate;
 use icicle_explorer::cluster::{KMeansConfig, kmeans};
 use icicle_explorer::config::{Config, Preset};
 use icicle_explorer::graph::{self, Adjacency, Normalization};
@@ -111,16 +113,6 @@ const DEFAULT_MIN: f64 = 0.8;
 const AUTO: How = How::Auto {
     min_strength: DEFAULT_MIN,
 };
-
-fn candidate(name: &str, clusters: Vec<i64>) -> Candidate {
-    let n = clusters.len();
-    Candidate {
-        name: name.into(),
-        clusters,
-        confidence: vec![1.0; n],
-        refined: None,
-    }
-}
 
 #[test]
 fn the_floor_answers_with_kmeans_when_the_heads_collapse() {

@@ -1,5 +1,7 @@
 //! Merge–split refinement of a partition at fixed K (`cluster::refine`), the Fiedler vector it
 //! cuts along, and how the final answer uses it (`answer::refine`).
+mod common;
+use common::candidate;
 use icicle_explorer::cluster::refine::merge_split;
 use icicle_explorer::cluster::spectral::{fiedler, modularity};
 use icicle_explorer::graph::{Adjacency, Knn, Normalization};
@@ -139,16 +141,6 @@ fn the_fiedler_vector_puts_small_components_after_the_largest() {
     let f = fiedler(&g2, 1);
     let max_main = f[..n].iter().copied().fold(f64::MIN, f64::max);
     assert!(f[n] > max_main && f[n + 1] > max_main);
-}
-
-fn candidate(name: &str, clusters: Vec<i64>) -> Candidate {
-    let n = clusters.len();
-    Candidate {
-        name: name.into(),
-        clusters,
-        confidence: vec![1.0; n],
-        refined: None,
-    }
 }
 
 /// The answer's refinement works on the heads and leaves K-means, the floor, as it is; on a

@@ -70,3 +70,14 @@ pub fn train_to_end(ds: &Arc<Dataset>, cfg: Config, dir: &Path) -> Box<RunResult
         }
     }
 }
+
+/// A final-answer candidate of these clusters, every image fully confident.
+pub fn candidate(name: &str, clusters: Vec<i64>) -> icicle_explorer::train::answer::Candidate {
+    let n = clusters.len();
+    icicle_explorer::train::answer::Candidate {
+        name: name.into(),
+        clusters,
+        confidence: vec![1.0; n],
+        refined: None,
+    }
+}
