@@ -6,7 +6,7 @@ use icicle_explorer::config::{Config, Preset};
 use icicle_explorer::graph::{self, Adjacency, Normalization};
 use icicle_explorer::metrics::Evaluation;
 use icicle_explorer::progress::Progress;
-use icicle_explorer::train::answer::{Candidate, How, choose};
+use icicle_explorer::train::answer::{How, choose};
 use icicle_explorer::train::scan;
 use tch::{Kind, Tensor};
 

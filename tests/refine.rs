@@ -6,7 +6,7 @@ use icicle_explorer::cluster::refine::merge_split;
 use icicle_explorer::cluster::spectral::{fiedler, modularity};
 use icicle_explorer::graph::{Adjacency, Knn, Normalization};
 use icicle_explorer::metrics::Evaluation;
-use icicle_explorer::train::answer::{self, Candidate};
+use icicle_explorer::train::answer;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
