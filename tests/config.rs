@@ -132,7 +132,9 @@ fn set_overrides_fields_by_name_and_rejects_nonsense() {
 
 #[test]
 fn default_preset_fits_its_epochs_to_the_dataset() {
-    use icicle_explorer::config::{BackboneKind, DEFAULT_STAGE1_STEPS, DataShape, fit_to_data};
+    use icicle_explorer::config::{
+        BackboneKind, DEFAULT_STAGE1_STEPS, DataShape, SMALL_CNN_MAX_EPOCHS, fit_to_data,
+    };
     let shape = |items, side, channels| DataShape {
         items,
         side,
@@ -144,12 +146,15 @@ fn default_preset_fits_its_epochs_to_the_dataset() {
         .into_iter()
         .map(|c| c.text)
         .collect();
-    assert_eq!(d.epochs, DEFAULT_STAGE1_STEPS.div_ceil(1797 / 64));
+    assert_eq!(
+        d.epochs, SMALL_CNN_MAX_EPOCHS,
+        "a small set on the small CNN: fewer epochs"
+    );
     assert!(why.iter().any(|w| w.contains("gray images")), "{why:?}");
     assert_eq!(
         (d.neighbor_k, d.iterations),
-        (10, 200),
-        "gray: pixel neighbours"
+        (10, 100),
+        "gray: pixel neighbours; the small CNN's streams settle within 100 iterations"
     );
     assert_eq!(
         (d.augment.flip, d.augment.rotate_degrees),
@@ -192,6 +197,11 @@ fn default_preset_fits_its_epochs_to_the_dataset() {
         "frozen features keep the preset's AE"
     );
     assert_eq!(d.head, icicle_explorer::config::Head::Q, "frozen: Q");
+    assert_eq!(
+        (d.iterations, d.epochs),
+        (200, DEFAULT_STAGE1_STEPS.div_ceil(1906 / 64)),
+        "a small set on the frozen path: the preset's schedule"
+    );
     assert_eq!(
         d.augment,
         Config::preset(Preset::Default, 10).augment,

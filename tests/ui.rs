@@ -774,7 +774,8 @@ fn pick_move_preview_retrain_and_the_gallery_shows_the_image_in_its_new_cluster(
     assert!(h.state().panels.gallery.picked.contains(&i));
     let t = (c + 1) % 10;
     if t != 0 {
-        h.get_by_label("cluster 0").click();
+        // The target picker's shown choice is its value, not its label.
+        h.get_by_value("cluster 0").click();
         h.run_steps(2);
         h.get_by_label(&format!("cluster {t}")).click();
         h.run_steps(2);

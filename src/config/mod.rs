@@ -7,8 +7,8 @@ mod validate;
 
 pub use overrides::apply_override;
 pub use presets::{
-    Choice, DEFAULT_STAGE1_STEPS, DataShape, SMALL_CNN_AE, SMALL_GRAY_ROTATION, choice_lines,
-    fit_to_data, frozen_side,
+    Choice, DEFAULT_STAGE1_STEPS, DataShape, SMALL_CNN_AE, SMALL_CNN_MAX_EPOCHS,
+    SMALL_GRAY_ROTATION, choice_lines, fit_to_data, frozen_side,
 };
 
 use crate::graph::Normalization;

@@ -141,6 +141,12 @@ pub fn build(preset: Preset, clusters: usize) -> Config {
 /// digits (1,797 images, batch 64) 100 epochs, where the measured ACC passed K-means.
 pub const DEFAULT_STAGE1_STEPS: usize = 2800;
 
+/// At most this many stage-1 epochs on the small CNN route: with turned views
+/// (`SMALL_GRAY_ROTATION`) 70 epochs on digits gave the ACC of 100 in 30 % less time, while
+/// on 10,000 images fewer steps than `DEFAULT_STAGE1_STEPS` (13 epochs instead of 18) cost
+/// 0.5–1.4 points (docs/BENCHMARKS.md, session 20): small sets stop sooner, larger ones not.
+pub const SMALL_CNN_MAX_EPOCHS: usize = 70;
+
 /// The `default` preset's AE widths, kept by every route but the small CNN's.
 pub const DEFAULT_AE: [usize; 3] = [256, 256, 1024];
 
@@ -224,8 +230,10 @@ pub fn choice_lines(choices: &[Choice], sets: &[String]) -> Vec<String> {
 /// - Small gray images: the route the label-free probe prefers (`prefer_pretrained`): the
 ///   frozen backbone at side 64 (224 on a GPU), or the small CNN trained from scratch at the
 ///   native side with stage-1 positives from the 10 nearest neighbours in pixels.
-/// - 200 stage-2 iterations up to 5,000 images (the streams need ~150 to pass Q), 100 above.
-/// - The stage-1 epochs give about `DEFAULT_STAGE1_STEPS` updates.
+/// - 200 stage-2 iterations up to 5,000 images (the streams need ~150 to pass Q), 100 above
+///   and on the small CNN.
+/// - The stage-1 epochs give about `DEFAULT_STAGE1_STEPS` updates, at most
+///   `SMALL_CNN_MAX_EPOCHS` epochs on the small CNN.
 pub fn fit_to_data(cfg: &mut Config, data: DataShape, cuda: bool) -> Vec<Choice> {
     if cfg.preset != Preset::Default {
         return vec![];
@@ -357,8 +365,14 @@ pub fn fit_to_data(cfg: &mut Config, data: DataShape, cuda: bool) -> Vec<Choice>
         }
     }
     // The GCN streams start behind Q and need ~150 iterations to pass it (digits); one
-    // iteration costs ~2.7 s on 10,000 nodes on 2 cores, so large sets keep 100.
-    cfg.iterations = if data.items <= 5000 { 200 } else { 100 };
+    // iteration costs ~2.7 s on 10,000 nodes on 2 cores, so large sets keep 100. On the
+    // small CNN with turned views they settle within ~30 (digits, session 20): 100 there.
+    let small_cnn = cfg.backbone == BackboneKind::Small;
+    cfg.iterations = if data.items <= 5000 && !small_cnn {
+        200
+    } else {
+        100
+    };
     why.push(Choice::new(
         &["iterations"],
         format!(
@@ -367,12 +381,24 @@ pub fn fit_to_data(cfg: &mut Config, data: DataShape, cuda: bool) -> Vec<Choice>
         ),
     ));
     let steps_per_epoch = (data.items / cfg.batch.max(1)).max(1);
-    cfg.epochs = DEFAULT_STAGE1_STEPS.div_ceil(steps_per_epoch).clamp(5, 200);
+    let epochs = DEFAULT_STAGE1_STEPS.div_ceil(steps_per_epoch).clamp(5, 200);
+    cfg.epochs = if small_cnn {
+        epochs.min(SMALL_CNN_MAX_EPOCHS)
+    } else {
+        epochs
+    };
     why.push(Choice::new(
         &["epochs", "batch"],
         format!(
-            "{} stage-1 epochs: about {DEFAULT_STAGE1_STEPS} updates of batch {}",
-            cfg.epochs, cfg.batch
+            "{} stage-1 epochs: about {} updates of batch {}{}",
+            cfg.epochs,
+            cfg.epochs * steps_per_epoch,
+            cfg.batch,
+            if cfg.epochs < epochs {
+                format!(" (at most {SMALL_CNN_MAX_EPOCHS} epochs on the small CNN)")
+            } else {
+                String::new()
+            }
         ),
     ));
     why
