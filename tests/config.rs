@@ -78,6 +78,11 @@ fn every_invalid_field_is_named() {
         ),
         (set(&d, "augment.jitter_p=2"), 1000, "augment.jitter_p"),
         (
+            set(&d, "augment.rotate_degrees=200"),
+            1000,
+            "augment.rotate_degrees",
+        ),
+        (
             set(&d, "augment.grayscale_p=-1"),
             1000,
             "augment.grayscale_p",
