@@ -167,6 +167,15 @@ fn default_preset_fits_its_epochs_to_the_dataset() {
         "gray on the small CNN: views turned, never mirrored"
     );
     assert!(why.iter().any(|w| w.contains("never mirrored")), "{why:?}");
+    assert_eq!(
+        d.graph_features,
+        icicle_explorer::config::FeatureSpace::Auto,
+        "gray on the small CNN: graphs fused with pretrained features where the check says"
+    );
+    assert!(
+        why.iter().any(|w| w.contains("beside frozen pretrained")),
+        "{why:?}"
+    );
     fit_to_data(&mut d, shape(10_000, 28, 1), false);
     assert_eq!(d.iterations, 100, "large sets: fewer stage-2 iterations");
     assert_eq!(d.epochs, DEFAULT_STAGE1_STEPS.div_ceil(10_000 / 64));
@@ -181,6 +190,11 @@ fn default_preset_fits_its_epochs_to_the_dataset() {
         d.augment,
         Config::preset(Preset::Default, 10).augment,
         "GPU: today's augmentations (the turned views are measured on the small CNN only)"
+    );
+    assert_eq!(
+        d.graph_features,
+        icicle_explorer::config::FeatureSpace::Backbone,
+        "GPU: graphs on the learned features (the fusion is measured on the small CNN only)"
     );
     let why: Vec<String> = fit_to_data(&mut d, shape(1906, 64, 3), false)
         .into_iter()
@@ -211,6 +225,11 @@ fn default_preset_fits_its_epochs_to_the_dataset() {
         d.augment,
         Config::preset(Preset::Default, 10).augment,
         "colour: the preset's augmentations (mirrored, not turned)"
+    );
+    assert_eq!(
+        d.graph_features,
+        icicle_explorer::config::FeatureSpace::Backbone,
+        "frozen path: its features are the pretrained ones already"
     );
     // Back to gray after colour: the CNN again, nothing of the colour choice left.
     fit_to_data(&mut d, shape(1797, 8, 1), false);

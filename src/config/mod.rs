@@ -77,6 +77,13 @@ pub enum FeatureSpace {
     Backbone,
     /// The raw pixels, flattened.
     Pixels,
+    /// The backbone's output beside frozen EfficientNet-Lite0 features of the test view
+    /// (each block unit-length, the pretrained one centred and weighted
+    /// `train::graph_space::FUSED_PRETRAINED_WEIGHT`): neighbours both spaces agree on.
+    Fused,
+    /// Fused where the learned features' partition explains too little of the pretrained
+    /// features' k-NN graph (`train::graph_space`), else the backbone's.
+    Auto,
 }
 
 /// Where stage 2's Student-t centres μ start.

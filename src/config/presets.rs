@@ -325,6 +325,21 @@ pub fn fit_to_data(cfg: &mut Config, data: DataShape, cuda: bool) -> Vec<Choice>
             ),
         ));
     }
+    // Gray images on the small CNN: stage 2's graphs on the learned features beside frozen
+    // pretrained ones where the learned features miss what the pretrained ones hold (checked
+    // without labels after stage 1, `train::graph_space`). Measured (docs/BENCHMARKS.md,
+    // session 21): Fashion-MNIST-test fused, MNIST-test and digits not.
+    cfg.graph_features = build(Preset::Default, cfg.clusters).graph_features;
+    if cfg.backbone == BackboneKind::Small && data.channels == 1 {
+        cfg.graph_features = FeatureSpace::Auto;
+        why.push(Choice::new(
+            &["graph_features"],
+            "stage-2 graphs on the learned features, or on them beside frozen pretrained ones \
+             where the learned features miss structure the pretrained ones hold (checked after \
+             stage 1)"
+                .to_string(),
+        ));
+    }
     // The small CNN's 128-d features need no 1,024-unit AE layer: 512 was level or ahead on
     // digits, MNIST-test and Fashion-MNIST-test, 15-27 % faster (docs/BENCHMARKS.md, session
     // 18). Other routes keep the preset's widths (their features are 512- to 1,280-d).

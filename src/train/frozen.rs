@@ -222,6 +222,21 @@ pub fn describe(cfg: &Config) -> String {
     format!("{encoder} at side {}", side(cfg))
 }
 
+/// The encoder the gray-route probe and fused graph features use: EfficientNet-Lite0's head at
+/// side 64 on a CPU (small gray images gain nothing from more, at a ninth of 192's cost), the
+/// GPU's frozen side on a GPU.
+pub fn probe_config(device: Device) -> Config {
+    let mut cfg = Config::preset(crate::config::Preset::Default, 2);
+    cfg.backbone = BackboneKind::EfficientnetLite0;
+    cfg.backbone_tap = 0;
+    cfg.input_size = if device.is_cuda() {
+        crate::config::frozen_side(true)
+    } else {
+        64
+    };
+    cfg
+}
+
 /// EfficientNet-Lite0's test-view features of every image of `ds` at `tap` and `side`
 /// (normalised), with the config that describes them: K-means on pretrained features.
 pub fn pretrained_features(

@@ -5,6 +5,7 @@ pub mod adam;
 pub mod answer;
 pub mod checkpoint;
 pub mod frozen;
+pub mod graph_space;
 mod inputs;
 pub mod losses;
 pub mod probe;

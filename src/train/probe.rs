@@ -5,7 +5,7 @@
 //! each partition is judged on both graphs (the sum of its modularities), so a partition only
 //! its own space supports scores low. Seconds on a CPU (docs/BENCHMARKS.md).
 use crate::cluster::spectral::{Start, modularity, spectral_labels};
-use crate::config::{DataShape, frozen_side};
+use crate::config::DataShape;
 use crate::data::Dataset;
 use crate::data::folder::KEEP_UP_TO;
 use crate::graph::{self, Adjacency, Normalization};
@@ -61,15 +61,7 @@ pub fn run(ds: &Dataset, k: usize, seed: u64, device: Device) -> Result<RoutePro
     let images = ds.to_u8_tensor(device).index_select(0, &rows);
     let n = idx.len() as i64;
     let pixels = super::frozen::normalize(&(images.view([n, -1]).to_kind(Kind::Float) / 255.0));
-    let side = if device.is_cuda() {
-        frozen_side(true)
-    } else {
-        64
-    };
-    let mut cfg = crate::config::Config::preset(crate::config::Preset::Default, 2);
-    cfg.backbone = crate::config::BackboneKind::EfficientnetLite0;
-    cfg.backbone_tap = 0;
-    cfg.input_size = side;
+    let cfg = super::frozen::probe_config(device);
     let pretrained = super::frozen::test_features(&images, &cfg, device)?;
     let k = k.min(idx.len().saturating_sub(1)).max(2);
     let part = |x: &Tensor| -> Result<(Adjacency, Vec<i64>)> {

@@ -273,6 +273,13 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
     let graph_x = match cfg.graph_features {
         FeatureSpace::Backbone => x.shallow_clone(),
         FeatureSpace::Pixels => images.view([n, -1]).to_kind(Kind::Float) / 255.0,
+        FeatureSpace::Fused => super::graph_space::fused(&x, &images, device)?,
+        FeatureSpace::Auto => {
+            let (check, gx) =
+                super::graph_space::choose(&x, &images, cfg.clusters, cfg.seed, device)?;
+            emit(Event::Info(check.line()));
+            gx
+        }
     };
     let knn_a = graph::knn(&graph_x, cfg.k_a, &Progress::none())?;
     let knn_b = if cfg.single_scale {

@@ -233,12 +233,19 @@ impl ParamsPanel {
                 .labelled_by(l.id);
             ui.end_row();
             let l = ui.label("graph features").on_hover_text(
-                "Where stage 2 builds its k-NN graphs: the learned backbone features, or raw pixels",
+                "Where stage 2 builds its k-NN graphs: the learned backbone features, raw pixels, \
+                 or fused: the learned features beside frozen pretrained ones; auto: fused where the \
+                 learned features miss structure the pretrained ones hold",
             );
             egui::ComboBox::from_id_salt("gfeat")
                 .selected_text(format!("{:?}", cfg.graph_features).to_lowercase())
                 .show_ui(ui, |ui| {
-                    for f in [FeatureSpace::Backbone, FeatureSpace::Pixels] {
+                    for f in [
+                        FeatureSpace::Backbone,
+                        FeatureSpace::Pixels,
+                        FeatureSpace::Fused,
+                        FeatureSpace::Auto,
+                    ] {
                         ui.selectable_value(&mut cfg.graph_features, f, format!("{f:?}").to_lowercase());
                     }
                 })
