@@ -161,7 +161,7 @@ pub fn write_neighbours(dir: &Path, a: &Knn, b: &Knn) -> Result<()> {
 }
 
 /// Reads one of them back, checked against the run's `items`.
-fn read_neighbours(path: &Path, items: usize) -> Result<Knn> {
+pub fn read_neighbours(path: &Path, items: usize) -> Result<Knn> {
     let (neighbors, n, k) = crate::export::npy::read_i64(path)?;
     if n != items {
         bail!("{}: {n} rows but {items} assignments", path.display());

@@ -1,5 +1,6 @@
 //! `icicle eval DIR`: recompute a run's metrics from its assignments.csv: ACC/NMI/ARI where
-//! it has labels, and the label-free scores from its features.npy and the k-NN graphs.
+//! it has labels, and the label-free scores from its features.npy and its k-NN graphs
+//! (graph_a.npy and graph_b.npy; rebuilt from the features in runs saved before them).
 use crate::graph::{self, Adjacency};
 use crate::metrics::Evaluation;
 use crate::metrics::label_free::{LabelFree, LabelFreeInput};
@@ -91,11 +92,18 @@ pub fn run(a: &EvalArgs) -> Result<()> {
     let (k_a, k_b, seed) = cfg.as_ref().map_or((1, 10, 42), |c| (c.k_a, c.k_b, c.seed));
     let k = cfg.as_ref().map_or(k, |c| c.clusters.max(k));
     let x = tch::Tensor::from_slice(&v).view([rows as i64, cols as i64]);
-    let graph_of = |kk: usize| -> Result<Adjacency> {
-        let knn = graph::knn(&x, kk.min(rows - 1), &Progress::none())?;
+    // The run's own graphs where it saved them: they may not be the features' (a run with
+    // `graph_features = fused` or `pixels` built them elsewhere).
+    let graph_of = |kk: usize, saved: &str| -> Result<Adjacency> {
+        let file = a.dir.join(saved);
+        let knn = if file.is_file() {
+            crate::rundir::read_neighbours(&file, rows)?
+        } else {
+            graph::knn(&x, kk.min(rows - 1), &Progress::none())?
+        };
         Ok(Adjacency::from_knn(&knn, graph::Normalization::Row))
     };
-    let (ga, gb) = (graph_of(k_a)?, graph_of(k_b)?);
+    let (ga, gb) = (graph_of(k_a, "graph_a.npy")?, graph_of(k_b, "graph_b.npy")?);
     if confidence.len() != clusters.len() {
         confidence = vec![1.0; clusters.len()];
     }
