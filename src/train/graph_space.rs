@@ -39,7 +39,7 @@ impl SpaceCheck {
     pub fn line(&self) -> String {
         format!(
             "graph features: on {} images the learned features' partition explains {:.1} % of \
-             the pretrained k-NN graph's modularity ({} {:.0} %) → {}",
+             the pretrained k-NN graph's modularity ({} {:.0} %): {}",
             self.items,
             100.0 * self.explained,
             if self.fuse() { "below" } else { "not below" },

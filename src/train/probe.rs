@@ -35,7 +35,7 @@ impl RouteProbe {
     pub fn line(&self) -> String {
         format!(
             "route probe on {} images: modularity of each space's spectral partition on both \
-             k-NN graphs, pixels {:.4}, pretrained features {:.4} → {} route",
+             k-NN graphs, pixels {:.4}, pretrained features {:.4}: {} route",
             self.items,
             self.pixels,
             self.pretrained,

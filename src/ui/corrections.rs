@@ -109,7 +109,8 @@ impl CorrectionsModel {
                 let name = items.get(f.index).map_or("?", |s| s.as_str());
                 let mut parts = vec![];
                 if let Some(c) = f.cluster {
-                    parts.push(format!("→ cluster {c}"));
+                    // ASCII: egui's bundled font has no arrow.
+                    parts.push(format!("moved to cluster {c}"));
                 }
                 if !f.not_in.is_empty() {
                     let c: Vec<String> = f.not_in.iter().map(|c| c.to_string()).collect();
