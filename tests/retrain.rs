@@ -188,11 +188,10 @@ fn a_retrain_puts_every_correction_where_the_person_said_and_keeps_numbers_and_n
     assert!(!refused_dir.exists(), "nothing was written");
 }
 
-/// Where the run answered with K-means because its k-NN graph was weak, the retrain keeps
-/// that answer and spreads the corrections over it with the preview, instead
-/// of answering with a retrained graph head.
-#[test]
-fn a_run_answered_by_the_weak_graph_gate_is_retrained_into_its_answer_spread() {
+/// Retrains a short digits run whose saved answer `edit` rewrites, and checks that the
+/// retrain answers with the run's answer, the corrections spread by the preview, saying
+/// `because`.
+fn retrained_into_its_answer_spread(edit: impl Fn(&mut serde_json::Value), because: &str) {
     let _turn = common::rng_turn();
     let ds = digits();
     let cfg = short(&ds);
@@ -200,12 +199,10 @@ fn a_run_answered_by_the_weak_graph_gate_is_retrained_into_its_answer_spread() {
     let (before_dir, after_dir) = (root.path().join("before"), root.path().join("after"));
     let w = Worker::spawn(Priority::Normal, || {});
     first_run(&w, &ds, &cfg, &before_dir);
-    // As if the gate had fired: the answer K-means, by the weak-graph rule.
     let metrics = before_dir.join("metrics.json");
     let mut m: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&metrics).unwrap()).unwrap();
-    m["final_answer"]["rule"] = icicle_explorer::train::answer::RULE_WEAK_GRAPH.into();
-    m["final_answer"]["chosen"] = "kmeans".into();
+    edit(&mut m["final_answer"]);
     std::fs::write(&metrics, m.to_string()).unwrap();
     let saved = SavedRun::read(&before_dir).unwrap();
     let prev = saved.clusters.clone();
@@ -217,9 +214,41 @@ fn a_run_answered_by_the_weak_graph_gate_is_retrained_into_its_answer_spread() {
     let after = retrain(&w, &ds, &cfg, &after_dir, &before_dir, &corr).unwrap();
     let fa = after.final_answer.as_ref().unwrap();
     assert_eq!(fa.chosen, "spread", "{}", fa.why);
-    assert!(fa.why.contains("too weak"), "{}", fa.why);
+    assert!(fa.why.contains(because), "{}", fa.why);
     let x = saved.features.as_ref().map(|(x, dim)| (x.as_slice(), *dim));
     let spread = icicle_explorer::correct::preview(&knn_b, &prev, 10, &corr, x).clusters;
     assert_eq!(after.clusters, spread, "the answer is the preview");
     assert!(moved.iter().all(|&i| after.clusters[i] == 3));
+}
+
+/// Where the run answered with K-means because its k-NN graph was weak, the retrain keeps
+/// that answer and spreads the corrections over it with the preview, instead
+/// of answering with a retrained graph head.
+#[test]
+fn a_run_answered_by_the_weak_graph_gate_is_retrained_into_its_answer_spread() {
+    retrained_into_its_answer_spread(
+        |fa| {
+            fa["rule"] = icicle_explorer::train::answer::RULE_WEAK_GRAPH.into();
+            fa["chosen"] = "kmeans".into();
+        },
+        "too weak",
+    );
+}
+
+/// Where the run answered with a head its merge–split refinement changed, the retrained head
+/// (raw, unrefined) is not the answer: the run's answer with the corrections spread is.
+#[test]
+fn a_run_answered_by_a_refined_head_is_retrained_into_its_answer_spread() {
+    retrained_into_its_answer_spread(
+        |fa| {
+            fa["rule"] = icicle_explorer::train::answer::RULE.into();
+            fa["chosen"] = "stream-a".into();
+            for c in fa["candidates"].as_array_mut().unwrap() {
+                if c["name"] == "stream-a" {
+                    c["refined"] = "merged 1+2 and split 0".into();
+                }
+            }
+        },
+        "refined by merge-split",
+    );
 }
