@@ -6,7 +6,7 @@ use icicle_explorer::progress::Progress;
 use icicle_explorer::train::graph_space::{FUSE_BELOW, FUSED_PRETRAINED_WEIGHT, explained, fuse};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tch::{Device, Tensor};
+use tch::Tensor;
 
 const PER_GROUP: usize = 60;
 
@@ -49,7 +49,7 @@ fn learned_features_that_hold_every_class_are_not_fused() {
     let y = labels(6);
     let learned = blobs(&y, |l| l, 16, 0.5, 1);
     let pretrained = blobs(&y, |l| l, 48, 0.5, 2);
-    let share = explained(&learned, &pretrained, 6, 42, Device::Cpu).unwrap();
+    let share = explained(&learned, &pretrained, 6, 42).unwrap();
     assert!(share > FUSE_BELOW, "explained {share}");
 }
 
@@ -59,8 +59,15 @@ fn learned_features_that_merge_classes_the_pretrained_ones_separate_are_fused() 
     let y = labels(6);
     let learned = blobs(&y, |l| l / 2, 16, 0.5, 1);
     let pretrained = blobs(&y, |l| l, 48, 0.5, 2);
-    let share = explained(&learned, &pretrained, 6, 42, Device::Cpu).unwrap();
+    let share = explained(&learned, &pretrained, 6, 42).unwrap();
     assert!(share < FUSE_BELOW, "explained {share}");
+}
+
+#[test]
+fn too_few_images_to_judge_are_not_fused_and_do_not_panic() {
+    let y = labels(1)[..2].to_vec();
+    let x = blobs(&y, |l| l, 4, 0.5, 1);
+    assert_eq!(explained(&x, &x, 10, 42).unwrap(), 1.0);
 }
 
 fn purity(x: &Tensor, y: &[usize]) -> f64 {

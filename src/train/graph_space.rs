@@ -1,7 +1,7 @@
 //! `graph_features = auto`: whether stage 2's k-NN graphs are built on the learned features
 //! alone or on the learned features beside frozen pretrained ones (`FeatureSpace::Fused`).
-//! After stage 1, on a seeded sample: the spectral K-partition of the learned features' k-NN
-//! graph is judged on the pretrained features' k-NN graph, against that graph's own spectral
+//! After stage 1, on a seeded sample: the K-means partition of the learned features is judged
+//! on the pretrained features' k-NN graph, against the pretrained features' own K-means
 //! partition. Where the learned partition explains nearly all of the pretrained graph's
 //! community structure (MNIST, digits) the pretrained features add nothing; where it explains
 //! much less (Fashion-MNIST: textures and collars the small CNN did not learn), the pretrained
@@ -53,16 +53,14 @@ impl SpaceCheck {
     }
 }
 
-/// The share of `pretrained`'s k-NN graph modularity that the spectral K-partition of
-/// `learned`'s graph reaches (rows are images; both any scale, compared by cosine).
-pub fn explained(
-    learned: &Tensor,
-    pretrained: &Tensor,
-    k: usize,
-    seed: u64,
-    device: Device,
-) -> Result<f64> {
+/// The share of `pretrained`'s k-NN graph modularity that the K-means K-partition of
+/// `learned` reaches (rows are images; both any scale, compared by cosine). 1 (nothing to
+/// add) for fewer than three images, where there is no graph to judge on.
+pub fn explained(learned: &Tensor, pretrained: &Tensor, k: usize, seed: u64) -> Result<f64> {
     let n = learned.size()[0] as usize;
+    if n < 3 {
+        return Ok(1.0);
+    }
     let k = k.min(n.saturating_sub(1)).max(2);
     let unit = |x: &Tensor| x / x.norm_scalaropt_dim(2.0, [-1], true).clamp_min(1e-12);
     let (learned, pretrained) = (unit(learned), unit(pretrained));
@@ -73,7 +71,6 @@ pub fn explained(
         Ok(kmeans(x, &KMeansConfig::new(k, seed), &Progress::none())?.labels)
     };
     let (l_learned, l_pre) = (part(&learned)?, part(&pretrained)?);
-    let _ = device;
     let own = modularity(&g_pre, &l_pre);
     Ok(if own > 0.0 {
         modularity(&g_pre, &l_learned) / own
@@ -100,7 +97,7 @@ pub fn choose(
     let cfg = super::frozen::probe_config(device);
     let pre = super::frozen::test_features(&images.index_select(0, &rows), &cfg, device)?;
     let check = SpaceCheck {
-        explained: explained(&x.index_select(0, &rows), &centred(&pre), k, seed, device)?,
+        explained: explained(&x.index_select(0, &rows), &centred(&pre), k, seed)?,
         items: idx.len(),
     };
     if !check.fuse() {

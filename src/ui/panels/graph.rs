@@ -2,6 +2,20 @@
 //! share of edges joining two images of the same class, when labels exist).
 use crate::ui::view::View;
 
+/// What the run's graphs were built on, as its config says.
+fn built_on(s: &crate::ui::session::Session) -> &'static str {
+    use crate::config::FeatureSpace;
+    match s.config.graph_features {
+        FeatureSpace::Backbone => "of the learned features",
+        FeatureSpace::Pixels => "of the raw pixels",
+        FeatureSpace::Fused => "of the learned features beside frozen pretrained ones",
+        FeatureSpace::Auto => {
+            "of the learned features, or of them beside frozen pretrained ones where the check \
+             after stage 1 found the learned ones missing what those hold"
+        }
+    }
+}
+
 /// The table keeps no state of its own.
 #[derive(Default)]
 pub struct GraphPanel;
@@ -16,11 +30,16 @@ impl GraphPanel {
             );
             return;
         }
-        ui.label(
-        "Stage 2 runs two GCN streams over two k-NN graphs of the learned features: a small scale \
-         k_a (very local, very pure) and a large scale k_b (more context, more wrong edges). \
-         The streams exchange their layers (σ, γ), so each sees both scales.",
-    );
+        ui.label(format!(
+            "Stage 2 runs two GCN streams over two k-NN graphs {}: a small scale k_a (very \
+             local, very pure) and a large scale k_b (more context, more wrong edges). The \
+             streams exchange their layers (σ, γ), so each sees both scales.",
+            built_on(s)
+        ));
+        // The `auto` check's own line, where this session saw it.
+        if let Some(line) = s.notes.iter().find(|n| n.starts_with("graph features:")) {
+            ui.label(egui::RichText::new(line).small().weak());
+        }
         ui.add_space(8.0);
         egui::Grid::new("graphs")
             .striped(true)
