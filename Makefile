@@ -7,6 +7,8 @@ ARGS ?=
 run: setup
 	$(CARGO) run --release --bin icicle -- $(ARGS)
 
+# Tests keep their decoded folders and features out of the user's cache folder.
+test: export ICICLE_CACHE_DIR ?= $(CURDIR)/target/test-cache
 test: setup
 	$(CARGO) test --all-targets
 

@@ -6,6 +6,7 @@ mod bench_corrections;
 mod bench_decode;
 mod bench_scale;
 mod bench_train;
+mod cache;
 pub mod correct;
 pub mod data_args;
 mod datasets;
@@ -51,6 +52,8 @@ pub enum Command {
     Runs(runs::RunsArgs),
     /// The full method and the paper's ablations (Tables 4–6) on one dataset.
     Ablate(ablate::AblateArgs),
+    /// What the cache of decoded folders and frozen features holds; `--clear` empties it.
+    Cache(cache::CacheArgs),
     /// Speed benchmarks.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -109,6 +112,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Runs(a)) => runs::run(&a),
         Some(Command::Ablate(a)) => ablate::run(&a),
         Some(Command::Bench(b)) => bench::run(&b),
+        Some(Command::Cache(a)) => cache::run(&a),
         Some(Command::Gui(a)) => gui::run(&a),
         // With no command: the app, on the remembered (first time: the default) dataset.
         None => gui::run(&gui::GuiArgs::default()),

@@ -1,6 +1,7 @@
 //! Datasets: the registry (datasets.toml), the embedded sets, IDX files and image folders,
 //! all loaded into one in-memory `Dataset`.
 pub mod cache;
+pub mod cache_budget;
 pub mod convert;
 mod dataset;
 pub mod embedded;
@@ -104,13 +105,19 @@ pub fn load_folder(
         .as_ref()
         .map(|d| cache::path_for(d, &cache::key(&scan, layout)));
     if let Some(Ok(mut ds)) = cached.as_deref().map(cache::fetch) {
+        cache_budget::touch(cached.as_deref().expect("fetched from it"));
         ds.name = name.to_string();
         progress.report("decoding images", ds.len(), ds.len());
         return Ok(ds);
     }
     if let Some(path) = &cached {
         match cache::decode_to(path, &scan, name, layout, progress) {
-            Ok(ds) => return Ok(ds),
+            Ok(ds) => {
+                if let Some(dir) = &opts.cache_dir {
+                    cache_budget::after_write(dir, path);
+                }
+                return Ok(ds);
+            }
             // A cache that cannot be written only costs memory and time: decode into memory.
             Err(e) if e.is::<cache::CacheWriteError>() => {
                 eprintln!("warning: {e:#}; decoding into memory instead")

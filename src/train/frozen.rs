@@ -146,6 +146,7 @@ where
     let v = cfg.views as i64;
     let file = cache_dir.map(|d| cache_file(d, &cache_key(ds, cfg)));
     if let Some((views, test)) = file.as_deref().and_then(|f| read_cache(f, n, v)) {
+        crate::data::cache_budget::touch(file.as_deref().expect("read from it"));
         return Ok(ViewFeatures {
             views: views.to_device(device),
             test: test.to_device(device),
@@ -192,6 +193,9 @@ where
             &views.to_device(Device::Cpu),
             &test.to_device(Device::Cpu),
         )?;
+        if let Some(dir) = cache_dir {
+            crate::data::cache_budget::after_write(dir, f);
+        }
     }
     Ok(ViewFeatures {
         views,
