@@ -159,7 +159,17 @@ fn default_preset_fits_its_epochs_to_the_dataset() {
     assert_eq!(
         (d.neighbor_k, d.iterations),
         (10, 100),
-        "gray: pixel neighbours; the small CNN's streams settle within 100 iterations"
+        "gray: neighbour positives; the small CNN's streams settle within 100 iterations"
+    );
+    assert_eq!(
+        d.neighbor_features,
+        icicle_explorer::config::NeighborSpace::Fused,
+        "gray on the small CNN: neighbours in the pixels beside pretrained features"
+    );
+    assert!(
+        why.iter()
+            .any(|w| w.contains("pixels beside frozen pretrained")),
+        "{why:?}"
     );
     assert_eq!(
         (d.augment.flip, d.augment.rotate_degrees),
@@ -210,6 +220,11 @@ fn default_preset_fits_its_epochs_to_the_dataset() {
         "{why:?}"
     );
     assert_eq!(d.neighbor_k, 0, "nothing of the gray choice left");
+    assert_eq!(
+        d.neighbor_features,
+        icicle_explorer::config::NeighborSpace::Pixels,
+        "nothing of the gray choice left"
+    );
     assert_eq!(
         d.ae_hidden,
         Config::preset(Preset::Default, 10).ae_hidden,

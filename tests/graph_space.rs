@@ -3,7 +3,10 @@
 //! fused features themselves.
 use icicle_explorer::graph;
 use icicle_explorer::progress::Progress;
-use icicle_explorer::train::graph_space::{FUSE_BELOW, FUSED_PRETRAINED_WEIGHT, explained, fuse};
+use icicle_explorer::train::graph_space::{
+    FUSE_BELOW, FUSE_BELOW_AFTER_FUSED_POSITIVES, FUSED_PRETRAINED_WEIGHT, explained, fuse,
+    fuse_below,
+};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tch::Tensor;
@@ -50,7 +53,10 @@ fn learned_features_that_hold_every_class_are_not_fused() {
     let learned = blobs(&y, |l| l, 16, 0.5, 1);
     let pretrained = blobs(&y, |l| l, 48, 0.5, 2);
     let share = explained(&learned, &pretrained, 6, 42).unwrap();
-    assert!(share > FUSE_BELOW, "explained {share}");
+    assert!(
+        share > FUSE_BELOW_AFTER_FUSED_POSITIVES,
+        "explained {share}"
+    );
 }
 
 #[test]
@@ -106,4 +112,33 @@ fn fused_features_are_two_unit_blocks_and_keep_neighbours_both_spaces_agree_on()
         pf > 0.95 && pf > pl + 0.2 && pf > pp + 0.2,
         "purity learned {pl}, pretrained {pp}, fused {pf}"
     );
+}
+
+/// A stage 1 trained on neighbours in the pixels beside the pretrained features has learned
+/// more of their structure, so the check asks more of it before leaving them out.
+#[test]
+fn the_threshold_follows_where_stage_one_found_its_positives() {
+    use icicle_explorer::config::{BackboneKind, Config, NeighborSpace, Preset};
+    let mut cfg = Config::preset(Preset::Default, 10);
+    cfg.backbone = BackboneKind::Small;
+    cfg.neighbor_k = 10;
+    cfg.neighbor_features = NeighborSpace::Fused;
+    assert_eq!(fuse_below(&cfg), FUSE_BELOW_AFTER_FUSED_POSITIVES);
+    cfg.neighbor_features = NeighborSpace::Pixels;
+    assert_eq!(fuse_below(&cfg), FUSE_BELOW);
+    cfg.neighbor_features = NeighborSpace::Fused;
+    cfg.neighbor_k = 0;
+    assert_eq!(
+        fuse_below(&cfg),
+        FUSE_BELOW,
+        "no positives: the paper's pairs"
+    );
+    cfg.neighbor_k = 10;
+    cfg.backbone = BackboneKind::EfficientnetLite0;
+    assert_eq!(
+        fuse_below(&cfg),
+        FUSE_BELOW,
+        "frozen path: positives in its own features"
+    );
+    const { assert!(FUSE_BELOW < FUSE_BELOW_AFTER_FUSED_POSITIVES) };
 }

@@ -3,7 +3,7 @@
 use super::frozen;
 use super::stage1::Stage1;
 use super::trainer::{Res, Stop, Trainer};
-use crate::config::Config;
+use crate::config::{Config, NeighborSpace};
 use crate::graph;
 use crate::messages::{Event, Job, Stage};
 use crate::progress::Progress;
@@ -55,7 +55,13 @@ pub(super) fn positives(
     let n = images.size()[0];
     let x = match frozen {
         Some(f) => stage2_input(s1, Some(f), images),
-        None => images.view([n, -1]).to_kind(Kind::Float) / 255.0,
+        None => {
+            let px = images.view([n, -1]).to_kind(Kind::Float) / 255.0;
+            match cfg.neighbor_features {
+                NeighborSpace::Pixels => px,
+                NeighborSpace::Fused => super::graph_space::fused(&px, images, images.device())?,
+            }
+        }
     };
     let knn = graph::knn(&x, cfg.neighbor_k, &Progress::none())?;
     let nb = Tensor::from_slice(&knn.neighbors)

@@ -275,8 +275,14 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         FeatureSpace::Pixels => images.view([n, -1]).to_kind(Kind::Float) / 255.0,
         FeatureSpace::Fused => super::graph_space::fused(&x, &images, device)?,
         FeatureSpace::Auto => {
-            let (check, gx) =
-                super::graph_space::choose(&x, &images, cfg.clusters, cfg.seed, device)?;
+            let (check, gx) = super::graph_space::choose(
+                &x,
+                &images,
+                cfg.clusters,
+                cfg.seed,
+                super::graph_space::fuse_below(cfg),
+                device,
+            )?;
             emit(Event::Info(check.line()));
             gx
         }

@@ -1,7 +1,9 @@
 //! Hyperparameters: the preset, K and every IcicleGCN knob, each with a tooltip saying what it
 //! does in the method. Invalid values are named inline and block Train; changes made while a
 //! run trains apply to the next run.
-use crate::config::{BackboneKind, CentreInit, FeatureSpace, Head, MAX_FINETUNE_BLOCKS, Preset};
+use crate::config::{
+    BackboneKind, CentreInit, FeatureSpace, Head, MAX_FINETUNE_BLOCKS, NeighborSpace, Preset,
+};
 use crate::graph::Normalization;
 use crate::runtime::DeviceChoice;
 use crate::ui::action::Action;
@@ -168,6 +170,22 @@ impl ParamsPanel {
             num(ui, "neighbour positives k", &mut cfg.neighbor_k, 0..=100, 0.1,
                 "0: the two views of a pair are augmentations of one image (the paper). k > 0: view b comes from the image itself or one of its k nearest neighbours \
                  (in pixels for a trained CNN, in the pretrained features for a frozen backbone), as SCAN's neighbour consistency");
+            if !cfg.backbone.is_frozen() && cfg.neighbor_k > 0 {
+                let l = ui.label("neighbours in").on_hover_text(
+                    "Where the CNN's neighbour positives are found: the pixels, or fused: the pixels beside frozen \
+                     pretrained features of the same images (neighbours both agree on)",
+                );
+                egui::ComboBox::from_id_salt("nfeat")
+                    .selected_text(format!("{:?}", cfg.neighbor_features).to_lowercase())
+                    .show_ui(ui, |ui| {
+                        for f in [NeighborSpace::Pixels, NeighborSpace::Fused] {
+                            ui.selectable_value(&mut cfg.neighbor_features, f, format!("{f:?}").to_lowercase());
+                        }
+                    })
+                    .response
+                    .labelled_by(l.id);
+                ui.end_row();
+            }
             num(ui, "batch", &mut cfg.batch, 2..=4096, 1.0,
                 "Images per step; each gives two augmented views, so the contrastive losses see 2·batch");
             log_num(ui, "lr", &mut cfg.lr, 1e-6..=1e-1, "Adam learning rate of stage 1");
