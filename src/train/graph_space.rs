@@ -103,12 +103,15 @@ pub fn explained(learned: &Tensor, pretrained: &Tensor, k: usize, seed: u64) -> 
 /// the run's images (`x` the learned features of every image, `images` the u8 images), then
 /// `x` or the fused features. The pretrained features of a sample that holds every image
 /// are reused for the fusion.
+/// `known`: the pretrained features of every image when the run already has them (stage 1's
+/// fused positives), so they are not computed twice.
 pub fn choose(
     x: &Tensor,
     images: &Tensor,
     k: usize,
     seed: u64,
     below: f64,
+    known: Option<&Tensor>,
     device: Device,
 ) -> Result<(SpaceCheck, Tensor)> {
     let _guard = tch::no_grad_guard();
@@ -116,7 +119,10 @@ pub fn choose(
     let idx = sample(n, CHECK_SAMPLE, seed);
     let rows = Tensor::from_slice(&idx).to_device(x.device());
     let cfg = super::frozen::probe_config(device);
-    let pre = super::frozen::test_features(&images.index_select(0, &rows), &cfg, device)?;
+    let pre = match known {
+        Some(all) => all.index_select(0, &rows.to_device(all.device())),
+        None => super::frozen::test_features(&images.index_select(0, &rows), &cfg, device)?,
+    };
     let check = SpaceCheck {
         explained: explained(&x.index_select(0, &rows), &centred(&pre), k, seed)?,
         items: idx.len(),
@@ -125,10 +131,10 @@ pub fn choose(
     if !check.fuse() {
         return Ok((check, x.shallow_clone()));
     }
-    let pre = if idx.len() == n {
-        pre
-    } else {
-        super::frozen::test_features(images, &cfg, device)?
+    let pre = match known {
+        Some(all) => all.shallow_clone(),
+        None if idx.len() == n => pre,
+        None => super::frozen::test_features(images, &cfg, device)?,
     };
     Ok((check, fuse(x, &pre)))
 }
@@ -159,10 +165,12 @@ pub fn fuse(x: &Tensor, pretrained: &Tensor) -> Tensor {
 /// Stage 2's graph features for `graph_features = fused`: `x` beside EfficientNet-Lite0's
 /// features of every image (the route probe's encoder and side).
 pub fn fused(x: &Tensor, images: &Tensor, device: Device) -> Result<Tensor> {
+    Ok(fuse(x, &pretrained(images, device)?))
+}
+
+/// EfficientNet-Lite0's features of every image's test view (the route probe's encoder and
+/// side), as the check and the fusion use them.
+pub fn pretrained(images: &Tensor, device: Device) -> Result<Tensor> {
     let _guard = tch::no_grad_guard();
-    let cfg = super::frozen::probe_config(device);
-    Ok(fuse(
-        x,
-        &super::frozen::test_features(images, &cfg, device)?,
-    ))
+    super::frozen::test_features(images, &super::frozen::probe_config(device), device)
 }

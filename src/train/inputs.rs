@@ -42,16 +42,19 @@ impl FrozenFeatures {
 }
 
 /// Each image's positive candidates for stage 1: itself and its `neighbor_k` nearest
-/// neighbours (N×(k+1)), or `None` when `neighbor_k` is 0.
+/// neighbours (N×(k+1)), or `None` when `neighbor_k` is 0; beside them the pretrained
+/// features of every image when the neighbours were found with them (the graph check reuses
+/// them).
 pub(super) fn positives(
     cfg: &Config,
     s1: &Stage1,
     frozen: Option<&FrozenFeatures>,
     images: &Tensor,
-) -> anyhow::Result<Option<Tensor>> {
+) -> anyhow::Result<(Option<Tensor>, Option<Tensor>)> {
     if cfg.neighbor_k == 0 {
-        return Ok(None);
+        return Ok((None, None));
     }
+    let mut pretrained = None;
     let n = images.size()[0];
     let x = match frozen {
         Some(f) => stage2_input(s1, Some(f), images),
@@ -59,7 +62,12 @@ pub(super) fn positives(
             let px = images.view([n, -1]).to_kind(Kind::Float) / 255.0;
             match cfg.neighbor_features {
                 NeighborSpace::Pixels => px,
-                NeighborSpace::Fused => super::graph_space::fused(&px, images, images.device())?,
+                NeighborSpace::Fused => {
+                    let pre = super::graph_space::pretrained(images, images.device())?;
+                    let x = super::graph_space::fuse(&px, &pre);
+                    pretrained = Some(pre);
+                    x
+                }
             }
         }
     };
@@ -68,7 +76,7 @@ pub(super) fn positives(
         .view([n, cfg.neighbor_k as i64])
         .to_device(images.device());
     let own = Tensor::arange(n, (Kind::Int64, images.device())).view([n, 1]);
-    Ok(Some(Tensor::cat(&[own, nb], 1)))
+    Ok((Some(Tensor::cat(&[own, nb], 1)), pretrained))
 }
 
 /// One uniformly chosen positive candidate per image of the batch `idx`.

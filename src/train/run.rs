@@ -116,7 +116,7 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         }
         t.last_checkpoint = Some(ck1.clone());
     }
-    let positives = positives(cfg, &s1, frozen.as_ref(), &images)?;
+    let (positives, pretrained) = positives(cfg, &s1, frozen.as_ref(), &images)?;
     let total_epochs = cfg.warmup_epochs + cfg.epochs;
     let steps = ds.len() / cfg.batch;
     emit(Event::StageChanged {
@@ -273,7 +273,10 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
     let graph_x = match cfg.graph_features {
         FeatureSpace::Backbone => x.shallow_clone(),
         FeatureSpace::Pixels => images.view([n, -1]).to_kind(Kind::Float) / 255.0,
-        FeatureSpace::Fused => super::graph_space::fused(&x, &images, device)?,
+        FeatureSpace::Fused => match &pretrained {
+            Some(p) => super::graph_space::fuse(&x, p),
+            None => super::graph_space::fused(&x, &images, device)?,
+        },
         FeatureSpace::Auto => {
             let (check, gx) = super::graph_space::choose(
                 &x,
@@ -281,6 +284,7 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
                 cfg.clusters,
                 cfg.seed,
                 super::graph_space::fuse_below(cfg),
+                pretrained.as_ref(),
                 device,
             )?;
             emit(Event::Info(check.line()));
