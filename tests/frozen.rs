@@ -1,7 +1,7 @@
 //! The frozen-feature path: cached view features (reuse, invalidation, a corrupt cache
 //! file), TorchScript backbones and their errors, and a whole run through the worker.
 mod common;
-use icicle_explorer::config::{BackboneKind, Config, Preset};
+use icicle_explorer::config::{BackboneKind, Config, NeighborSpace, Preset};
 use icicle_explorer::data::Dataset;
 use icicle_explorer::messages::{Command, Event, Job, RunResult, Stage};
 use icicle_explorer::model::pretrained::Pretrained;
@@ -304,4 +304,46 @@ fn fine_tuning_settings_are_checked() {
     cfg.backbone = BackboneKind::Small;
     let e = cfg.validate(100).unwrap_err().to_string();
     assert!(e.contains("only the efficientnet-lite0"), "{e}");
+}
+
+/// A small-CNN run whose stage-1 positives are found in the pixels beside pretrained features
+/// keeps those features in the feature cache, and the next run of the same images reads them
+/// there instead of running EfficientNet-Lite0 again.
+#[test]
+fn fused_positives_keep_their_pretrained_features_in_the_cache() {
+    let _rng = common::rng_turn();
+    let ds = Arc::new(digits(200));
+    let mut cfg = Config::preset(Preset::Default, 10);
+    cfg.device = DeviceChoice::Cpu;
+    cfg.neighbor_features = NeighborSpace::Fused;
+    cfg.neighbor_k = 5;
+    cfg.warmup_epochs = 0;
+    cfg.epochs = 2;
+    cfg.iterations = 5;
+    cfg.batch = 50;
+    cfg.validate(ds.len()).unwrap();
+    let dirs: Vec<_> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
+    let cache = dirs[3].path();
+    let (_, _, first) = finish(&ds, &cfg, dirs[0].path(), cache, false);
+    let files: Vec<_> = std::fs::read_dir(cache.join("features"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let stored = Tensor::read_safetensors(&files[0]).unwrap();
+    let (_, test) = stored.iter().find(|(k, _)| k == "test").unwrap();
+    assert_eq!(
+        test.size(),
+        [200, 1280],
+        "EfficientNet-Lite0's head, every image"
+    );
+    let (_, _, second) = finish(&ds, &cfg, dirs[1].path(), cache, false);
+    assert_eq!(first.clusters, second.clusters, "same features, same run");
+    // Read, not recomputed: other features planted in the file give other positives.
+    Tensor::write_safetensors(&[("test", &test.flip([0]))], &files[0]).unwrap();
+    let (_, _, planted) = finish(&ds, &cfg, dirs[2].path(), cache, false);
+    assert_ne!(
+        first.clusters, planted.clusters,
+        "the run did not read its pretrained features from the cache"
+    );
 }

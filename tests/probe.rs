@@ -95,12 +95,12 @@ fn the_probe_routes_two_gray_sets_differently_and_the_default_follows() {
     let a = templates();
     let b = noisy_stripes();
     assert!(probe::applies(&a) && probe::applies(&b));
-    let pa = probe::run(&a, 4, 0, Device::Cpu).unwrap();
-    let pb = probe::run(&b, 4, 0, Device::Cpu).unwrap();
+    let pa = probe::run(&a, 4, 0, Device::Cpu, None).unwrap();
+    let pb = probe::run(&b, 4, 0, Device::Cpu, None).unwrap();
     assert!(!pa.prefer_pretrained(), "templates: {}", pa.line());
     assert!(pb.prefer_pretrained(), "noisy stripes: {}", pb.line());
     for (ds, frozen) in [(&a, false), (&b, true)] {
-        let (shape, line) = probe::shape_for(ds, Preset::Default, 4, 0, Device::Cpu).unwrap();
+        let (shape, line) = probe::shape_for(ds, Preset::Default, 4, 0, Device::Cpu, None).unwrap();
         assert!(line.is_some());
         let (cfg, _) = fitted(Preset::Default, 4, shape, false, &[]).unwrap();
         assert_eq!(
@@ -115,11 +115,48 @@ fn the_probe_routes_two_gray_sets_differently_and_the_default_follows() {
     // leaves libtorch's process-wide generator where that run seeded it.
     assert!(
         common::leaves_the_generator_alone(|| {
-            probe::run(&a, 4, 0, Device::Cpu).unwrap();
+            probe::run(&a, 4, 0, Device::Cpu, None).unwrap();
         }),
         "the probe changed the draws of the generator a training seeded"
     );
     // Other presets choose no route: no probe.
-    let (_, line) = probe::shape_for(&a, Preset::Paper, 4, 0, Device::Cpu).unwrap();
+    let (_, line) = probe::shape_for(&a, Preset::Paper, 4, 0, Device::Cpu, None).unwrap();
     assert!(line.is_none());
+}
+
+/// The pretrained features the probe computes are the ones a CNN-route run's fused positives
+/// need: they are kept in the feature cache and read back on the next run of the same images.
+#[test]
+fn the_probe_keeps_its_pretrained_features_in_the_cache_and_reads_them_back() {
+    let a = templates();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Some(dir.path());
+    let uncached = probe::run(&a, 4, 0, Device::Cpu, None).unwrap();
+    let first = probe::run(&a, 4, 0, Device::Cpu, cache).unwrap();
+    assert_eq!(first, uncached, "the cache changed the probe's numbers");
+    let files: Vec<_> = std::fs::read_dir(dir.path().join("features"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let file = &files[0];
+    let stored = tch::Tensor::read_safetensors(file).unwrap();
+    let (_, test) = stored.iter().find(|(k, _)| k == "test").unwrap();
+    assert_eq!(test.size()[0], a.len() as i64);
+
+    // Read back, not recomputed: features planted in the file (each image given those of
+    // the image half a class further on) change the probe's score.
+    let planted = test.roll([PER_CLASS as i64 / 2], [0]);
+    tch::Tensor::write_safetensors(&[("test", &planted)], file).unwrap();
+    let from_file = probe::run(&a, 4, 0, Device::Cpu, cache).unwrap();
+    assert_ne!(
+        from_file.pretrained, uncached.pretrained,
+        "the probe did not read its features from the cache"
+    );
+
+    // A damaged file is ignored and written again.
+    std::fs::write(file, b"not a safetensors file").unwrap();
+    let again = probe::run(&a, 4, 0, Device::Cpu, cache).unwrap();
+    assert_eq!(again, uncached);
+    assert!(tch::Tensor::read_safetensors(file).is_ok());
 }

@@ -231,6 +231,7 @@ pub(super) fn train_default(
         k,
         seed,
         tch::Device::cuda_if_available(),
+        crate::data::cache::default_dir().as_deref(),
     )?;
     if let Some(line) = probe {
         println!("  {name} seed {seed}: {line}");

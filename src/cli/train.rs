@@ -38,7 +38,14 @@ impl RunSettings {
         let seed = crate::config::fitted(self.preset, k, ds.shape(), false, &self.sets)?
             .0
             .seed;
-        let (shape, probe) = crate::train::probe::shape_for(ds, self.preset, k, seed, device)?;
+        let (shape, probe) = crate::train::probe::shape_for(
+            ds,
+            self.preset,
+            k,
+            seed,
+            device,
+            crate::data::cache::default_dir().as_deref(),
+        )?;
         if let Some(line) = probe {
             println!("default: {line}");
         }

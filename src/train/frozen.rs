@@ -110,7 +110,7 @@ fn read_cache(file: &Path, n: i64, v: i64) -> Option<(Tensor, Tensor)> {
         .map(|_| (views.shallow_clone(), test.shallow_clone()))
 }
 
-fn write_cache(file: &Path, views: &Tensor, test: &Tensor) -> Result<()> {
+fn write_cache(file: &Path, tensors: &[(&str, &Tensor)]) -> Result<()> {
     let dir = file.parent().context("cache file has no folder")?;
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create cache folder {}", dir.display()))?;
@@ -121,7 +121,7 @@ fn write_cache(file: &Path, views: &Tensor, test: &Tensor) -> Result<()> {
         .suffix(".safetensors")
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    Tensor::write_safetensors(&[("views", views), ("test", test)], tmp.path())
+    Tensor::write_safetensors(tensors, tmp.path())
         .with_context(|| format!("cannot write feature cache {}", file.display()))?;
     tmp.persist(file)
         .with_context(|| format!("cannot move the feature cache to {}", file.display()))?;
@@ -190,8 +190,10 @@ where
     if let Some(f) = &file {
         write_cache(
             f,
-            &views.to_device(Device::Cpu),
-            &test.to_device(Device::Cpu),
+            &[
+                ("views", &views.to_device(Device::Cpu)),
+                ("test", &test.to_device(Device::Cpu)),
+            ],
         )?;
         if let Some(dir) = cache_dir {
             crate::data::cache_budget::after_write(dir, f);
@@ -273,6 +275,57 @@ pub fn test_features(images: &Tensor, cfg: &Config, device: Device) -> Result<Te
         out.push(encoder.features(&augment::test_view(&x, side))?);
     }
     Ok(normalize(&Tensor::cat(&out, 0)))
+}
+
+/// `test_features` of every image of `ds` (`images`, its N×C×H×W u8 tensor), read from the
+/// feature cache when it holds them, else computed and stored there: the route probe, stage
+/// 1's fused positives and the graph check of a small gray set need them on every run, and a
+/// person often runs the same images again with other settings.
+pub fn test_features_cached(
+    ds: &Dataset,
+    images: &Tensor,
+    cfg: &Config,
+    device: Device,
+    cache_dir: Option<&Path>,
+) -> Result<Tensor> {
+    if let Some(t) = test_features_in_cache(ds, cfg, device, cache_dir) {
+        return Ok(t);
+    }
+    let test = test_features(images, cfg, device)?;
+    if let Some(dir) = cache_dir {
+        let f = cache_file(dir, &test_cache_key(ds, cfg));
+        write_cache(&f, &[("test", &test.to_device(Device::Cpu))])?;
+        crate::data::cache_budget::after_write(dir, &f);
+    }
+    Ok(test)
+}
+
+/// What `test_features_cached` would read from the cache, if it holds it; computes nothing.
+pub fn test_features_in_cache(
+    ds: &Dataset,
+    cfg: &Config,
+    device: Device,
+    cache_dir: Option<&Path>,
+) -> Option<Tensor> {
+    let f = cache_file(cache_dir?, &test_cache_key(ds, cfg));
+    let t = read_test(&f, ds.len() as i64)?;
+    crate::data::cache_budget::touch(&f);
+    Some(t.to_device(device))
+}
+
+/// The cache key of `test_features_cached`: the frozen key of the same encoder, marked as the
+/// test view alone (views, seed and augmentations do not change it, but are fixed here anyway).
+fn test_cache_key(ds: &Dataset, cfg: &Config) -> String {
+    let mut h = Sha256::new();
+    h.update(cache_key(ds, cfg));
+    h.update("|test view only, normalised");
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn read_test(file: &Path, n: i64) -> Option<Tensor> {
+    let tensors = Tensor::read_safetensors(file).ok()?;
+    let (_, t) = tensors.into_iter().find(|(k, _)| k == "test")?;
+    (t.dim() == 2 && t.size()[0] == n && t.kind() == Kind::Float).then_some(t)
 }
 
 /// Rows scaled to unit L2 norm times √D: Euclidean k-NN on them ranks by cosine (as the

@@ -9,10 +9,12 @@
 use crate::cluster::kmeans::{KMeansConfig, kmeans};
 use crate::cluster::spectral::modularity;
 use crate::config::{Config, NeighborSpace};
+use crate::data::Dataset;
 use crate::graph::{self, Adjacency, Normalization};
 use crate::metrics::label_free::sample;
 use crate::progress::Progress;
 use anyhow::Result;
+use std::path::Path;
 use tch::{Device, Kind, Tensor};
 
 /// Fuse when the learned partition explains less than this share of the pretrained graph's
@@ -104,10 +106,14 @@ pub fn explained(learned: &Tensor, pretrained: &Tensor, k: usize, seed: u64) -> 
 /// `x` or the fused features. The pretrained features of a sample that holds every image
 /// are reused for the fusion.
 /// `known`: the pretrained features of every image when the run already has them (stage 1's
-/// fused positives), so they are not computed twice.
+/// fused positives), so they are not computed twice; `cache`: the feature cache, where the
+/// features of every image are kept when the fusion needs them.
+#[allow(clippy::too_many_arguments)]
 pub fn choose(
     x: &Tensor,
+    ds: &Dataset,
     images: &Tensor,
+    cache: Option<&Path>,
     k: usize,
     seed: u64,
     below: f64,
@@ -134,7 +140,7 @@ pub fn choose(
     let pre = match known {
         Some(all) => all.shallow_clone(),
         None if idx.len() == n => pre,
-        None => super::frozen::test_features(images, &cfg, device)?,
+        None => pretrained(ds, images, device, cache)?,
     };
     Ok((check, fuse(x, &pre)))
 }
@@ -164,13 +170,25 @@ pub fn fuse(x: &Tensor, pretrained: &Tensor) -> Tensor {
 
 /// Stage 2's graph features for `graph_features = fused`: `x` beside EfficientNet-Lite0's
 /// features of every image (the route probe's encoder and side).
-pub fn fused(x: &Tensor, images: &Tensor, device: Device) -> Result<Tensor> {
-    Ok(fuse(x, &pretrained(images, device)?))
+pub fn fused(
+    x: &Tensor,
+    ds: &Dataset,
+    images: &Tensor,
+    device: Device,
+    cache: Option<&Path>,
+) -> Result<Tensor> {
+    Ok(fuse(x, &pretrained(ds, images, device, cache)?))
 }
 
 /// EfficientNet-Lite0's features of every image's test view (the route probe's encoder and
-/// side), as the check and the fusion use them.
-pub fn pretrained(images: &Tensor, device: Device) -> Result<Tensor> {
+/// side), as the check and the fusion use them; from the feature cache when it has them.
+pub fn pretrained(
+    ds: &Dataset,
+    images: &Tensor,
+    device: Device,
+    cache: Option<&Path>,
+) -> Result<Tensor> {
     let _guard = tch::no_grad_guard();
-    super::frozen::test_features(images, &super::frozen::probe_config(device), device)
+    let cfg = super::frozen::probe_config(device);
+    super::frozen::test_features_cached(ds, images, &cfg, device, cache)
 }

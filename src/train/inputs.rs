@@ -4,9 +4,11 @@ use super::frozen;
 use super::stage1::Stage1;
 use super::trainer::{Res, Stop, Trainer};
 use crate::config::{Config, NeighborSpace};
+use crate::data::Dataset;
 use crate::graph;
 use crate::messages::{Event, Job, Stage};
 use crate::progress::Progress;
+use std::path::Path;
 use std::time::Instant;
 use tch::{Device, Kind, Tensor};
 
@@ -49,7 +51,9 @@ pub(super) fn positives(
     cfg: &Config,
     s1: &Stage1,
     frozen: Option<&FrozenFeatures>,
+    ds: &Dataset,
     images: &Tensor,
+    cache: Option<&Path>,
 ) -> anyhow::Result<(Option<Tensor>, Option<Tensor>)> {
     if cfg.neighbor_k == 0 {
         return Ok((None, None));
@@ -63,7 +67,7 @@ pub(super) fn positives(
             match cfg.neighbor_features {
                 NeighborSpace::Pixels => px,
                 NeighborSpace::Fused => {
-                    let pre = super::graph_space::pretrained(images, images.device())?;
+                    let pre = super::graph_space::pretrained(ds, images, images.device(), cache)?;
                     let x = super::graph_space::fuse(&px, &pre);
                     pretrained = Some(pre);
                     x

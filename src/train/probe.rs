@@ -12,6 +12,7 @@ use crate::graph::{self, Adjacency, Normalization};
 use crate::metrics::label_free::sample;
 use crate::progress::Progress;
 use anyhow::Result;
+use std::path::Path;
 use tch::{Device, Kind, Tensor};
 
 /// Images the probe looks at (a seeded sample above this).
@@ -53,16 +54,32 @@ pub fn applies(ds: &Dataset) -> bool {
     ds.channels == 1 && ds.height.max(ds.width) <= KEEP_UP_TO
 }
 
-/// Runs the probe with K = `k` on a seeded sample of `ds`.
-pub fn run(ds: &Dataset, k: usize, seed: u64, device: Device) -> Result<RouteProbe> {
+/// Runs the probe with K = `k` on a seeded sample of `ds`. The pretrained features come from
+/// the feature cache (`cache`) when it holds every image's; when the sample is every image
+/// they are computed for all and stored there, since the CNN route's fused positives use the
+/// same ones.
+pub fn run(
+    ds: &Dataset,
+    k: usize,
+    seed: u64,
+    device: Device,
+    cache: Option<&Path>,
+) -> Result<RouteProbe> {
     let _guard = tch::no_grad_guard();
     let idx = sample(ds.len(), PROBE_SAMPLE, seed);
     let rows = Tensor::from_slice(&idx).to_device(device);
-    let images = ds.to_u8_tensor(device).index_select(0, &rows);
+    let all = ds.to_u8_tensor(device);
+    let images = all.index_select(0, &rows);
     let n = idx.len() as i64;
     let pixels = super::frozen::normalize(&(images.view([n, -1]).to_kind(Kind::Float) / 255.0));
     let cfg = super::frozen::probe_config(device);
-    let pretrained = super::frozen::test_features(&images, &cfg, device)?;
+    let pretrained = if idx.len() == ds.len() {
+        super::frozen::test_features_cached(ds, &all, &cfg, device, cache)?
+    } else if let Some(every) = super::frozen::test_features_in_cache(ds, &cfg, device, cache) {
+        every.index_select(0, &rows)
+    } else {
+        super::frozen::test_features(&images, &cfg, device)?
+    };
     let k = k.min(idx.len().saturating_sub(1)).max(2);
     let part = |x: &Tensor| -> Result<(Adjacency, Vec<i64>)> {
         let knn = graph::knn(x, PROBE_K.min(idx.len() - 1), &Progress::none())?;
@@ -91,6 +108,7 @@ pub fn shape_for(
     k: usize,
     seed: u64,
     device: Device,
+    cache: Option<&Path>,
 ) -> Result<(DataShape, Option<String>)> {
     let mut shape = ds.shape();
     if preset != crate::config::Preset::Default || !applies(ds) {
@@ -98,7 +116,7 @@ pub fn shape_for(
     }
     // On a thread that ends, so its OpenMP pool does not throttle the training that follows
     // (`crate::threads`).
-    let p = crate::threads::on_fresh_thread(|| run(ds, k, seed, device))?;
+    let p = crate::threads::on_fresh_thread(|| run(ds, k, seed, device, cache))?;
     shape.prefer_pretrained = Some(p.prefer_pretrained());
     Ok((shape, Some(p.line())))
 }

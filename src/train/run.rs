@@ -116,7 +116,8 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         }
         t.last_checkpoint = Some(ck1.clone());
     }
-    let (positives, pretrained) = positives(cfg, &s1, frozen.as_ref(), &images)?;
+    let cache = job.feature_cache.as_deref();
+    let (positives, pretrained) = positives(cfg, &s1, frozen.as_ref(), ds, &images, cache)?;
     let total_epochs = cfg.warmup_epochs + cfg.epochs;
     let steps = ds.len() / cfg.batch;
     emit(Event::StageChanged {
@@ -275,12 +276,14 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         FeatureSpace::Pixels => images.view([n, -1]).to_kind(Kind::Float) / 255.0,
         FeatureSpace::Fused => match &pretrained {
             Some(p) => super::graph_space::fuse(&x, p),
-            None => super::graph_space::fused(&x, &images, device)?,
+            None => super::graph_space::fused(&x, ds, &images, device, cache)?,
         },
         FeatureSpace::Auto => {
             let (check, gx) = super::graph_space::choose(
                 &x,
+                ds,
                 &images,
+                cache,
                 cfg.clusters,
                 cfg.seed,
                 super::graph_space::fuse_below(cfg),

@@ -168,11 +168,15 @@ impl IcicleApp {
                         k
                     };
                     // A failed probe only costs the choice: the shape's own rule decides.
-                    let (shape, probe) =
-                        crate::train::probe::shape_for(&ds, preset, k.min(ds.len()), seed, device)
-                            .unwrap_or_else(|e| {
-                                (ds.shape(), Some(format!("route probe failed: {e:#}")))
-                            });
+                    let (shape, probe) = crate::train::probe::shape_for(
+                        &ds,
+                        preset,
+                        k.min(ds.len()),
+                        seed,
+                        device,
+                        crate::data::cache::default_dir().as_deref(),
+                    )
+                    .unwrap_or_else(|e| (ds.shape(), Some(format!("route probe failed: {e:#}"))));
                     crate::ui::tasks::Loaded {
                         ds: Arc::new(ds),
                         record: record.clone(),
