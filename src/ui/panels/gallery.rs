@@ -124,7 +124,13 @@ impl GalleryPanel {
             self.cluster = Some(chosen);
         }
         let c = chosen;
-        if empty > 0 {
+        if empty > 0 && view.training() {
+            // A head part-way through training often leaves a cluster empty that later
+            // iterations (or the final answer's merge-split refinement) fill: no advice yet.
+            ui.weak(format!(
+                "{empty} of the {k} clusters are empty at this point of training."
+            ));
+        } else if empty > 0 {
             ui.colored_label(
                 ui.visuals().warn_fg_color,
                 format!(
