@@ -78,6 +78,14 @@ pub fn answer_bar(
 ) {
     use crate::ui::action::Action;
     let (Some(answer), Some(c)) = (&view.session.answer, &view.session.candidates) else {
+        if view.training() {
+            // What is shown mid-run can be much worse than the answer (an unrefined head
+            // with two classes in one cluster): say so where the clusters are shown.
+            ui.weak(
+                "Live: the head being trained, as it is now. The final answer (chosen among \
+                 the heads and K-means, then refined) comes when the run ends.",
+            );
+        }
         return;
     };
     ui.horizontal_wrapped(|ui| {
