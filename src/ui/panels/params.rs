@@ -61,6 +61,34 @@ fn log_num(
     ui.end_row();
 }
 
+/// A setting's variant as the drop-downs and config files spell it.
+fn lower<T: std::fmt::Debug>(v: T) -> String {
+    format!("{v:?}").to_lowercase()
+}
+
+/// A labelled drop-down of `options` for `value`, each shown as `name` gives it.
+fn pick<T: PartialEq + Copy, S: Into<egui::WidgetText>>(
+    ui: &mut egui::Ui,
+    id: &str,
+    label: &str,
+    value: &mut T,
+    options: &[T],
+    name: impl Fn(T) -> S,
+    tip: &str,
+) {
+    let l = ui.label(label).on_hover_text(tip);
+    egui::ComboBox::from_id_salt(id)
+        .selected_text(name(*value))
+        .show_ui(ui, |ui| {
+            for &o in options {
+                ui.selectable_value(value, o, name(o));
+            }
+        })
+        .response
+        .labelled_by(l.id);
+    ui.end_row();
+}
+
 fn flag(ui: &mut egui::Ui, label: &str, value: &mut bool, tip: &str) {
     ui.checkbox(value, label).on_hover_text(tip);
 }
@@ -103,35 +131,15 @@ impl ParamsPanel {
             "Number of clusters: the size of the JC-SLIM softmax bottleneck and of the GCN outputs");
         num(ui, "seed", &mut cfg.seed, 0..=u64::MAX, 1.0,
             "Seeds weights, batches and augmentations: the same config and seed reproduce a run");
-        let l = ui.label("device").on_hover_text("auto: CUDA when libtorch sees a GPU, else CPU");
-        egui::ComboBox::from_id_salt("device")
-            .selected_text(format!("{:?}", cfg.device).to_lowercase())
-            .show_ui(ui, |ui| {
-                for d in [DeviceChoice::Auto, DeviceChoice::Cpu, DeviceChoice::Cuda] {
-                    ui.selectable_value(&mut cfg.device, d, format!("{d:?}").to_lowercase());
-                }
-            })
-            .response
-            .labelled_by(l.id);
-        ui.end_row();
+        pick(ui, "device", "device", &mut cfg.device, &[DeviceChoice::Auto, DeviceChoice::Cpu, DeviceChoice::Cuda], lower,
+            "auto: CUDA when libtorch sees a GPU, else CPU");
     });
         egui::CollapsingHeader::new("Stage 1 · contrastive learning").default_open(true).show(ui, |ui| {
         egui::Grid::new("s1").num_columns(2).striped(true).show(ui, |ui| {
-            let l = ui.label("backbone").on_hover_text(
+            pick(ui, "backbone", "backbone", &mut cfg.backbone, &BackboneKind::ALL, |b| b.name(),
                 "Feature extractor f(·), trained here: a small CNN at the images' own size (CPU), or the paper's ResNet-34 / ResNet-18 at input size. \
                  Frozen and pretrained (features computed once and cached; stage 1 trains only ISM and JC-SLIM): \
-                 efficientnet-lite0 (ImageNet weights, installed by setup) or torchscript (your own .pt model)",
-            );
-            egui::ComboBox::from_id_salt("backbone")
-                .selected_text(cfg.backbone.name())
-                .show_ui(ui, |ui| {
-                    for b in BackboneKind::ALL {
-                        ui.selectable_value(&mut cfg.backbone, b, b.name());
-                    }
-                })
-                .response
-                .labelled_by(l.id);
-            ui.end_row();
+                 efficientnet-lite0 (ImageNet weights, installed by setup) or torchscript (your own .pt model)");
             num(ui, "input size", &mut cfg.input_size, 0..=512, 1.0,
                 "Side of the backbone input in pixels; 0 = the images' own size (224 for a frozen backbone). \
                  EfficientNet-Lite0 on 2 CPU cores: about 2,000 images/s at 64, 400 at 128, 100 at 224");
@@ -171,20 +179,9 @@ impl ParamsPanel {
                 "0: the two views of a pair are augmentations of one image (the paper). k > 0: view b comes from the image itself or one of its k nearest neighbours \
                  (in pixels for a trained CNN, in the pretrained features for a frozen backbone), as SCAN's neighbour consistency");
             if !cfg.backbone.is_frozen() && cfg.neighbor_k > 0 {
-                let l = ui.label("neighbours in").on_hover_text(
+                pick(ui, "nfeat", "neighbours in", &mut cfg.neighbor_features, &[NeighborSpace::Pixels, NeighborSpace::Fused], lower,
                     "Where the CNN's neighbour positives are found: the pixels, or fused: the pixels beside frozen \
-                     pretrained features of the same images (neighbours both agree on)",
-                );
-                egui::ComboBox::from_id_salt("nfeat")
-                    .selected_text(format!("{:?}", cfg.neighbor_features).to_lowercase())
-                    .show_ui(ui, |ui| {
-                        for f in [NeighborSpace::Pixels, NeighborSpace::Fused] {
-                            ui.selectable_value(&mut cfg.neighbor_features, f, format!("{f:?}").to_lowercase());
-                        }
-                    })
-                    .response
-                    .labelled_by(l.id);
-                ui.end_row();
+                     pretrained features of the same images (neighbours both agree on)");
             }
             num(ui, "batch", &mut cfg.batch, 2..=4096, 1.0,
                 "Images per step; each gives two augmented views, so the contrastive losses see 2·batch");
@@ -228,62 +225,22 @@ impl ParamsPanel {
                 "Adam learning rate of the AE and the cluster centres in stage 2");
             log_num(ui, "GCN lr", &mut cfg.gcn_lr, 1e-6..=1.0,
                 "Learning rate of the GCN weights (0 would mean the stage-2 lr)");
-            let l = ui.label("normalisation").on_hover_text("Row D^-1 A (reference code) or symmetric D^-1/2 A D^-1/2 (paper)");
-            egui::ComboBox::from_id_salt("norm")
-                .selected_text(format!("{:?}", cfg.normalization).to_lowercase())
-                .show_ui(ui, |ui| {
-                    for n in [Normalization::Row, Normalization::Symmetric] {
-                        ui.selectable_value(&mut cfg.normalization, n, format!("{n:?}").to_lowercase());
-                    }
-                })
-                .response
-                .labelled_by(l.id);
-            ui.end_row();
-            let l = ui.label("final head").on_hover_text("Which distribution gives each item's cluster at the end");
-            egui::ComboBox::from_id_salt("head")
-                .selected_text(cfg.head.name())
-                .show_ui(ui, |ui| {
-                    for h in [Head::StreamA, Head::StreamB, Head::Q] {
-                        ui.selectable_value(&mut cfg.head, h, h.name());
-                    }
-                })
-                .response
-                .labelled_by(l.id);
-            ui.end_row();
-            let l = ui.label("graph features").on_hover_text(
-                "Where stage 2 builds its k-NN graphs: the learned backbone features, raw pixels, \
-                 or fused: the learned features beside frozen pretrained ones; auto: fused where the \
-                 learned features miss structure the pretrained ones hold",
-            );
-            egui::ComboBox::from_id_salt("gfeat")
-                .selected_text(format!("{:?}", cfg.graph_features).to_lowercase())
-                .show_ui(ui, |ui| {
-                    for f in [
+            pick(ui, "norm", "normalisation", &mut cfg.normalization, &[Normalization::Row, Normalization::Symmetric], lower,
+                "Row D^-1 A (reference code) or symmetric D^-1/2 A D^-1/2 (paper)");
+            pick(ui, "head", "final head", &mut cfg.head, &[Head::StreamA, Head::StreamB, Head::Q], |h| h.name(),
+                "Which distribution gives each item's cluster at the end");
+            pick(ui, "gfeat", "graph features", &mut cfg.graph_features, &[
                         FeatureSpace::Backbone,
                         FeatureSpace::Pixels,
                         FeatureSpace::Fused,
                         FeatureSpace::Auto,
-                    ] {
-                        ui.selectable_value(&mut cfg.graph_features, f, format!("{f:?}").to_lowercase());
-                    }
-                })
-                .response
-                .labelled_by(l.id);
-            ui.end_row();
-            let l = ui.label("starting partition").on_hover_text(
+                    ], lower,
+                "Where stage 2 builds its k-NN graphs: the learned backbone features, raw pixels, \
+                 or fused: the learned features beside frozen pretrained ones; auto: fused where the \
+                 learned features miss structure the pretrained ones hold");
+            pick(ui, "centre_init", "starting partition", &mut cfg.centre_init, &[CentreInit::Kmeans, CentreInit::Spectral, CentreInit::Auto], lower,
                 "Where the stage-2 centres start: K-means on the AE embedding (the paper), the spectral partition of the k_b graph, \
-                 or auto: whichever of the two has the higher modularity on the k_b graph (no labels needed)",
-            );
-            egui::ComboBox::from_id_salt("centre_init")
-                .selected_text(format!("{:?}", cfg.centre_init).to_lowercase())
-                .show_ui(ui, |ui| {
-                    for c in [CentreInit::Kmeans, CentreInit::Spectral, CentreInit::Auto] {
-                        ui.selectable_value(&mut cfg.centre_init, c, format!("{c:?}").to_lowercase());
-                    }
-                })
-                .response
-                .labelled_by(l.id);
-            ui.end_row();
+                 or auto: whichever of the two has the higher modularity on the k_b graph (no labels needed)");
             unit(ui, "hold the partition", &mut cfg.partition_targets,
                 "λ: stage 2's target is (1 − λ)·P + λ·(the starting partition); 0 = the paper's sharpened P alone. \
                  Keeps a partition the graph found better than the AE's K-means");
