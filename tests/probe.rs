@@ -159,4 +159,11 @@ fn the_probe_keeps_its_pretrained_features_in_the_cache_and_reads_them_back() {
     let again = probe::run(&a, 4, 0, Device::Cpu, cache).unwrap();
     assert_eq!(again, uncached);
     assert!(tch::Tensor::read_safetensors(file).is_ok());
+
+    // A cache folder that cannot be written (here a file stands where it should be) costs
+    // the caching, not the probe.
+    let blocked = dir.path().join("not-a-folder");
+    std::fs::write(&blocked, b"a file").unwrap();
+    let unwritable = probe::run(&a, 4, 0, Device::Cpu, Some(&blocked)).unwrap();
+    assert_eq!(unwritable, uncached);
 }

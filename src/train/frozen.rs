@@ -294,8 +294,12 @@ pub fn test_features_cached(
     let test = test_features(images, cfg, device)?;
     if let Some(dir) = cache_dir {
         let f = cache_file(dir, &test_cache_key(ds, cfg));
-        write_cache(&f, &[("test", &test.to_device(Device::Cpu))])?;
-        crate::data::cache_budget::after_write(dir, &f);
+        // A cache that cannot be written (full disk, read-only home) only costs the next run
+        // this extraction again: the features are here, the run goes on.
+        match write_cache(&f, &[("test", &test.to_device(Device::Cpu))]) {
+            Ok(()) => crate::data::cache_budget::after_write(dir, &f),
+            Err(e) => eprintln!("warning: {e:#}; the pretrained features are not cached"),
+        }
     }
     Ok(test)
 }
