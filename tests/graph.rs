@@ -2,7 +2,9 @@
 mod common;
 use icicle_explorer::data::Progress;
 use icicle_explorer::graph::knn::{Knn, knn_blocked};
-use icicle_explorer::graph::{Adjacency, Normalization, edge_purity, graph_stats, knn};
+use icicle_explorer::graph::{
+    Adjacency, Normalization, edge_purity, graph_stats, knn, neighbour_vote,
+};
 use tch::{Device, Kind, Tensor};
 
 fn brute_force(x: &[Vec<f32>], k: usize) -> Vec<Vec<usize>> {
@@ -153,6 +155,25 @@ fn edge_purity_and_stats() {
         (4, 3, 2)
     );
     assert!((s.mean_degree - 1.5).abs() < 1e-12);
+}
+
+#[test]
+fn the_neighbour_vote_takes_the_majority_of_the_neighbours_labels_never_the_items_own() {
+    // 0: neighbours 1, 2, 3 (labels 1, 1, 0) -> 1, though 0 itself is class 0.
+    // 1: neighbours 0, 2, 3 (0, 1, 0) -> 0.   2: 3, 4, 1 (0, 2, 1) -> a tie, the smaller: 0.
+    // 3: itself, an index past the labels, and 2 (1) -> 1.   4: itself and 9 only -> no vote.
+    let g = Knn {
+        n: 5,
+        k: 3,
+        neighbors: vec![1, 2, 3, 0, 2, 3, 3, 4, 1, 3, 9, 2, 4, 9, 4],
+    };
+    let labels = [0, 1, 1, 0, -1];
+    assert_eq!(
+        neighbour_vote(&g, &labels, 2),
+        vec![Some(1), Some(0), Some(0), Some(1), None]
+    );
+    // Item 4 labelled 2: item 2's vote is a three-way tie (0, 2, 1), still won by 0.
+    assert_eq!(neighbour_vote(&g, &[0, 1, 1, 0, 2], 3)[2], Some(0));
 }
 
 #[test]

@@ -3,9 +3,11 @@
 //! first (as someone browsing that tab would), each image moved to the cluster of its true
 //! class; compare relabel-only (the untouched images stay where the run put them), the
 //! label-spreading preview, and the retrain with corrections by ACC on the images nobody
-//! touched, with the times.
+//! touched, with the times. Beside them, the ceiling of any spreading over the run's graph: each
+//! untouched image put in the cluster of the class most of its k_b neighbours truly are.
 use crate::correct::{Corrections, preview};
 use crate::data::{self, LoadOptions, Progress, Registry};
+use crate::graph::neighbour_vote;
 use crate::messages::{Command, CorrectFrom, Event, Job};
 use crate::metrics::Evaluation;
 use crate::priority::Priority;
@@ -63,7 +65,7 @@ pub fn corrections(a: &CorrectionsArgs) -> Result<()> {
         }
     }
     println!(
-        "\n| run | corrections | relabel only | preview (spreading) | retrain with corrections | corrected images where put | preview time | retrain time (share of the run's) |\n|---|---|---|---|---|---|---|---|\n{}",
+        "\n| run | corrections | relabel only | preview (spreading) | retrain with corrections | graph ceiling | corrected images where put | preview time | retrain time (share of the run's) |\n|---|---|---|---|---|---|---|---|---|\n{}",
         rows.join("\n")
     );
     Ok(())
@@ -100,6 +102,15 @@ fn correct_run(dir: &Path, counts: &[usize], out: &Path, retrains: bool) -> Resu
         })
         .collect();
     wrong.sort_by(|&x, &y| saved.confidence[y].total_cmp(&saved.confidence[x]));
+    // What a person who had corrected every neighbour would get from the graph.
+    let ceiling: Vec<i64> = neighbour_vote(&knn_b, &labels, classes)
+        .iter()
+        .zip(prev)
+        .map(|(v, &p)| {
+            v.and_then(|c| matching.class_to_cluster[c])
+                .map_or(p, |c| c as i64)
+        })
+        .collect();
     let name = dir
         .file_name()
         .map_or("run".into(), |n| n.to_string_lossy().into_owned());
@@ -125,10 +136,11 @@ fn correct_run(dir: &Path, counts: &[usize], out: &Path, retrains: bool) -> Resu
         let preview_secs = t.elapsed().as_secs_f64();
         if !retrains {
             rows.push(format!(
-                "| {name} | {} | {:.3} | {:.3} | – | – | {:.2} s | – |",
+                "| {name} | {} | {:.3} | {:.3} | – | {:.3} | – | {:.2} s | – |",
                 chosen.len(),
                 acc(prev)?,
                 acc(&spread.clusters)?,
+                acc(&ceiling)?,
                 preview_secs
             ));
             continue;
@@ -147,11 +159,12 @@ fn correct_run(dir: &Path, counts: &[usize], out: &Path, retrains: bool) -> Resu
             .filter(|&&i| Some(&(result[i] as usize)) == corr.required().get(&i))
             .count();
         rows.push(format!(
-            "| {name} | {} | {:.3} | {:.3} | {:.3} | {put} / {} | {:.2} s | {:.1} s ({:.0} %) |",
+            "| {name} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {put} / {} | {:.2} s | {:.1} s ({:.0} %) |",
             chosen.len(),
             acc(prev)?,
             acc(&spread.clusters)?,
             acc(&result)?,
+            acc(&ceiling)?,
             chosen.len(),
             preview_secs,
             retrain_secs,

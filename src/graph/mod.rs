@@ -6,4 +6,4 @@ pub mod stats;
 
 pub use adjacency::{Adjacency, Neighbours, Normalization};
 pub use knn::{Knn, knn};
-pub use stats::{GraphStats, edge_purity, graph_stats};
+pub use stats::{GraphStats, edge_purity, graph_stats, neighbour_vote};

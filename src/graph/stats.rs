@@ -28,6 +28,28 @@ pub fn edge_purity(knn: &Knn, labels: &[i64]) -> f64 {
     same as f64 / (knn.n * knn.k) as f64
 }
 
+/// Each item's class by a vote of its k-NN neighbours' labels (itself left out; ties go to the
+/// smaller class; `None` for an item whose neighbours are all unlabelled or out of range). With
+/// the true labels it is the most that any spreading over this graph could recover: a person
+/// who had corrected every neighbour of an image would move it no further than this.
+pub fn neighbour_vote(knn: &Knn, labels: &[i64], classes: usize) -> Vec<Option<usize>> {
+    let mut votes = vec![0usize; classes];
+    (0..knn.n)
+        .map(|i| {
+            votes.iter_mut().for_each(|v| *v = 0);
+            for &j in knn.of(i) {
+                let c = labels.get(j as usize).copied().unwrap_or(-1);
+                if j as usize != i && (0..classes as i64).contains(&c) {
+                    votes[c as usize] += 1;
+                }
+            }
+            // First maximum: the smaller class wins a tie.
+            let best = (0..classes).rev().max_by_key(|&c| votes[c])?;
+            (votes[best] > 0).then_some(best)
+        })
+        .collect()
+}
+
 pub fn graph_stats(knn: &Knn, adj: &Adjacency, labels: Option<&[i64]>) -> GraphStats {
     GraphStats {
         k: knn.k,
