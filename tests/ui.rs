@@ -324,6 +324,22 @@ fn pick_tune_train_inspect_and_export() {
         300
     );
     h.get_by_label_contains("300 of 1797 points");
+    // 300 points in view (at most IMAGES_IN_VIEW): each drawn as its image, the thumbnails made
+    // a few per frame; unticking "images" brings the squares back.
+    for _ in 0..8 {
+        h.step();
+    }
+    assert_eq!(h.state().panels.embedding.images_drawn, 300);
+    assert!(
+        h.state().thumbs.len() >= 300,
+        "{} thumbnails",
+        h.state().thumbs.len()
+    );
+    h.get_by_label("images").click();
+    h.step();
+    h.step();
+    assert!(!h.state().panels.embedding.images);
+    assert_eq!(h.state().panels.embedding.images_drawn, 0);
 
     // A lasso drawn round the middle of the map selects the points inside it, and only those.
     h.get_by_label("lasso select").click();

@@ -1,6 +1,7 @@
 //! The t-SNE map of the learned features, coloured by cluster or by ground truth. Hovering a
 //! point shows its image, cluster, label and confidence; a click selects it; in box or lasso
-//! mode a drag picks every point inside the box or outline, and the gallery lists them.
+//! mode a drag picks every point inside the box or outline, and the gallery lists them. Where
+//! few enough points are in view (a small folder, or zoomed in), each is drawn as its image.
 use crate::embedding::Embedding;
 use crate::ui::action::Action;
 use crate::ui::nav::{DragMode, Selection, Tab};
@@ -12,6 +13,14 @@ use crate::ui::thumbs::Thumbs;
 use crate::ui::view::View;
 use egui_plot::{Legend, Line, MarkerShape, Plot, PlotPoints, Points, Polygon};
 use std::sync::Arc;
+
+/// Points are drawn as their images while at most this many are in view: a folder of a few
+/// hundred photos shows them all, a larger map shows them once zoomed in.
+pub const IMAGES_IN_VIEW: usize = 400;
+/// Side of an image on the map, in points.
+const IMAGE_SIDE: f32 = 36.0;
+/// New thumbnails made per frame, so that showing hundreds at once never stalls a frame.
+const UPLOADS_PER_FRAME: usize = 64;
 
 /// Owns the map (and its computation's progress) and the drag in progress on it.
 pub struct EmbeddingPanel {
@@ -27,6 +36,10 @@ pub struct EmbeddingPanel {
     pub drag_mode: DragMode,
     /// The drag in progress, in plot coordinates (box: its first corner).
     pub drag_path: Vec<[f64; 2]>,
+    /// Whether points are drawn as their images where few enough are in view.
+    pub images: bool,
+    /// How many points were drawn as images in the last frame (0: squares).
+    pub images_drawn: usize,
 }
 
 impl Default for EmbeddingPanel {
@@ -39,6 +52,8 @@ impl Default for EmbeddingPanel {
             error: None,
             drag_mode: DragMode::Pan,
             drag_path: vec![],
+            images: true,
+            images_drawn: 0,
         }
     }
 }
@@ -166,6 +181,11 @@ impl EmbeddingPanel {
                 .on_hover_text(
                     "Draw an outline around any group; its points are listed in the gallery",
                 );
+            ui.checkbox(&mut self.images, "images")
+                .on_hover_text(format!(
+                    "Points drawn as their images, ringed in their colour, whenever at most \
+                 {IMAGES_IN_VIEW} are in view (zoom in to see them on a larger map)"
+                ));
             ui.separator();
             if emb.subsampled() {
                 // Short, so the row fits the window; the tooltip says how to map more.
@@ -209,10 +229,11 @@ impl EmbeddingPanel {
         } else {
             view.session.config.clusters
         };
-        let mut series: Vec<Vec<[f64; 2]>> = vec![vec![]; groups.max(1)];
+        // Each group's points, as indices into the map.
+        let mut series: Vec<Vec<usize>> = vec![vec![]; groups.max(1)];
         for (p, &i) in emb.items.iter().enumerate() {
             let g = group(i).min(series.len() - 1);
-            series[g].push(emb.xy[p]);
+            series[g].push(p);
         }
         let name = |g: usize| -> String {
             if by_truth {
@@ -264,7 +285,7 @@ impl EmbeddingPanel {
                     if !pts.is_empty() {
                         p.points(
                             // One point each: enough for the legend entry, hidden under the mesh.
-                            Points::new(name(g), PlotPoints::from(vec![pts[0]]))
+                            Points::new(name(g), PlotPoints::from(vec![emb.xy[pts[0]]]))
                                 .id(item_id(g))
                                 .color(palette::colour(g))
                                 .radius(2.0)
@@ -331,13 +352,16 @@ impl EmbeddingPanel {
             .map(|m| m.hidden_items)
             .unwrap_or_default();
         let frame = *resp.transform.frame();
-        let mut mesh = egui::Mesh::default();
+        // Group by group, later groups on top, as the legend lists them: one mesh of squares,
+        // and while few are in view, the same points kept to be drawn as their images.
+        let (mut mesh, mut in_view, mut few) = (egui::Mesh::default(), 0, vec![]);
         for (g, pts) in series.iter().enumerate() {
             if hidden.contains(&item_id(g)) {
                 continue;
             }
             let colour = palette::colour(g);
-            for xy in pts {
+            for &p in pts {
+                let xy = emb.xy[p];
                 let s = resp
                     .transform
                     .position_from_point(&egui_plot::PlotPoint::new(xy[0], xy[1]));
@@ -346,10 +370,38 @@ impl EmbeddingPanel {
                         egui::Rect::from_center_size(s, egui::vec2(3.5, 3.5)),
                         colour,
                     );
+                    in_view += 1;
+                    if self.images && in_view <= IMAGES_IN_VIEW {
+                        few.push((s, colour, emb.items[p]));
+                    }
                 }
             }
         }
-        ui.painter().set(slot, egui::Shape::mesh(mesh));
+        let as_images = self.images && in_view <= IMAGES_IN_VIEW;
+        self.images_drawn = if as_images { few.len() } else { 0 };
+        if as_images {
+            // Each image on a square of its colour; one not made yet (a few per frame) is the
+            // square alone until the next frame.
+            let (mut budget, mut shapes) = (UPLOADS_PER_FRAME, vec![]);
+            for &(s, colour, i) in &few {
+                let rect = egui::Rect::from_center_size(s, egui::Vec2::splat(IMAGE_SIDE));
+                shapes.push(egui::Shape::rect_filled(rect.expand(2.0), 1.0, colour));
+                match thumbs.get_within(ui.ctx(), ds, i, &mut budget) {
+                    Some(tex) => shapes.push(egui::Shape::image(
+                        tex.id(),
+                        rect,
+                        egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
+                        egui::Color32::WHITE,
+                    )),
+                    None => ui.ctx().request_repaint(),
+                }
+            }
+            ui.painter().set(slot, egui::Shape::Vec(shapes));
+        } else {
+            ui.painter().set(slot, egui::Shape::mesh(mesh));
+        }
+        // Under the pointer: within a few pixels of a square, or anywhere on an image.
+        let reach = if as_images { IMAGE_SIDE / 2.0 } else { 6.0 };
         let pointer = resp.inner;
         let r = &resp.response;
         // The nearest point under the pointer, within a few screen pixels.
@@ -364,7 +416,7 @@ impl EmbeddingPanel {
                         .position_from_point(&egui_plot::PlotPoint::new(xy[0], xy[1]));
                     (p, s.distance_sq(at))
                 })
-                .filter(|(_, d)| *d < 36.0)
+                .filter(|(_, d)| *d < reach * reach)
                 .min_by(|a, b| a.1.total_cmp(&b.1))
                 .map(|(p, _)| emb.items[p])
         });
