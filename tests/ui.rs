@@ -324,22 +324,6 @@ fn pick_tune_train_inspect_and_export() {
         300
     );
     h.get_by_label_contains("300 of 1797 points");
-    // 300 points in view (at most IMAGES_IN_VIEW): each drawn as its image, the thumbnails made
-    // a few per frame; unticking "images" brings the squares back.
-    for _ in 0..8 {
-        h.step();
-    }
-    assert_eq!(h.state().panels.embedding.images_drawn, 300);
-    assert!(
-        h.state().thumbs.len() >= 300,
-        "{} thumbnails",
-        h.state().thumbs.len()
-    );
-    h.get_by_label("images").click();
-    h.step();
-    h.step();
-    assert!(!h.state().panels.embedding.images);
-    assert_eq!(h.state().panels.embedding.images_drawn, 0);
 
     // A lasso drawn round the middle of the map selects the points inside it, and only those.
     h.get_by_label("lasso select").click();
@@ -378,6 +362,32 @@ fn pick_tune_train_inspect_and_export() {
     h.get_by_label("clear selection").click();
     h.step();
     assert!(h.state().selection.is_none());
+
+    // 300 points in view are more than IMAGES_IN_VIEW: squares. Zoomed in on the middle, fewer
+    // are in view and each is drawn as its image, the thumbnails made a few per frame;
+    // unticking "images" brings the squares back.
+    use icicle_explorer::ui::IMAGES_IN_VIEW;
+    h.step();
+    assert_eq!(h.state().panels.embedding.images_drawn, 0);
+    h.get_by_label("pan").click();
+    h.hover_at(centre);
+    h.step();
+    h.event(egui::Event::Zoom(4.0));
+    for _ in 0..8 {
+        h.step();
+    }
+    let drawn = h.state().panels.embedding.images_drawn;
+    assert!(drawn > 0 && drawn <= IMAGES_IN_VIEW, "{drawn} images drawn");
+    assert!(
+        h.state().thumbs.len() >= drawn,
+        "{} thumbnails for {drawn} images",
+        h.state().thumbs.len()
+    );
+    h.get_by_label("images").click();
+    h.step();
+    h.step();
+    assert!(!h.state().panels.embedding.images);
+    assert_eq!(h.state().panels.embedding.images_drawn, 0);
 
     let out = tempfile::tempdir().unwrap();
     h.get_by_label("Export").click();

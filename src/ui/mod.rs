@@ -18,6 +18,7 @@ pub use action::Action;
 pub use app::IcicleApp;
 pub use automation::Automation;
 pub use nav::{CaseKind, DragMode, Selection, Tab};
+pub use panels::embedding::IMAGES_IN_VIEW;
 pub use session::Status;
 pub use settings::Settings;
 

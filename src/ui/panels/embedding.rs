@@ -14,9 +14,10 @@ use crate::ui::view::View;
 use egui_plot::{Legend, Line, MarkerShape, Plot, PlotPoints, Points, Polygon};
 use std::sync::Arc;
 
-/// Points are drawn as their images while at most this many are in view: a folder of a few
-/// hundred photos shows them all, a larger map shows them once zoomed in.
-pub const IMAGES_IN_VIEW: usize = 400;
+/// Points are drawn as their images while at most this many are in view: a folder of a couple
+/// of hundred photos shows them all, a larger map shows them once zoomed in. Software GL draws
+/// 250 framed images at a p99 of 15 ms a frame (docs/BENCHMARKS.md), within the 16 ms target.
+pub const IMAGES_IN_VIEW: usize = 250;
 /// Side of an image on the map, in points.
 const IMAGE_SIDE: f32 = 36.0;
 /// New thumbnails made per frame, so that showing hundreds at once never stalls a frame.
@@ -380,12 +381,13 @@ impl EmbeddingPanel {
         let as_images = self.images && in_view <= IMAGES_IN_VIEW;
         self.images_drawn = if as_images { few.len() } else { 0 };
         if as_images {
-            // Each image on a square of its colour; one not made yet (a few per frame) is the
-            // square alone until the next frame.
-            let (mut budget, mut shapes) = (UPLOADS_PER_FRAME, vec![]);
+            // Each image framed in its colour; one not made yet (a few per frame) is a square
+            // of its colour until the next frame. The frames are one mesh over all the images:
+            // a shape per frame, between the images, doubled the frame time on software GL.
+            let (mut budget, mut frames, mut shapes) =
+                (UPLOADS_PER_FRAME, egui::Mesh::default(), vec![]);
             for &(s, colour, i) in &few {
                 let rect = egui::Rect::from_center_size(s, egui::Vec2::splat(IMAGE_SIDE));
-                shapes.push(egui::Shape::rect_filled(rect.expand(2.0), 1.0, colour));
                 match thumbs.get_within(ui.ctx(), ds, i, &mut budget) {
                     Some(tex) => shapes.push(egui::Shape::image(
                         tex.id(),
@@ -393,9 +395,22 @@ impl EmbeddingPanel {
                         egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
                         egui::Color32::WHITE,
                     )),
-                    None => ui.ctx().request_repaint(),
+                    None => {
+                        frames.add_colored_rect(rect, colour);
+                        ui.ctx().request_repaint();
+                    }
+                }
+                let (o, w) = (rect.expand(2.0), 2.0);
+                for side in [
+                    egui::Rect::from_min_max(o.min, egui::pos2(o.max.x, o.min.y + w)),
+                    egui::Rect::from_min_max(egui::pos2(o.min.x, o.max.y - w), o.max),
+                    egui::Rect::from_min_max(o.min, egui::pos2(o.min.x + w, o.max.y)),
+                    egui::Rect::from_min_max(egui::pos2(o.max.x - w, o.min.y), o.max),
+                ] {
+                    frames.add_colored_rect(side, colour);
                 }
             }
+            shapes.push(egui::Shape::mesh(frames));
             ui.painter().set(slot, egui::Shape::Vec(shapes));
         } else {
             ui.painter().set(slot, egui::Shape::mesh(mesh));
