@@ -251,6 +251,15 @@ impl EmbeddingPanel {
             .map(|s| s.items.iter().copied().collect())
             .unwrap_or_default();
         let mode = self.drag_mode;
+        // Rings round a selected or corrected point: round its image where images were drawn
+        // last frame, round its square otherwise.
+        let ring = |small: f32| {
+            if self.images_drawn > 0 {
+                IMAGE_SIDE * std::f32::consts::FRAC_1_SQRT_2 + 2.0
+            } else {
+                small
+            }
+        };
         let path = self.drag_path.clone();
         // The points are one mesh of small squares drawn under the plot, not 10,000 egui_plot
         // circles: tessellating and rasterising those anti-aliased circles in software was what
@@ -306,7 +315,7 @@ impl EmbeddingPanel {
                     p.points(
                         Points::new("selected", PlotPoints::from(sel))
                             .color(egui::Color32::BLACK)
-                            .radius(3.5)
+                            .radius(ring(3.5))
                             .filled(false)
                             .shape(MarkerShape::Circle),
                     );
@@ -324,7 +333,7 @@ impl EmbeddingPanel {
                     p.points(
                         Points::new("corrected", PlotPoints::from(pts))
                             .color(egui::Color32::RED)
-                            .radius(4.0)
+                            .radius(ring(4.0))
                             .filled(false)
                             .shape(MarkerShape::Circle),
                     );
