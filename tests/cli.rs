@@ -237,3 +237,47 @@ fn bad_input_gives_one_clear_error() {
     ]);
     assert_user_error(&o, &["cannot write results"]);
 }
+
+/// `icicle gui` names its data with the same flags as `icicle train`, a folder's labels and
+/// channels included, and opens the remembered data when none is named.
+#[test]
+fn the_app_reads_a_folder_with_the_same_flags_as_train() {
+    use clap::Parser;
+    use icicle_explorer::cli::{Cli, Command as Cmd};
+    use icicle_explorer::data::folder::Labels;
+    use icicle_explorer::rundir::DataRecord;
+    let flags = [
+        "--folder",
+        "/photos",
+        "--labels",
+        "none",
+        "--channels",
+        "1",
+        "--size",
+        "32",
+    ];
+    let parse = |cmd: &str, extra: &[&str]| {
+        Cli::try_parse_from(["icicle", cmd].iter().chain(extra))
+            .unwrap_or_else(|e| panic!("{e}"))
+            .command
+    };
+    let Some(Cmd::Gui(gui)) = parse("gui", &flags) else {
+        panic!("not the gui command")
+    };
+    let Some(Cmd::Train(train)) = parse("train", &flags) else {
+        panic!("not the train command")
+    };
+    let expected = DataRecord {
+        dataset: None,
+        folder: Some("/photos".into()),
+        size: 32,
+        channels: "1".into(),
+        labels: Labels::None,
+    };
+    assert_eq!(gui.data.named(), Some(expected.clone()));
+    assert_eq!(train.data.record(), expected);
+    let Some(Cmd::Gui(bare)) = parse("gui", &[]) else {
+        panic!("not the gui command")
+    };
+    assert_eq!(bare.data.named(), None);
+}

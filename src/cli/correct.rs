@@ -41,11 +41,7 @@ pub fn job(a: &CorrectArgs) -> Result<(Job, Config)> {
     let rec = DataRecord::read(&a.run)
         .with_context(|| format!("{} is not a finished run folder", a.run.display()))?;
     let data = DataArgs {
-        dataset: rec.dataset,
-        folder: rec.folder,
-        size: rec.size,
-        channels: rec.channels,
-        labels: rec.labels,
+        source: rec.into(),
         registry: None,
         no_cache: false,
     };

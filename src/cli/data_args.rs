@@ -7,10 +7,12 @@ use anyhow::{Result, bail};
 use clap::Args;
 use std::path::PathBuf;
 
+/// Which images, and how a folder of them is read: the flags every command that reads images
+/// shares, `icicle gui` included.
 #[derive(Debug, Clone, Args)]
-pub struct DataArgs {
-    /// A dataset from the registry (see `icicle datasets`); the registry's default if neither
-    /// --dataset nor --folder is given.
+pub struct DataSource {
+    /// A dataset from the registry (see `icicle datasets`); without it or --folder, the
+    /// registry's default (the app: the data it had open last).
     #[arg(long, conflicts_with = "folder")]
     pub dataset: Option<String>,
     /// Any folder of images; class subfolders give ground-truth labels.
@@ -28,6 +30,55 @@ pub struct DataArgs {
     /// at least two, and they are not named like dates), subfolders, or none.
     #[arg(long, value_enum, default_value_t = Labels::Auto)]
     pub labels: Labels,
+}
+
+impl Default for DataSource {
+    /// As with no flags given: nothing named, everything auto.
+    fn default() -> Self {
+        Self {
+            dataset: None,
+            folder: None,
+            size: 0,
+            channels: "auto".into(),
+            labels: Labels::Auto,
+        }
+    }
+}
+
+impl DataSource {
+    /// The data source these flags name, as a run directory records it; `None` when they name
+    /// neither a dataset nor a folder.
+    pub fn named(&self) -> Option<DataRecord> {
+        (self.dataset.is_some() || self.folder.is_some()).then(|| self.record())
+    }
+
+    pub fn record(&self) -> DataRecord {
+        DataRecord {
+            dataset: self.dataset.clone(),
+            folder: self.folder.clone(),
+            size: self.size,
+            channels: self.channels.clone(),
+            labels: self.labels,
+        }
+    }
+}
+
+impl From<DataRecord> for DataSource {
+    fn from(r: DataRecord) -> Self {
+        Self {
+            dataset: r.dataset,
+            folder: r.folder,
+            size: r.size,
+            channels: r.channels,
+            labels: r.labels,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DataArgs {
+    #[command(flatten)]
+    pub source: DataSource,
     /// Dataset registry to read instead of ./datasets.toml or the built-in one.
     #[arg(long, value_name = "FILE")]
     pub registry: Option<PathBuf>,
@@ -53,13 +104,7 @@ impl DataArgs {
 
     /// The data source these flags name, as a run directory records it.
     pub fn record(&self) -> DataRecord {
-        DataRecord {
-            dataset: self.dataset.clone(),
-            folder: self.folder.clone(),
-            size: self.size,
-            channels: self.channels.clone(),
-            labels: self.labels,
-        }
+        self.source.record()
     }
 }
 

@@ -1,6 +1,5 @@
 //! `icicle` (no command) and `icicle gui`: the desktop app, with optional scripting for demos,
 //! screenshots and frame-time measurements.
-use crate::rundir::DataRecord;
 use crate::ui::{Automation, Tab};
 use anyhow::{Result, bail};
 use clap::Args;
@@ -8,15 +7,9 @@ use std::path::PathBuf;
 
 #[derive(Debug, Clone, Default, Args)]
 pub struct GuiArgs {
-    /// Load this registry dataset instead of the remembered one.
-    #[arg(long, conflicts_with = "folder")]
-    pub dataset: Option<String>,
-    /// Load this folder of images instead of the remembered data.
-    #[arg(long)]
-    pub folder: Option<PathBuf>,
-    /// Side --folder images are decoded at: auto (as `icicle train --size`) or 4 to 512.
-    #[arg(long, default_value = "auto", value_parser = crate::rundir::parse_side)]
-    pub size: u32,
+    /// The data to open instead of the remembered one, read as `icicle train` reads it.
+    #[command(flatten)]
+    pub data: super::data_args::DataSource,
     /// Reopen a run directory.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["dataset", "folder"])]
     pub open_run: Option<PathBuf>,
@@ -106,16 +99,7 @@ pub fn run(a: &GuiArgs) -> Result<()> {
         screenshots.push((t, PathBuf::from(path)));
     }
     screenshots.sort_by(|x, y| x.0.total_cmp(&y.0));
-    let data = match (&a.dataset, &a.folder) {
-        (None, None) => None,
-        (d, f) => Some(DataRecord {
-            dataset: d.clone(),
-            folder: f.clone(),
-            size: a.size,
-            channels: "auto".into(),
-            labels: Default::default(),
-        }),
-    };
+    let data = a.data.named();
     crate::ui::launch(Automation {
         data,
         open_run: a.open_run.clone(),

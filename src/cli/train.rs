@@ -90,20 +90,14 @@ fn data_record(dir: &Path) -> Option<DataRecord> {
 
 pub fn run(a: &TrainArgs) -> Result<()> {
     let mut data = a.data.clone();
-    if let (Some(dir), None, None) = (&a.resume, &data.dataset, &data.folder) {
+    if let (Some(dir), None) = (&a.resume, data.source.named()) {
         let rec = data_record(dir).with_context(|| {
             format!(
                 "{} has no data.json: name the data with --dataset or --folder",
                 dir.display()
             )
         })?;
-        (
-            data.dataset,
-            data.folder,
-            data.size,
-            data.channels,
-            data.labels,
-        ) = (rec.dataset, rec.folder, rec.size, rec.channels, rec.labels);
+        data.source = rec.into();
     }
     let ds = Arc::new(data.load()?);
     let (cfg, run_dir) = match &a.resume {
