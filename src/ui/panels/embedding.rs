@@ -184,7 +184,7 @@ impl EmbeddingPanel {
                 );
             ui.checkbox(&mut self.images, "images")
                 .on_hover_text(format!(
-                    "Points drawn as their images, ringed in their colour, whenever at most \
+                    "Points drawn as their images, framed in their colour, whenever at most \
                  {IMAGES_IN_VIEW} are in view (zoom in to see them on a larger map)"
                 ));
             ui.separator();
