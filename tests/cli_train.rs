@@ -196,6 +196,12 @@ fn train_eval_and_resume() {
     assert_eq!(features.len(), 1797 * dim);
     let (ga, gb) = saved.neighbours.expect("graph_a.npy and graph_b.npy");
     assert_eq!((ga.n, ga.k, gb.n, gb.k), (1797, 1, 1797, 10));
+    // Its confidences are read off its answer's clusters on its graph b, whichever answered.
+    let x = tch::Tensor::from_slice(&features).view([1797, dim as i64]);
+    let expected = icicle_explorer::metrics::confidence(&x, &saved.clusters, 10, &gb);
+    for (a, b) in saved.confidence.iter().zip(&expected) {
+        assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+    }
     assert!(
         ga.of(0)[0] != 0 && gb.of(0).contains(&ga.of(0)[0]),
         "nearest first"

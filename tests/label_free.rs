@@ -223,3 +223,44 @@ fn suggest_k_finds_three_well_separated_blobs() {
     // A range beyond the data is refused.
     assert!(suggest_k(&x.narrow(0, 0, 5), 2..=8, 0, &mut |_, _| true).is_err());
 }
+
+/// Two 2-d blobs, 20 points each around (±5, 0), plus one point half-way, assigned to the left
+/// blob; the graph is the exact 5-NN graph of the points.
+fn two_blobs_and_a_bridge(scale: f64) -> (Tensor, Vec<i64>, Knn) {
+    let mut rows = vec![];
+    for i in 0..40 {
+        let centre = if i < 20 { -5.0 } else { 5.0 };
+        let (a, r) = (i as f64 * 2.4, 0.3 + 0.02 * (i % 20) as f64);
+        rows.extend([(centre + r * a.cos()) * scale, r * a.sin() * scale]);
+    }
+    rows.extend([0.3 * scale, 0.0]);
+    let x = Tensor::from_slice(&rows.iter().map(|&v| v as f32).collect::<Vec<_>>()).view([41, 2]);
+    let clusters: Vec<i64> = (0..41).map(|i| i64::from((20..40).contains(&i))).collect();
+    let knn =
+        icicle_explorer::graph::knn(&x, 5, &icicle_explorer::progress::Progress::none()).unwrap();
+    (x, clusters, knn)
+}
+
+#[test]
+fn confidence_is_high_inside_a_blob_low_on_the_bridge_and_blind_to_scale_and_names() {
+    let (x, clusters, knn) = two_blobs_and_a_bridge(1.0);
+    let c = icicle_explorer::metrics::confidence(&x, &clusters, 2, &knn);
+    assert_eq!(c.len(), 41);
+    assert!(c.iter().all(|&v| (0.0..=1.0).contains(&v)), "{c:?}");
+    // Inside a blob every neighbour agrees and the own centre is far nearer than the other.
+    assert!(c[..40].iter().all(|&v| v > 0.95), "{c:?}");
+    // Half-way its nearest neighbours are the right blob's, and it is barely nearer the left.
+    assert!(c[40] < 0.5, "the bridge point: {}", c[40]);
+    // Unlike a Student-t soft assignment, the features' scale changes nothing.
+    let (x100, _, knn100) = two_blobs_and_a_bridge(100.0);
+    let c100 = icicle_explorer::metrics::confidence(&x100, &clusters, 2, &knn100);
+    for (a, b) in c.iter().zip(&c100) {
+        assert!((a - b).abs() < 1e-4, "{a} vs {b}");
+    }
+    // Nor do the clusters' numbers, nor an empty cluster beside them.
+    let renamed: Vec<i64> = clusters.iter().map(|&k| 2 - 2 * k).collect();
+    let c_renamed = icicle_explorer::metrics::confidence(&x, &renamed, 3, &knn);
+    for (a, b) in c.iter().zip(&c_renamed) {
+        assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+    }
+}

@@ -148,6 +148,16 @@ fn a_retrain_puts_every_correction_where_the_person_said_and_keeps_numbers_and_n
     // Reopened: the new folder is a run of its own, with the corrections and names.
     let saved = SavedRun::read(&after_dir).unwrap();
     assert_eq!(&saved.clusters, c);
+    // Confidences are read off the clusters it ends with, on the retrain's own graph b.
+    let ((x, dim), (_, kb)) = (
+        saved.features.clone().unwrap(),
+        saved.neighbours.clone().unwrap(),
+    );
+    let x = tch::Tensor::from_slice(&x).view([c.len() as i64, dim as i64]);
+    let expected = icicle_explorer::metrics::confidence(&x, c, 10, &kb);
+    for (a, b) in saved.confidence.iter().zip(&expected) {
+        assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+    }
     assert_eq!(Corrections::read_run(&after_dir).unwrap(), corr);
     let csv = std::fs::read_to_string(after_dir.join("assignments.csv")).unwrap();
     let mut lines = csv.lines();

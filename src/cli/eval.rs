@@ -24,8 +24,7 @@ pub fn run(a: &EvalArgs) -> Result<()> {
     let cluster_col =
         col("cluster").with_context(|| format!("{}: no cluster column", path.display()))?;
     let label_col = col("label");
-    let conf_col = col("confidence");
-    let (mut clusters, mut names, mut confidence) = (vec![], vec![], vec![]);
+    let (mut clusters, mut names) = (vec![], vec![]);
     for (i, rec) in rdr.records().enumerate() {
         let rec = rec.with_context(|| format!("{}: row {}", path.display(), i + 2))?;
         let num = |c: usize, what: &str| {
@@ -39,9 +38,6 @@ pub fn run(a: &EvalArgs) -> Result<()> {
             })
         };
         clusters.push(num(cluster_col, "cluster")? as i64);
-        if let Some(c) = conf_col {
-            confidence.push(num(c, "confidence")? as f32);
-        }
         if let Some(l) = label_col {
             names.push(rec[l].to_string());
         }
@@ -94,19 +90,21 @@ pub fn run(a: &EvalArgs) -> Result<()> {
     let x = tch::Tensor::from_slice(&v).view([rows as i64, cols as i64]);
     // The run's own graphs where it saved them: they may not be the features' (a run with
     // `graph_features = fused` or `pixels` built them elsewhere).
-    let graph_of = |kk: usize, saved: &str| -> Result<Adjacency> {
+    let graph_of = |kk: usize, saved: &str| -> Result<graph::Knn> {
         let file = a.dir.join(saved);
-        let knn = if file.is_file() {
-            crate::rundir::read_neighbours(&file, rows)?
+        if file.is_file() {
+            crate::rundir::read_neighbours(&file, rows)
         } else {
-            graph::knn(&x, kk.min(rows - 1), &Progress::none())?
-        };
-        Ok(Adjacency::from_knn(&knn, graph::Normalization::Row))
+            graph::knn(&x, kk.min(rows - 1), &Progress::none())
+        }
     };
-    let (ga, gb) = (graph_of(k_a, "graph_a.npy")?, graph_of(k_b, "graph_b.npy")?);
-    if confidence.len() != clusters.len() {
-        confidence = vec![1.0; clusters.len()];
-    }
+    let (knn_a, knn_b) = (graph_of(k_a, "graph_a.npy")?, graph_of(k_b, "graph_b.npy")?);
+    let (ga, gb) = (
+        Adjacency::from_knn(&knn_a, graph::Normalization::Row),
+        Adjacency::from_knn(&knn_b, graph::Normalization::Row),
+    );
+    // Read off the clusters as they are in the file (which may have been edited), as a run does.
+    let confidence = crate::metrics::confidence(&x, &clusters, k, &knn_b);
     let lf = LabelFree::new(&LabelFreeInput {
         features: &x,
         clusters: &clusters,

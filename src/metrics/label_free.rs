@@ -13,7 +13,8 @@ use tch::{Kind, Tensor};
 /// Silhouettes are computed on at most this many images (a seeded sample above it, as
 /// scikit-learn's `sample_size`): the cost is quadratic.
 pub const SILHOUETTE_SAMPLE: usize = 2000;
-/// Below this confidence (the chosen head's top probability) an image counts as uncertain.
+/// Below this confidence (`metrics::confidence`: about half its neighbours in its cluster) an
+/// image counts as uncertain.
 pub const LOW_CONFIDENCE: f32 = 0.5;
 
 /// One-line meanings, for tooltips and `--help`.
@@ -32,11 +33,11 @@ pub const MEANINGS: [(&str, &str); 7] = [
     ),
     (
         "mean confidence",
-        "Mean of each image's top cluster probability (1/K = no idea, 1 = certain)",
+        "Mean of each image's confidence: the share of its k_b nearest neighbours in its cluster, its own vote weighted by how much nearer its cluster's centre is than the next (1 = certain; in stage 1, before the graphs, the head's top probability)",
     ),
     (
         "uncertain",
-        "Share of images whose top cluster probability is below 0.5",
+        "Share of images whose confidence is below 0.5 (about half their neighbours elsewhere)",
     ),
     (
         "balance",

@@ -1,5 +1,6 @@
 //! Clustering metrics: one implementation used by the CLI, the GUI and the tests.
 mod cases;
+mod confidence;
 mod confusion;
 mod contingency;
 pub mod label_free;
@@ -7,6 +8,7 @@ mod matching;
 mod scores;
 
 pub use cases::{ClusterCases, cluster_cases};
+pub use confidence::confidence;
 pub use confusion::Confusion;
 pub use contingency::Contingency;
 pub use label_free::LabelFree;

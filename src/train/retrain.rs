@@ -266,14 +266,8 @@ pub(super) fn run(
         probs_cpu.shallow_clone()
     };
     let (mut clusters, _) = argmax_confidence(&votes);
-    let mut confidence: Vec<f32> = clusters
-        .iter()
-        .enumerate()
-        .map(|(i, &c)| probs_cpu.double_value(&[i as i64, c]) as f32)
-        .collect();
     for (&i, &c) in &required {
         clusters[i] = c as i64;
-        confidence[i] = probs_cpu.double_value(&[i as i64, c as i64]) as f32;
     }
     // A kept-together group with no required cluster ends in one: the cluster its members'
     // probabilities favour together (excluded clusters are already at 0).
@@ -291,9 +285,10 @@ pub(super) fn run(
         let c = together.argmax(0, false).int64_value(&[]);
         for &i in members {
             clusters[i] = c;
-            confidence[i] = probs_cpu.double_value(&[i as i64, c]) as f32;
         }
     }
+    // Read off the clusters it ends with, on the retrain's graph, as for any run.
+    let confidence = crate::metrics::confidence(&x, &clusters, k, &kb);
     let moved = (0..n)
         .filter(|&i| clusters[i] != prev[i] && !corr.images.contains_key(&i))
         .count();

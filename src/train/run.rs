@@ -400,7 +400,8 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
                     per_head.push(a);
                 }
             }
-            let (a, c) = super::argmax_confidence(&heads.chosen(cfg.head).exp());
+            let (a, _) = super::argmax_confidence(&heads.chosen(cfg.head).exp());
+            let c = crate::metrics::confidence(&x, &a, cfg.clusters, &knn_b);
             t.judge(
                 Stage::Two,
                 it,
@@ -514,6 +515,11 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
         ) {
             emit(Event::Info(note));
         }
+    }
+    // One confidence for every candidate, read off the clusters it ends with (a refined
+    // candidate's probabilities belong to clusters it merged away).
+    for c in &mut candidates {
+        c.confidence = crate::metrics::confidence(&x, &c.clusters, cfg.clusters, &knn_b);
     }
     let configured = (if cfg.no_gcn { Head::Q } else { cfg.head }).name();
     let (chosen, final_answer) = answer::choose(
