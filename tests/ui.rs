@@ -128,8 +128,11 @@ fn pick_tune_train_inspect_and_export() {
             .iter()
             .any(|p| p.scores.head_agreement.is_some())
     );
+    // Once it has ended, the line scores the answer on screen.
+    h.get_by_label_contains("the answer shown (");
     h.get_by_label_contains("modularity b ");
     h.get_by_label_contains("head agreement ");
+    h.get_by_label_contains("uncertain ");
 
     // Suggest K on the run's learned features, then use the suggestion.
     h.get_by_label("Suggest K (no labels needed)").click();
@@ -640,6 +643,10 @@ fn colour_folders_get_the_pretrained_backbone_and_a_frozen_run_finishes() {
         "{:?}",
         s.notes
     );
+    // The run's messages are folded under the latest; opening them shows every one.
+    h.get_by_label_contains("messages · latest: final answer")
+        .click();
+    h.run();
     h.get_by_label_contains("features of EfficientNet-Lite0 block 5");
 }
 

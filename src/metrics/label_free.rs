@@ -81,6 +81,14 @@ pub struct LabelFreeInput<'a> {
     pub seed: u64,
 }
 
+/// Mean confidence and the share of images below `LOW_CONFIDENCE` (0 and 0 for no images).
+pub fn confidence_summary(confidence: &[f32]) -> (f64, f64) {
+    let n = confidence.len().max(1) as f64;
+    let mean = confidence.iter().map(|&c| c as f64).sum::<f64>() / n;
+    let low = confidence.iter().filter(|&&c| c < LOW_CONFIDENCE).count() as f64 / n;
+    (mean, low)
+}
+
 impl LabelFree {
     pub fn new(input: &LabelFreeInput) -> Self {
         let (silhouette, silhouette_items) = silhouette(
@@ -90,7 +98,7 @@ impl LabelFree {
             SILHOUETTE_SAMPLE,
             input.seed,
         );
-        let n = input.clusters.len().max(1) as f64;
+        let (mean_confidence, uncertain) = confidence_summary(input.confidence);
         let mut sizes = vec![0usize; input.k];
         for &c in input.clusters {
             sizes[c as usize] += 1;
@@ -104,13 +112,8 @@ impl LabelFree {
                 (agreement(q, a, input.k) + agreement(q, b, input.k) + agreement(a, b, input.k))
                     / 3.0
             }),
-            mean_confidence: input.confidence.iter().map(|&c| c as f64).sum::<f64>() / n,
-            uncertain: input
-                .confidence
-                .iter()
-                .filter(|&&c| c < LOW_CONFIDENCE)
-                .count() as f64
-                / n,
+            mean_confidence,
+            uncertain,
             balance: balance(&sizes),
             empty_clusters: sizes.iter().filter(|&&s| s == 0).count(),
         }

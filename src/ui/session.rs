@@ -33,6 +33,9 @@ pub struct Analysis {
     pub cases: Vec<ClusterCases>,
     /// Every cluster's items, most confident first (used without labels, and for sizes).
     pub members: Vec<Vec<usize>>,
+    /// Label-free scores of these assignments that need no features or graph:
+    /// (mean confidence, share uncertain, balance of the cluster sizes).
+    pub confidence_and_balance: (f64, f64, f64),
 }
 
 impl Analysis {
@@ -54,10 +57,13 @@ impl Analysis {
             (Some(e), Some(l)) => cluster_cases(clusters, l, confidence, &e.matching),
             _ => vec![],
         };
+        let sizes: Vec<usize> = members.iter().map(Vec::len).collect();
+        let (mean, uncertain) = crate::metrics::label_free::confidence_summary(confidence);
         Self {
             eval,
             cases,
             members,
+            confidence_and_balance: (mean, uncertain, crate::metrics::label_free::balance(&sizes)),
         }
     }
 }
@@ -170,6 +176,17 @@ impl Session {
         };
         self.answer = answer;
         self.candidates = candidates;
+    }
+
+    /// How the worker judged the answer on screen (its silhouette and modularities), once the
+    /// run has ended with a final answer.
+    pub fn shown_answer(&self) -> Option<&crate::train::answer::Judged> {
+        let name = self.candidates.as_ref()?.names.get(self.shown?)?;
+        self.answer
+            .as_ref()?
+            .candidates
+            .iter()
+            .find(|j| j.name == *name)
     }
 
     /// Shows candidate `i` of the run's final answer instead (gallery, map, confusion, export).

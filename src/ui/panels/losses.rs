@@ -126,7 +126,7 @@ impl LossesPanel {
                 })
                 .strong(),
             );
-            latest_label_free(ui, s);
+            label_free_line(ui, s);
         });
         // One plot per stage, like the losses above: stage 2's few hundred iterations would be a
         // sliver at the end of stage 1's thousands of steps on a shared axis.
@@ -196,13 +196,37 @@ const LABEL_FREE_PLOTTED: [&str; 5] = [
     "balance",
 ];
 
-/// The latest label-free scores, each name with its meaning as a tooltip.
-fn latest_label_free(ui: &mut egui::Ui, s: &crate::ui::session::Session) {
+/// The label-free scores of the answer on screen once the run has ended (the candidate shown:
+/// the worker's silhouette and modularities, confidence and balance of its clusters), else the
+/// latest evaluation's; each name with its meaning as a tooltip.
+fn label_free_line(ui: &mut egui::Ui, s: &crate::ui::session::Session) {
     use crate::metrics::label_free::MEANINGS;
-    let Some(p) = s.label_free.last() else {
-        return;
+    let (named, empty) = match (s.shown_answer(), &s.analysis) {
+        (Some(j), Some(a)) if !s.status.active() => {
+            ui.label(format!("the answer shown ({}):", j.name));
+            let (mean, uncertain, balance) = a.confidence_and_balance;
+            let mut named = vec![
+                ("silhouette", j.silhouette),
+                ("modularity a", j.modularity_a),
+                ("modularity b", j.modularity_b),
+            ];
+            // The run's heads, not the answer: how much Q and the two streams agreed at the end.
+            if let Some(h) = s.label_free.last().and_then(|p| p.scores.head_agreement) {
+                named.push(("head agreement", h));
+            }
+            named.extend([
+                ("mean confidence", mean),
+                ("uncertain", uncertain),
+                ("balance", balance),
+            ]);
+            (named, a.members.iter().filter(|m| m.is_empty()).count())
+        }
+        _ => match s.label_free.last() {
+            Some(p) => (p.scores.named(), p.scores.empty_clusters),
+            None => return,
+        },
     };
-    for (name, v) in p.scores.named() {
+    for (name, v) in named {
         let meaning = MEANINGS
             .iter()
             .find(|(n, _)| {
@@ -211,9 +235,9 @@ fn latest_label_free(ui: &mut egui::Ui, s: &crate::ui::session::Session) {
             .map_or("", |(_, m)| m);
         ui.label(format!("{name} {v:.3}")).on_hover_text(meaning);
     }
-    if p.scores.empty_clusters > 0 {
+    if empty > 0 {
         ui.label(
-            egui::RichText::new(format!("{} empty clusters", p.scores.empty_clusters))
+            egui::RichText::new(format!("{empty} empty clusters"))
                 .color(ui.visuals().warn_fg_color),
         )
         .on_hover_text(MEANINGS[6].1);

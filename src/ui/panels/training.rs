@@ -107,8 +107,23 @@ impl TrainingBar {
                             "Saved run: ACC {:.3}  NMI {:.3}  ARI {:.3}",
                             e.scores.acc, e.scores.nmi, e.scores.ari
                         ),
-                        (None, Some(w)) => format!("Finished in {} (no labels to score)", eta(w)),
-                        (None, None) => "Saved run (no labels to score)".into(),
+                        (None, w) => {
+                            let head = match w {
+                                Some(w) => format!("Finished in {}", eta(w)),
+                                None => "Saved run".into(),
+                            };
+                            match view.session.analysis.as_ref() {
+                                Some(a) => {
+                                    let (mean, uncertain, _) = a.confidence_and_balance;
+                                    format!(
+                                        "{head} · no labels: mean confidence {mean:.2}, {:.0} % \
+                                         of images uncertain (Losses: every label-free score)",
+                                        uncertain * 100.0
+                                    )
+                                }
+                                None => format!("{head} (no labels to score)"),
+                            }
+                        }
                     };
                     ui.colored_label(egui::Color32::from_rgb(20, 120, 40), text);
                 }
@@ -159,8 +174,26 @@ impl TrainingBar {
                 format!("Warning: {w}"),
             );
         }
-        for n in &view.session.notes {
-            ui.label(egui::RichText::new(n).small());
+        // The run's messages fold into one line showing the latest: a long run says a dozen
+        // things, and they must not push the views down the window.
+        match view.session.notes.as_slice() {
+            [] => {}
+            [only] => {
+                ui.label(egui::RichText::new(only).small());
+            }
+            notes => {
+                let latest = notes.last().map_or("", String::as_str);
+                egui::CollapsingHeader::new(
+                    egui::RichText::new(format!("{} messages · latest: {latest}", notes.len()))
+                        .small(),
+                )
+                .id_salt("run messages")
+                .show(ui, |ui| {
+                    for n in notes {
+                        ui.label(egui::RichText::new(n).small());
+                    }
+                });
+            }
         }
         if let Some(dir) = &view.session.run_dir {
             ui.label(
