@@ -10,6 +10,11 @@ use crate::ui::thumbs::Thumbs;
 use crate::ui::view::View;
 use std::collections::BTreeSet;
 
+const CONFIDENCE_TIP: &str = "An image's confidence is the share of its nearest neighbours \
+     (the run's k_b graph) in its cluster, its own vote weighted by how much nearer its \
+     cluster's centre is than the next (in stage 1, before the graphs exist, the head's top \
+     probability).";
+
 /// Owns which cluster and which list of it are shown, and the images picked for a correction.
 pub struct GalleryPanel {
     /// `None` until a cluster is picked: the gallery then opens on the largest one.
@@ -22,6 +27,8 @@ pub struct GalleryPanel {
     name: String,
     /// The cluster `name` was filled from.
     name_of: Option<usize>,
+    /// Show each list least sure first (the doubtful images a person would check).
+    pub least_sure_first: bool,
 }
 
 impl Default for GalleryPanel {
@@ -33,6 +40,7 @@ impl Default for GalleryPanel {
             target: 0,
             name: String::new(),
             name_of: None,
+            least_sure_first: false,
         }
     }
 }
@@ -167,26 +175,76 @@ impl GalleryPanel {
                 }
             });
             let class = cases.class.and_then(|cl| ds.class_names.get(cl).cloned());
-            ui.label(match class {
-                Some(cl) => {
-                    format!("Cluster {c} is matched to class \"{cl}\". Most confident first.")
-                }
-                None => format!("Cluster {c} has no class of its own (K exceeds the classes)."),
-            });
+            self.order_line(
+                ui,
+                view,
+                match class {
+                    Some(cl) => format!("Cluster {c} is matched to class \"{cl}\"."),
+                    None => format!("Cluster {c} has no class of its own (K exceeds the classes)."),
+                },
+                out,
+            );
             match self.kind {
                 CaseKind::Success => cases.successes.clone(),
                 CaseKind::FalseNegative => cases.false_negatives.clone(),
                 CaseKind::FalsePositive => cases.false_positives.clone(),
             }
         } else {
-            ui.label(format!(
-                "Cluster {c}: {} images, most confident first.",
-                an.members[c].len()
-            ));
+            self.order_line(
+                ui,
+                view,
+                format!("Cluster {c}: {} images.", an.members[c].len()),
+                out,
+            );
             an.members[c].clone()
+        };
+        let items = if self.least_sure_first {
+            items.into_iter().rev().collect()
+        } else {
+            items
         };
         self.cluster_bar(ui, view, c, k, out);
         grid(ui, view, thumbs, &items, Some(c), &mut self.picked, out);
+    }
+
+    /// What the list shows, its order, and every uncertain image of the run at once.
+    fn order_line(&mut self, ui: &mut egui::Ui, view: &View, what: String, out: &mut Vec<Action>) {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(format!(
+                "{what} {} first.",
+                if self.least_sure_first {
+                    "Least sure"
+                } else {
+                    "Most confident"
+                }
+            ));
+            ui.checkbox(&mut self.least_sure_first, "least sure first")
+                .on_hover_text(CONFIDENCE_TIP);
+            let low = crate::metrics::label_free::LOW_CONFIDENCE;
+            let conf = &view.session.confidence;
+            let n = conf.iter().filter(|&&p| p < low).count();
+            if ui
+                .add_enabled(
+                    n > 0,
+                    egui::Button::new(format!("All {n} uncertain images")),
+                )
+                .on_hover_text(format!(
+                    "Every image of the run with confidence below {low}, least sure first: \
+                     where the clustering is in doubt. {CONFIDENCE_TIP}"
+                ))
+                .clicked()
+            {
+                let mut items: Vec<usize> = (0..conf.len()).filter(|&i| conf[i] < low).collect();
+                items.sort_by(|&a, &b| conf[a].total_cmp(&conf[b]).then(a.cmp(&b)));
+                out.push(Action::Select(
+                    crate::ui::Selection {
+                        title: format!("the {n} uncertain images, least sure first"),
+                        items,
+                    },
+                    None,
+                ));
+            }
+        });
     }
 
     /// The corrections so far (undo, redo, preview, retrain, the list) and what can be done

@@ -160,3 +160,41 @@ fn the_gallery_opens_on_the_largest_cluster_and_marks_empty_ones() {
     drop(h);
     assert_eq!(gallery.cluster, None, "still following the largest");
 }
+
+#[test]
+fn the_gallery_turns_to_least_sure_first_and_lists_every_uncertain_image() {
+    let mut f = fixture();
+    for (i, p) in [(3, 0.1), (7, 0.3), (11, 0.2)] {
+        f.session.confidence[i] = p;
+    }
+    f.session.analysis = Some(Analysis::new(
+        &f.ds,
+        10,
+        &f.session.clusters,
+        &f.session.confidence,
+    ));
+    let mut gallery = super::gallery::GalleryPanel::default();
+    let (mut out, mut thumbs) = (vec![], Thumbs::default());
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(900.0, 700.0))
+        .build_ui(|ui| gallery.ui(ui, &f.view(), &mut thumbs, &mut out));
+    h.run();
+    h.get_by_label_contains("Most confident first.");
+    h.get_by_label("least sure first").click();
+    h.run();
+    h.get_by_label_contains("Least sure first.");
+    h.get_by_label("All 3 uncertain images").click();
+    h.run();
+    drop(h);
+    assert!(gallery.least_sure_first);
+    assert_eq!(
+        out,
+        vec![Action::Select(
+            Selection {
+                title: "the 3 uncertain images, least sure first".into(),
+                items: vec![3, 11, 7],
+            },
+            None
+        )]
+    );
+}
