@@ -281,3 +281,58 @@ fn the_app_reads_a_folder_with_the_same_flags_as_train() {
     };
     assert_eq!(bare.data.named(), None);
 }
+
+/// Someone's first try: a flat folder of a few dozen images, no labels, K said with `--set`.
+/// The preset's batch (64) and neighbour counts would not fit; the default fits them.
+#[test]
+fn a_small_unlabelled_folder_trains_with_k_from_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let flat = dir.path().join("flat");
+    std::fs::create_dir_all(&flat).unwrap();
+    for i in 0..40u32 {
+        // Two kinds: bright left half or bright top half, with a little texture.
+        let img = image::GrayImage::from_fn(8, 8, |x, y| {
+            let on = if i % 2 == 0 { x < 4 } else { y < 4 };
+            image::Luma([if on { 200 } else { 20 } + ((x * 7 + y * 3 + i) % 30) as u8])
+        });
+        img.save(flat.join(format!("{i}.png"))).unwrap();
+    }
+    let out_dir = dir.path().join("run");
+    let o = icicle(&[
+        "train",
+        "--folder",
+        flat.to_str().unwrap(),
+        "--set",
+        "clusters=2",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(
+        out.contains("batch 40 (") && out.contains("every image: fewer than the preset's batch"),
+        "{out}"
+    );
+    let csv = std::fs::read_to_string(out_dir.join("assignments.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 41, "{csv}");
+    // The two kinds end apart.
+    let cluster_of = |name: &str| {
+        csv.lines()
+            .find(|l| l.starts_with(&format!("{name},")))
+            .and_then(|l| l.split(',').nth(1))
+            .unwrap()
+            .to_string()
+    };
+    assert_ne!(cluster_of("0.png"), cluster_of("1.png"), "{csv}");
+    assert_eq!(cluster_of("0.png"), cluster_of("2.png"), "{csv}");
+    assert_user_error(
+        &icicle(&[
+            "train",
+            "--folder",
+            flat.to_str().unwrap(),
+            "--set",
+            "clusters=two",
+        ]),
+        &["--set clusters=two", "not a whole number"],
+    );
+}

@@ -365,3 +365,43 @@ fn only_the_default_refines_its_answer_and_says_so() {
         .join("\n");
     assert!(!Config::from_toml(&old).unwrap().refine_answer);
 }
+
+#[test]
+fn the_default_fits_a_folder_smaller_than_a_batch_or_a_neighbourhood() {
+    use icicle_explorer::config::{DataShape, fit_to_data};
+    for (items, channels) in [(40, 1), (40, 3), (8, 1), (8, 3)] {
+        let shape = DataShape {
+            items,
+            side: if channels == 3 { 128 } else { 8 },
+            channels,
+            prefer_pretrained: None,
+        };
+        let mut d = Config::preset(Preset::Default, 2);
+        let why = fit_to_data(&mut d, shape, false);
+        // The preset's batch (64), k_b (10) and SCAN neighbours (20) would be refused.
+        d.validate(items)
+            .unwrap_or_else(|e| panic!("{items} images, {channels} channels: {e:#}"));
+        assert_eq!(d.batch, items);
+        assert!(d.k_b < items && d.k_a < items && d.scan_neighbors < items);
+        let lines: Vec<String> = why.iter().map(|c| c.text.clone()).collect();
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("fewer than the preset's batch")),
+            "{lines:?}"
+        );
+    }
+    // Enough images: the preset's counts stay.
+    let mut d = Config::preset(Preset::Default, 10);
+    fit_to_data(
+        &mut d,
+        DataShape {
+            items: 1797,
+            side: 8,
+            channels: 1,
+            prefer_pretrained: None,
+        },
+        false,
+    );
+    assert_eq!((d.batch, d.k_b, d.scan_neighbors), (64, 10, 20));
+}

@@ -18,13 +18,13 @@ pub fn run(a: &RunsArgs) -> Result<()> {
     let crate::runs::Listing { mut runs, skipped } = list(&a.dir)?;
     sort(&mut runs, &a.sort);
     println!(
-        "{:<34} {:<20} {:<9} {:>6} {:>6} {:>10} {:>8} {:<6}  settings beyond the preset",
-        "run", "data", "preset", "K", "ACC", "silhouette", "time", "device"
+        "{:<34} {:<20} {:<9} {:>6} {:>6} {:>10} {:>10} {:>8} {:<6}  settings beyond the preset",
+        "run", "data", "preset", "K", "ACC", "silhouette", "confidence", "time", "device"
     );
     for r in &runs {
         let f = r.finished.as_ref();
         println!(
-            "{:<34} {:<20} {:<9} {:>6} {:>6} {:>10} {:>8} {:<6}  {}",
+            "{:<34} {:<20} {:<9} {:>6} {:>6} {:>10} {:>10} {:>8} {:<6}  {}",
             r.name,
             r.dataset,
             format!("{:?}", r.config.preset).to_lowercase(),
@@ -33,6 +33,8 @@ pub fn run(a: &RunsArgs) -> Result<()> {
                 .map_or("–".into(), |s| format!("{:.3}", s.acc)),
             f.and_then(|f| f.label_free)
                 .map_or("–".into(), |l| format!("{:.3}", l.silhouette)),
+            f.and_then(|f| f.label_free)
+                .map_or("–".into(), |l| format!("{:.2}", l.mean_confidence)),
             f.map_or("unfinished".into(), |f| format!("{:.0} s", f.wall_seconds)),
             f.map_or("", |f| f.device.as_str()),
             r.changed.join(", ")

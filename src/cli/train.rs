@@ -32,7 +32,19 @@ impl RunSettings {
     /// The preset for `ds`, as the default adapts it, with `--set` on top; prints what runs
     /// and why (the route probe first, for small gray images).
     pub fn fresh_config(&self, ds: &crate::data::Dataset) -> Result<Config> {
-        let k = data_args::clusters_or_classes(self.clusters, ds)?;
+        // `--set clusters=K` says K as well as `--clusters K` (and wins, as every --set does).
+        let set_k = self
+            .sets
+            .iter()
+            .rev()
+            .find_map(|s| s.strip_prefix("clusters="))
+            .map(|v| {
+                v.trim()
+                    .parse::<u32>()
+                    .with_context(|| format!("--set clusters={v}: not a whole number"))
+            })
+            .transpose()?;
+        let k = data_args::clusters_or_classes(set_k.or(self.clusters), ds)?;
         let device = self.device.unwrap_or_default().resolve()?;
         // The probe samples with the run's seed (`--set seed=` included).
         let seed = crate::config::fitted(self.preset, k, ds.shape(), false, &self.sets)?

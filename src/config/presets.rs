@@ -405,6 +405,25 @@ pub fn fit_to_data(cfg: &mut Config, data: DataShape, cuda: bool) -> Vec<Choice>
             cfg.iterations, data.items
         ),
     ));
+    // A handful of images: neighbour counts below the number of images.
+    let most = data.items.saturating_sub(1).max(1);
+    if cfg.k_a > most || cfg.k_b > most || cfg.scan_neighbors > most {
+        cfg.k_a = cfg.k_a.min(most);
+        cfg.k_b = cfg.k_b.min(most);
+        cfg.scan_neighbors = cfg.scan_neighbors.min(most);
+        why.push(Choice::new(
+            &["k_a", "k_b", "scan_neighbors"],
+            format!(
+                "k_a {}, k_b {} and SCAN's {} neighbours: no more than the other {most} images",
+                cfg.k_a, cfg.k_b, cfg.scan_neighbors
+            ),
+        ));
+    }
+    // A folder smaller than a batch: every image in each step (batches are full, drop_last).
+    let whole = data.items >= 2 && data.items < cfg.batch;
+    if whole {
+        cfg.batch = data.items;
+    }
     let steps_per_epoch = (data.items / cfg.batch.max(1)).max(1);
     let epochs = DEFAULT_STAGE1_STEPS.div_ceil(steps_per_epoch).clamp(5, 200);
     cfg.epochs = if small_cnn {
@@ -419,10 +438,17 @@ pub fn fit_to_data(cfg: &mut Config, data: DataShape, cuda: bool) -> Vec<Choice>
             cfg.epochs,
             cfg.epochs * steps_per_epoch,
             cfg.batch,
-            if cfg.epochs < epochs {
-                format!(" (at most {SMALL_CNN_MAX_EPOCHS} epochs on the small CNN)")
-            } else {
-                String::new()
+            match [
+                (cfg.epochs < epochs)
+                    .then(|| format!("at most {SMALL_CNN_MAX_EPOCHS} epochs on the small CNN")),
+                whole.then(|| "every image: fewer than the preset's batch".to_string()),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            {
+                notes if notes.is_empty() => String::new(),
+                notes => format!(" ({})", notes.join("; ")),
             }
         ),
     ));

@@ -261,15 +261,17 @@ impl RunsPanel {
             .show(ui, |ui| {
                 egui::Grid::new("runs")
                     .striped(true)
-                    .num_columns(9)
+                    .num_columns(11)
                     .show(ui, |ui| {
                         for h in [
                             "",
                             "run",
                             "data",
                             "preset",
+                            "K",
                             "ACC",
                             "silhouette",
+                            "confidence",
                             "time",
                             "device",
                             "",
@@ -295,6 +297,7 @@ impl RunsPanel {
                             );
                             ui.label(&r.dataset);
                             ui.label(format!("{:?}", r.config.preset).to_lowercase());
+                            ui.label(r.config.clusters.to_string());
                             let f = r.finished.as_ref();
                             ui.label(
                                 f.and_then(|f| f.scores)
@@ -304,6 +307,11 @@ impl RunsPanel {
                                 f.and_then(|f| f.label_free)
                                     .map_or("–".into(), |l| format!("{:.3}", l.silhouette)),
                             );
+                            ui.label(
+                                f.and_then(|f| f.label_free)
+                                    .map_or("–".into(), |l| format!("{:.2}", l.mean_confidence)),
+                            )
+                            .on_hover_text(crate::metrics::label_free::MEANINGS[3].1);
                             ui.label(f.map_or("unfinished".into(), |f| {
                                 format!("{:.0} s", f.wall_seconds)
                             }));
