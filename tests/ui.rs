@@ -327,6 +327,33 @@ fn pick_tune_train_inspect_and_export() {
         300
     );
     h.get_by_label_contains("300 of 1797 points");
+    // Coloured by confidence, the legend names its bins; back to clusters after.
+    h.get_by_label("confidence").click();
+    h.run();
+    assert!(h.state().settings.colour_by_confidence);
+    assert!(
+        !h.query_all_by_label_contains("confidence 0.")
+            .collect::<Vec<_>>()
+            .is_empty()
+    );
+    assert!(
+        h.query_all_by_label_contains("cluster ")
+            .collect::<Vec<_>>()
+            .is_empty()
+    );
+    h.get_by_label("cluster").click();
+    h.run();
+    assert!(!h.state().settings.colour_by_confidence);
+    assert!(
+        h.query_all_by_label_contains("confidence 0.")
+            .collect::<Vec<_>>()
+            .is_empty()
+    );
+    assert!(
+        !h.query_all_by_label_contains("cluster ")
+            .collect::<Vec<_>>()
+            .is_empty()
+    );
 
     // A lasso drawn round the middle of the map selects the points inside it, and only those.
     h.get_by_label("lasso select").click();

@@ -41,6 +41,9 @@ pub struct GuiArgs {
     /// t-SNE iterations (default 750; fewer gives a rougher map sooner).
     #[arg(long, value_name = "N")]
     pub tsne_iterations: Option<usize>,
+    /// Colour the t-SNE map by cluster, ground truth or confidence.
+    #[arg(long, value_parser = ["cluster", "truth", "confidence"])]
+    pub colour_by: Option<String>,
     /// Open on this tab: losses, embedding, confusion, gallery, neighbours, graph, runs or export.
     #[arg(long)]
     pub tab: Option<String>,
@@ -112,6 +115,10 @@ pub fn run(a: &GuiArgs) -> Result<()> {
         compare_runs: a.compare_runs.clone(),
         tsne_max_points: a.tsne_points,
         tsne_iterations: a.tsne_iterations,
+        colour_by: a
+            .colour_by
+            .as_deref()
+            .map(|c| (c == "truth", c == "confidence")),
         tab: first_tab,
         tab_at,
         screenshots,

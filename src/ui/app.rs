@@ -86,6 +86,9 @@ impl IcicleApp {
         if let Some(n) = automation.tsne_iterations {
             settings.tsne_iterations = n;
         }
+        if let Some((truth, confidence)) = automation.colour_by {
+            (settings.colour_by_truth, settings.colour_by_confidence) = (truth, confidence);
+        }
         let (c1, c2) = (ctx.clone(), ctx.clone());
         let mut app = Self {
             registry: Registry::discover(None).map_err(|e| format!("{e:#}")),

@@ -24,6 +24,8 @@ pub struct Automation {
     /// Override the t-SNE point cap (e.g. all 10k points for the frame-time benchmark).
     pub tsne_max_points: Option<usize>,
     pub tsne_iterations: Option<usize>,
+    /// The map's colours: (by ground truth, by confidence); neither = by cluster.
+    pub colour_by: Option<(bool, bool)>,
     pub tab: Option<super::Tab>,
     /// (seconds after start, tab) switches, sorted by time.
     pub tab_at: Vec<(f64, super::Tab)>,

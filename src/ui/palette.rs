@@ -25,6 +25,16 @@ pub fn colour(id: usize) -> Color32 {
     egui::ecolor::Hsva::new(h, 0.65, 0.85, 1.0).into()
 }
 
+/// The map's confidence bins, least sure first: red through orange and olive to blue (a
+/// red–blue scale, readable with the common colour-vision deficiencies).
+pub const CONFIDENCE: [Color32; 5] = [
+    Color32::from_rgb(178, 24, 43),
+    Color32::from_rgb(239, 138, 98),
+    Color32::from_rgb(200, 164, 0),
+    Color32::from_rgb(103, 169, 207),
+    Color32::from_rgb(33, 102, 172),
+];
+
 /// White to deep blue for a heatmap cell of relative value `t` in [0, 1].
 pub fn heat(t: f32) -> Color32 {
     let t = t.clamp(0.0, 1.0);

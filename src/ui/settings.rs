@@ -13,6 +13,8 @@ pub struct Settings {
     pub k_from_classes: bool,
     pub log_scale: bool,
     pub colour_by_truth: bool,
+    /// The map coloured by each image's confidence (over `colour_by_truth`).
+    pub colour_by_confidence: bool,
     /// t-SNE maps at most this many points (a seeded subsample above).
     pub tsne_max_points: usize,
     pub tsne_iterations: usize,
@@ -29,6 +31,7 @@ impl Default for Settings {
             k_from_classes: true,
             log_scale: false,
             colour_by_truth: false,
+            colour_by_confidence: false,
             tsne_max_points: 5000,
             tsne_iterations: 750,
             thumb_size: 56.0,

@@ -166,11 +166,33 @@ impl EmbeddingPanel {
         ui.horizontal(|ui| {
             ui.label("colour by");
             let mut edited = view.settings.clone();
-            ui.selectable_value(&mut edited.colour_by_truth, false, "cluster");
+            let now = colour_mode(view.settings, labelled);
+            if ui
+                .selectable_label(now == Colour::Cluster, "cluster")
+                .clicked()
+            {
+                (edited.colour_by_truth, edited.colour_by_confidence) = (false, false);
+            }
             ui.add_enabled_ui(labelled, |ui| {
-                ui.selectable_value(&mut edited.colour_by_truth, true, "ground truth")
-                    .on_disabled_hover_text("this dataset has no labels");
+                if ui
+                    .selectable_label(now == Colour::Truth, "ground truth")
+                    .on_disabled_hover_text("this dataset has no labels")
+                    .clicked()
+                {
+                    (edited.colour_by_truth, edited.colour_by_confidence) = (true, false);
+                }
             });
+            if ui
+                .selectable_label(now == Colour::Confidence, "confidence")
+                .on_hover_text(
+                    "Each image's confidence in its cluster, in five bins: red where the \
+                     clustering is least sure (most of its nearest neighbours elsewhere), blue \
+                     where it is surest",
+                )
+                .clicked()
+            {
+                edited.colour_by_confidence = true;
+            }
             view.settings_changed(edited, out);
             ui.separator();
             ui.label("drag");
@@ -217,18 +239,27 @@ impl EmbeddingPanel {
                 }
             }
         });
-        let by_truth = view.settings.colour_by_truth && labelled;
-        let clusters = &view.session.clusters;
+        let colouring = colour_mode(view.settings, labelled);
+        let (clusters, confidence) = (&view.session.clusters, &view.session.confidence);
+        let bins = palette::CONFIDENCE.len();
         let group = |i: usize| -> usize {
-            match (&ds.labels, by_truth) {
-                (Some(l), true) => l[i] as usize,
+            match (&ds.labels, colouring) {
+                (Some(l), Colour::Truth) => l[i] as usize,
+                (_, Colour::Confidence) => {
+                    let p = confidence.get(i).copied().unwrap_or(0.0).clamp(0.0, 1.0);
+                    ((p * bins as f32) as usize).min(bins - 1)
+                }
                 _ => clusters.get(i).copied().unwrap_or(0).max(0) as usize,
             }
         };
-        let groups = if by_truth {
-            ds.num_classes()
-        } else {
-            view.session.config.clusters
+        let groups = match colouring {
+            Colour::Truth => ds.num_classes(),
+            Colour::Confidence => bins,
+            Colour::Cluster => view.session.config.clusters,
+        };
+        let colour = |g: usize| match colouring {
+            Colour::Confidence => palette::CONFIDENCE[g.min(bins - 1)],
+            _ => palette::colour(g),
         };
         // Each group's points, as indices into the map.
         let mut series: Vec<Vec<usize>> = vec![vec![]; groups.max(1)];
@@ -237,13 +268,18 @@ impl EmbeddingPanel {
             series[g].push(p);
         }
         let name = |g: usize| -> String {
-            if by_truth {
-                ds.class_names
+            match colouring {
+                Colour::Truth => ds
+                    .class_names
                     .get(g)
                     .cloned()
-                    .unwrap_or_else(|| g.to_string())
-            } else {
-                format!("cluster {g}")
+                    .unwrap_or_else(|| g.to_string()),
+                Colour::Confidence => format!(
+                    "confidence {:.1}–{:.1}",
+                    g as f32 / bins as f32,
+                    (g + 1) as f32 / bins as f32
+                ),
+                Colour::Cluster => format!("cluster {g}"),
             }
         };
         let selected: std::collections::HashSet<usize> = view
@@ -297,7 +333,7 @@ impl EmbeddingPanel {
                             // One point each: enough for the legend entry, hidden under the mesh.
                             Points::new(name(g), PlotPoints::from(vec![emb.xy[pts[0]]]))
                                 .id(item_id(g))
-                                .color(palette::colour(g))
+                                .color(colour(g))
                                 .radius(2.0)
                                 .filled(true)
                                 .shape(MarkerShape::Square),
@@ -369,7 +405,7 @@ impl EmbeddingPanel {
             if hidden.contains(&item_id(g)) {
                 continue;
             }
-            let colour = palette::colour(g);
+            let colour = colour(g);
             for &p in pts {
                 let xy = emb.xy[p];
                 let s = resp
@@ -487,5 +523,23 @@ impl EmbeddingPanel {
                 out.push(Action::ShowTab(Tab::Gallery));
             }
         }
+    }
+}
+
+/// What the map's colours show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Colour {
+    Cluster,
+    Truth,
+    Confidence,
+}
+
+fn colour_mode(settings: &crate::ui::settings::Settings, labelled: bool) -> Colour {
+    if settings.colour_by_confidence {
+        Colour::Confidence
+    } else if settings.colour_by_truth && labelled {
+        Colour::Truth
+    } else {
+        Colour::Cluster
     }
 }
