@@ -33,6 +33,8 @@ pub struct NeighboursPanel {
     pub error: Option<String>,
     /// The cluster "Move …" sends images to.
     pub target: usize,
+    /// The image `target` was last suggested for (the cluster most of its neighbours are in).
+    target_for: Option<usize>,
 }
 
 impl Default for NeighboursPanel {
@@ -43,6 +45,7 @@ impl Default for NeighboursPanel {
             searching: None,
             error: None,
             target: 0,
+            target_for: None,
         }
     }
 }
@@ -203,6 +206,31 @@ impl NeighboursPanel {
         let s = view.session;
         let k = s.config.clusters;
         let cluster = s.clusters.get(i).copied()?;
+        // A new image: offer the cluster most of its k_b neighbours are in, if not its own.
+        let suggested = s.neighbours.as_ref().and_then(|(_, b)| {
+            let others: Vec<i64> = (i < b.n)
+                .then(|| b.of(i))
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(|&j| s.clusters.get(j as usize).copied())
+                .collect();
+            let mut counts = vec![0usize; k];
+            for &c in &others {
+                if let Some(n) = counts.get_mut(c as usize) {
+                    *n += 1;
+                }
+            }
+            let best = (0..k)
+                .filter(|&c| c as i64 != cluster)
+                .max_by_key(|&c| (counts[c], std::cmp::Reverse(c)))?;
+            (counts[best] > 0).then_some((best, counts[best], others.len()))
+        });
+        if self.target_for != Some(i) {
+            self.target_for = Some(i);
+            if let Some((c, _, _)) = suggested {
+                self.target = c;
+            }
+        }
         self.target = self.target.min(k.saturating_sub(1));
         let nearest: Vec<usize> = match &self.nearest {
             Some((item, found)) if *item == i => found.iter().map(|&(j, _)| j).collect(),
@@ -222,6 +250,9 @@ impl NeighboursPanel {
                 .labelled_by(l.id);
             if ui.button("Move it to this cluster").clicked() {
                 edit = Some(Edit::MoveTo(vec![i], self.target));
+            }
+            if let Some((c, n, of)) = suggested {
+                ui.weak(format!("{n} of its {of} neighbours are in cluster {c}"));
             }
             if !nearest.is_empty() {
                 let mut with: Vec<usize> = vec![i];

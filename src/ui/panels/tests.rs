@@ -198,3 +198,61 @@ fn the_gallery_turns_to_least_sure_first_and_lists_every_uncertain_image() {
         )]
     );
 }
+
+#[test]
+fn the_neighbours_panel_offers_the_cluster_most_neighbours_are_in() {
+    use super::neighbours::{NeighboursAction, NeighboursPanel, NeighboursView};
+    use crate::graph::Knn;
+    use crate::ui::corrections::Edit;
+    let mut f = fixture();
+    // Image 0 sits in the wrong cluster; its ten graph-b neighbours are its class's images.
+    let own = f.ds.labels.as_ref().unwrap()[0];
+    let wrong = f.session.clusters[0];
+    let same: Vec<i64> = (1..f.ds.len())
+        .filter(|&j| f.session.clusters[j] == own)
+        .take(10)
+        .map(|j| j as i64)
+        .collect();
+    assert_eq!(same.len(), 10);
+    let n = f.ds.len();
+    let mut neighbors = vec![0i64; n * 10];
+    neighbors[..10].copy_from_slice(&same);
+    for i in 1..n {
+        for (s, v) in neighbors[i * 10..(i + 1) * 10].iter_mut().enumerate() {
+            *v = ((i + s + 1) % n) as i64;
+        }
+    }
+    let knn = Arc::new(Knn {
+        n,
+        k: 10,
+        neighbors,
+    });
+    f.session.neighbours = Some((knn.clone(), knn));
+    let mut panel = NeighboursPanel::default();
+    let mut thumbs = Thumbs::default();
+    let mut got = None;
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1200.0, 700.0))
+        .build_ui(|ui| {
+            let view = NeighboursView {
+                ds: &f.ds,
+                session: &f.session,
+                focus: Some(0),
+            };
+            if let Some(a) = panel.ui(ui, &view, &mut thumbs) {
+                got = Some(a);
+            }
+        });
+    h.run();
+    h.get_by_label_contains(&format!("10 of its 10 neighbours are in cluster {own}"));
+    h.get_by_label("Move it to this cluster").click();
+    h.run();
+    drop(h);
+    assert_ne!(wrong, own);
+    match got {
+        Some(NeighboursAction::Correct(Edit::MoveTo(items, c))) => {
+            assert_eq!((items, c), (vec![0], own as usize));
+        }
+        _ => panic!("no move"),
+    }
+}
