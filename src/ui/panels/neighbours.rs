@@ -208,9 +208,7 @@ impl NeighboursPanel {
         let cluster = s.clusters.get(i).copied()?;
         // A new image: offer the cluster most of its k_b neighbours are in, if not its own.
         let suggested = s.neighbours.as_ref().and_then(|(_, b)| {
-            let others: Vec<i64> = (i < b.n)
-                .then(|| b.of(i))
-                .unwrap_or(&[])
+            let others: Vec<i64> = if i < b.n { b.of(i) } else { &[] }
                 .iter()
                 .filter_map(|&j| s.clusters.get(j as usize).copied())
                 .collect();
