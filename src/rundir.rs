@@ -261,6 +261,31 @@ impl SavedRun {
     }
 }
 
+impl SavedRun {
+    /// Each answer's confidence read off its clusters (`metrics::confidence`), from the run's
+    /// features and graph b: what a run stores since session 25; runs saved before stored each
+    /// head's own top probability, which reads "uncertain" for nearly every image. Unchanged
+    /// where the run has no features or graphs. Milliseconds at 10,000 images: for a helper
+    /// thread, not the UI's.
+    pub fn refresh_confidence(&mut self) {
+        let (Some((f, dim)), Some((_, kb))) = (&self.features, &self.neighbours) else {
+            return;
+        };
+        let n = self.clusters.len();
+        if *dim == 0 || f.len() != n * dim {
+            return;
+        }
+        let x = tch::Tensor::from_slice(f).view([n as i64, *dim as i64]);
+        let k = self.config.clusters;
+        self.confidence = crate::metrics::confidence(&x, &self.clusters, k, kb);
+        if let Some(c) = &mut self.candidates {
+            for (conf, clusters) in c.confidence.iter_mut().zip(&c.clusters) {
+                *conf = crate::metrics::confidence(&x, clusters, k, kb);
+            }
+        }
+    }
+}
+
 /// A run's features.npy as (values, dim), checked against its `items` assignments.
 pub fn read_features(npy: &Path, items: usize) -> Result<(Vec<f32>, usize)> {
     let (v, rows, cols) = crate::export::npy::read_f32(npy)?;

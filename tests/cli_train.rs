@@ -202,6 +202,22 @@ fn train_eval_and_resume() {
     for (a, b) in saved.confidence.iter().zip(&expected) {
         assert!((a - b).abs() < 1e-5, "{a} vs {b}");
     }
+    // A run saved before (heads' own probabilities) is read off the same way when reopened.
+    let mut old = icicle_explorer::rundir::SavedRun::read(&run).unwrap();
+    old.confidence = vec![0.1; 1797];
+    let cands = old.candidates.as_mut().unwrap();
+    for c in &mut cands.confidence {
+        c.iter_mut().for_each(|v| *v = 0.1);
+    }
+    old.refresh_confidence();
+    for (a, b) in old.confidence.iter().zip(&expected) {
+        assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+    }
+    let cands = old.candidates.unwrap();
+    for (conf, clusters) in cands.confidence.iter().zip(&cands.clusters) {
+        let want = icicle_explorer::metrics::confidence(&x, clusters, 10, &gb);
+        assert!(conf.iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-5));
+    }
     assert!(
         ga.of(0)[0] != 0 && gb.of(0).contains(&ga.of(0)[0]),
         "nearest first"

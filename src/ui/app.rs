@@ -204,7 +204,8 @@ impl IcicleApp {
         self.loading = Some((format!("opening {}", dir.display()), 0, 0));
         self.tasks.spawn("open-run", move |r| {
             let result = (|| {
-                let run = SavedRun::read(&dir)?;
+                let mut run = SavedRun::read(&dir)?;
+                run.refresh_confidence();
                 let ds =
                     run.data
                         .load(&registry, &LoadOptions::with_default_cache(), &r.progress())?;
