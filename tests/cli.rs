@@ -336,3 +336,26 @@ fn a_small_unlabelled_folder_trains_with_k_from_set() {
         &["--set clusters=two", "not a whole number"],
     );
 }
+
+/// A folder of one image: the settings' check names K and the count, not an inner k-NN error.
+#[test]
+fn a_folder_of_one_image_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = dir.path().join("one");
+    std::fs::create_dir_all(&one).unwrap();
+    image::GrayImage::from_pixel(8, 8, image::Luma([90]))
+        .save(one.join("only.png"))
+        .unwrap();
+    assert_user_error(
+        &icicle(&[
+            "train",
+            "--folder",
+            one.to_str().unwrap(),
+            "--clusters",
+            "2",
+            "--out",
+            dir.path().join("run").to_str().unwrap(),
+        ]),
+        &["clusters = 2", "number of images (1)"],
+    );
+}

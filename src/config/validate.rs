@@ -29,7 +29,7 @@ pub fn check(c: &Config, items: usize) -> Result<()> {
     }
     if c.clusters > items {
         bail!(
-            "clusters = {}: K must not exceed the {items} images",
+            "clusters = {}: K must not exceed the number of images ({items})",
             c.clusters
         );
     }

@@ -111,7 +111,8 @@ pub fn shape_for(
     cache: Option<&Path>,
 ) -> Result<(DataShape, Option<String>)> {
     let mut shape = ds.shape();
-    if preset != crate::config::Preset::Default || !applies(ds) {
+    // Fewer images than clusters: nothing to probe, and the settings' check says why.
+    if preset != crate::config::Preset::Default || !applies(ds) || ds.len() <= k.max(1) {
         return Ok((shape, None));
     }
     // On a thread that ends, so its OpenMP pool does not throttle the training that follows
