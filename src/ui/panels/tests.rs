@@ -45,6 +45,13 @@ fn fixture() -> Fixture {
 }
 
 impl Fixture {
+    /// New assignments on screen, analysed as the session would.
+    fn assign(&mut self, clusters: Vec<i64>, confidence: Vec<f32>) {
+        self.session.analysis = Some(Analysis::new(&self.ds, 10, &clusters, &confidence));
+        self.session.clusters = clusters;
+        self.session.confidence = confidence;
+    }
+
     fn view(&self) -> View<'_> {
         View {
             settings: &self.settings,
@@ -146,8 +153,7 @@ fn the_gallery_opens_on_the_largest_cluster_and_marks_empty_ones() {
     let mut f = fixture();
     // Every 0 joins the 1s: cluster 0 is empty, cluster 1 the largest.
     let clusters: Vec<i64> = f.session.clusters.iter().map(|&c| c.max(1)).collect();
-    f.session.analysis = Some(Analysis::new(&f.ds, 10, &clusters, &f.session.confidence));
-    f.session.clusters = clusters;
+    f.assign(clusters, f.session.confidence.clone());
     let mut gallery = super::gallery::GalleryPanel::default();
     let (mut out, mut thumbs) = (vec![], Thumbs::default());
     let mut h = Harness::builder()
@@ -164,15 +170,11 @@ fn the_gallery_opens_on_the_largest_cluster_and_marks_empty_ones() {
 #[test]
 fn the_gallery_turns_to_least_sure_first_and_lists_every_uncertain_image() {
     let mut f = fixture();
+    let mut confidence = f.session.confidence.clone();
     for (i, p) in [(3, 0.1), (7, 0.3), (11, 0.2)] {
-        f.session.confidence[i] = p;
+        confidence[i] = p;
     }
-    f.session.analysis = Some(Analysis::new(
-        &f.ds,
-        10,
-        &f.session.clusters,
-        &f.session.confidence,
-    ));
+    f.assign(f.session.clusters.clone(), confidence);
     let mut gallery = super::gallery::GalleryPanel::default();
     let (mut out, mut thumbs) = (vec![], Thumbs::default());
     let mut h = Harness::builder()
