@@ -36,6 +36,8 @@ pub struct Analysis {
     /// Label-free scores of these assignments that need no features or graph:
     /// (mean confidence, share uncertain, balance of the cluster sizes).
     pub confidence_and_balance: (f64, f64, f64),
+    /// Each cluster's mean confidence (0 for an empty one).
+    pub cluster_confidence: Vec<f64>,
 }
 
 impl Analysis {
@@ -58,12 +60,22 @@ impl Analysis {
             _ => vec![],
         };
         let sizes: Vec<usize> = members.iter().map(Vec::len).collect();
+        let cluster_confidence = members
+            .iter()
+            .map(|m| {
+                crate::metrics::label_free::confidence_summary(
+                    &m.iter().map(|&i| confidence[i]).collect::<Vec<_>>(),
+                )
+                .0
+            })
+            .collect();
         let (mean, uncertain) = crate::metrics::label_free::confidence_summary(confidence);
         Self {
             eval,
             cases,
             members,
             confidence_and_balance: (mean, uncertain, crate::metrics::label_free::balance(&sizes)),
+            cluster_confidence,
         }
     }
 }

@@ -99,8 +99,9 @@ impl GalleryPanel {
                     ui.label(if labelled {
                         "cluster · matched class · size · share right"
                     } else {
-                        "cluster · size"
-                    });
+                        "cluster · size · mean confidence"
+                    })
+                    .on_hover_text(CONFIDENCE_TIP);
                     for c in 0..k {
                         let size = an.members[c].len();
                         let text = match an.cases.get(c) {
@@ -112,7 +113,10 @@ impl GalleryPanel {
                                 let pct = 100.0 * cases.successes.len() as f64 / size.max(1) as f64;
                                 format!("{c} · {class} · {size} · {pct:.0}%")
                             }
-                            None => format!("cluster {c} · {size}"),
+                            None => format!(
+                                "cluster {c} · {size} · {:.2}",
+                                an.cluster_confidence.get(c).copied().unwrap_or(0.0)
+                            ),
                         };
                         let text = match view.session.corrections.facts.names.get(&c) {
                             Some(n) => format!("{text} · \"{n}\""),

@@ -258,3 +258,28 @@ fn the_neighbours_panel_offers_the_cluster_most_neighbours_are_in() {
         _ => panic!("no move"),
     }
 }
+
+#[test]
+fn without_labels_the_gallery_lists_each_clusters_mean_confidence() {
+    let mut f = fixture();
+    let mut ds = (*f.ds).clone();
+    ds.labels = None;
+    f.ds = Arc::new(ds);
+    // Cluster 3's images at 0.2, the rest at 0.9.
+    let confidence: Vec<f32> = f
+        .session
+        .clusters
+        .iter()
+        .map(|&c| if c == 3 { 0.2 } else { 0.9 })
+        .collect();
+    let size3 = f.session.clusters.iter().filter(|&&c| c == 3).count();
+    f.assign(f.session.clusters.clone(), confidence);
+    let mut gallery = super::gallery::GalleryPanel::default();
+    let (mut out, mut thumbs) = (vec![], Thumbs::default());
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(900.0, 700.0))
+        .build_ui(|ui| gallery.ui(ui, &f.view(), &mut thumbs, &mut out));
+    h.run();
+    h.get_by_label("cluster · size · mean confidence");
+    h.get_by_label(&format!("cluster 3 · {size3} · 0.20"));
+}
