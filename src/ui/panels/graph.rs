@@ -1,5 +1,7 @@
-//! The multi-scale idea made visible: each k-NN graph's size, degrees and edge purity (the
-//! share of edges joining two images of the same class, when labels exist).
+//! The multi-scale idea made visible: each k-NN graph's size, degrees, edge purity (the
+//! share of edges joining two images of the same class, when labels exist) and the share of
+//! edges inside the answer's clusters (how closely the answer follows each graph, labels or
+//! not).
 use crate::ui::view::View;
 
 /// What the run's graphs were built on, as its config says.
@@ -16,13 +18,36 @@ fn built_on(s: &crate::ui::session::Session) -> &'static str {
     }
 }
 
-/// The table keeps no state of its own.
+/// Keeps only the shares of edges inside the clusters, for the assignments they were counted on.
 #[derive(Default)]
-pub struct GraphPanel;
+pub struct GraphPanel {
+    /// (session generation, [scale a, scale b]).
+    inside: Option<(u64, [Option<f64>; 2])>,
+}
 
 impl GraphPanel {
+    /// Share of each graph's edges whose two images the assignments on screen put together.
+    fn inside(&mut self, s: &crate::ui::session::Session) -> [Option<f64>; 2] {
+        if let Some((g, v)) = self.inside
+            && g == s.generation
+        {
+            return v;
+        }
+        let share = |knn: &crate::graph::Knn| {
+            (knn.n == s.clusters.len() && knn.n * knn.k > 0)
+                .then(|| crate::graph::edge_purity(knn, &s.clusters))
+        };
+        let v = match &s.neighbours {
+            Some((a, b)) => [share(a), share(b)],
+            None => [None, None],
+        };
+        self.inside = Some((s.generation, v));
+        v
+    }
+
     pub fn ui(&mut self, ui: &mut egui::Ui, view: &View) {
         let s = view.session;
+        let inside = self.inside(s);
         if s.graphs.is_empty() {
             super::nothing_yet(
                 ui,
@@ -43,7 +68,7 @@ impl GraphPanel {
         ui.add_space(8.0);
         egui::Grid::new("graphs")
             .striped(true)
-            .num_columns(7)
+            .num_columns(8)
             .spacing([24.0, 6.0])
             .show(ui, |ui| {
                 for h in [
@@ -54,8 +79,20 @@ impl GraphPanel {
                     "mean degree",
                     "max degree",
                     "edge purity",
+                    "inside the clusters",
                 ] {
-                    ui.label(egui::RichText::new(h).strong());
+                    let l = ui.label(egui::RichText::new(h).strong());
+                    let tip = match h {
+                        "edge purity" => {
+                            "Share of k-NN edges joining two images of the same class (needs labels)"
+                        }
+                        "inside the clusters" => {
+                            "Share of k-NN edges joining two images the clustering on screen puts \
+                             together: how closely it follows this graph (no labels needed)"
+                        }
+                        _ => continue,
+                    };
+                    l.on_hover_text(tip);
                 }
                 ui.end_row();
                 for (scale, g) in &s.graphs {
@@ -72,6 +109,11 @@ impl GraphPanel {
                         g.purity
                             .map(|p| format!("{:.1} %", 100.0 * p))
                             .unwrap_or_else(|| "— (no labels)".into()),
+                    );
+                    ui.label(
+                        inside[usize::from(*scale != "a")]
+                            .map(|p| format!("{:.1} %", 100.0 * p))
+                            .unwrap_or_else(|| "—".into()),
                     );
                     ui.end_row();
                 }

@@ -283,3 +283,42 @@ fn without_labels_the_gallery_lists_each_clusters_mean_confidence() {
     h.get_by_label("cluster · size · mean confidence");
     h.get_by_label(&format!("cluster 3 · {size3} · 0.20"));
 }
+
+#[test]
+fn the_graphs_table_says_how_many_edges_stay_inside_the_clusters() {
+    use crate::graph::{GraphStats, Knn};
+    let mut f = fixture();
+    let n = f.ds.len();
+    // Each image's two neighbours: one of its own cluster, one of another.
+    let clusters = f.session.clusters.clone();
+    let mut neighbors = vec![];
+    for i in 0..n {
+        let same = (1..n)
+            .map(|d| (i + d) % n)
+            .find(|&j| clusters[j] == clusters[i]);
+        let other = (1..n)
+            .map(|d| (i + d) % n)
+            .find(|&j| clusters[j] != clusters[i]);
+        neighbors.extend([same.unwrap() as i64, other.unwrap() as i64]);
+    }
+    let knn = Arc::new(Knn { n, k: 2, neighbors });
+    let stats = GraphStats {
+        k: 2,
+        nodes: n,
+        directed_edges: 2 * n,
+        undirected_edges: 2 * n,
+        mean_degree: 2.0,
+        max_degree: 2,
+        purity: None,
+    };
+    f.session.graphs = vec![("a", stats.clone()), ("b", stats)];
+    f.session.neighbours = Some((knn.clone(), knn));
+    let mut panel = super::graph::GraphPanel::default();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1100.0, 500.0))
+        .build_ui(|ui| panel.ui(ui, &f.view()));
+    h.run();
+    h.get_by_label("inside the clusters");
+    assert_eq!(h.query_all_by_label("50.0 %").count(), 2);
+    assert_eq!(h.query_all_by_label("— (no labels)").count(), 2);
+}
