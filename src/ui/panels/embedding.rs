@@ -303,7 +303,8 @@ impl EmbeddingPanel {
         // legend (and its click-to-hide), the transform and the interaction.
         let map_id = ui.make_persistent_id("tsne-map");
         let slot = ui.painter().add(egui::Shape::Noop);
-        let item_id = |g: usize| egui_plot::ItemId::new(("tsne-group", g));
+        // Per colouring, so hiding "cluster 0" in the legend does not hide a confidence bin.
+        let item_id = |g: usize| egui_plot::ItemId::new(("tsne-group", colouring as u8, g));
         let (mut lo, mut hi) = ([f64::MAX; 2], [f64::MIN; 2]);
         for xy in &emb.xy {
             for d in 0..2 {
