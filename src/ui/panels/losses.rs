@@ -173,9 +173,15 @@ impl LossesPanel {
                         }
                         for (i, name) in LABEL_FREE_PLOTTED.into_iter().enumerate() {
                             let pts = free(stage, name);
+                            // Before the graphs exist a confidence can only be the head's own
+                            // top probability: named so, not to be read as the later one.
+                            let shown = match (stage, name) {
+                                (Stage::One, "mean confidence") => "head's top probability",
+                                _ => name,
+                            };
                             if !pts.is_empty() {
                                 p.line(
-                                    Line::new(name, PlotPoints::from(pts))
+                                    Line::new(shown, PlotPoints::from(pts))
                                         .color(colour(3 + i))
                                         .style(egui_plot::LineStyle::dashed_loose()),
                                 );
