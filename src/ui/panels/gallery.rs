@@ -237,16 +237,9 @@ impl GalleryPanel {
                      where the clustering is in doubt. {CONFIDENCE_TIP}"
                 ))
                 .clicked()
+                && let Some(sel) = super::uncertain_selection(conf)
             {
-                let mut items: Vec<usize> = (0..conf.len()).filter(|&i| conf[i] < low).collect();
-                items.sort_by(|&a, &b| conf[a].total_cmp(&conf[b]).then(a.cmp(&b)));
-                out.push(Action::Select(
-                    crate::ui::Selection {
-                        title: format!("the {n} uncertain images, least sure first"),
-                        items,
-                    },
-                    None,
-                ));
+                out.push(Action::Select(sel, None));
             }
         });
     }

@@ -62,6 +62,20 @@ pub fn cluster_title(session: &crate::ui::session::Session, c: usize) -> String 
     }
 }
 
+/// Every image below `LOW_CONFIDENCE`, least sure first, as a selection for the gallery
+/// (`None` when there is none).
+pub fn uncertain_selection(confidence: &[f32]) -> Option<crate::ui::Selection> {
+    let low = crate::metrics::label_free::LOW_CONFIDENCE;
+    let mut items: Vec<usize> = (0..confidence.len())
+        .filter(|&i| confidence[i] < low)
+        .collect();
+    items.sort_by(|&a, &b| confidence[a].total_cmp(&confidence[b]).then(a.cmp(&b)));
+    (!items.is_empty()).then(|| crate::ui::Selection {
+        title: format!("the {} uncertain images, least sure first", items.len()),
+        items,
+    })
+}
+
 pub fn nothing_yet(ui: &mut egui::Ui, what: &str) {
     ui.add_space(40.0);
     ui.vertical_centered(|ui| {

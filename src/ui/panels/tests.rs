@@ -322,3 +322,40 @@ fn the_graphs_table_says_how_many_edges_stay_inside_the_clusters() {
     assert_eq!(h.query_all_by_label("50.0 %").count(), 2);
     assert_eq!(h.query_all_by_label("— (no labels)").count(), 2);
 }
+
+#[test]
+fn an_unlabelled_run_says_how_sure_it_is_and_shows_the_uncertain_images() {
+    let mut f = fixture();
+    let mut ds = (*f.ds).clone();
+    ds.labels = None;
+    f.ds = Arc::new(ds);
+    let mut confidence = vec![0.9f32; f.ds.len()];
+    confidence[5] = 0.3;
+    confidence[9] = 0.1;
+    f.assign(f.session.clusters.clone(), confidence);
+    f.session.status = crate::ui::session::Status::Finished;
+    f.session.wall_seconds = Some(12.0);
+    let mut bar = super::training::TrainingBar;
+    let mut out = vec![];
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 200.0))
+        .build_ui(|ui| bar.ui(ui, &f.view(), &mut out));
+    h.run();
+    h.get_by_label_contains("1 % of images uncertain");
+    h.get_by_label("show them").click();
+    h.run();
+    drop(h);
+    assert_eq!(
+        out,
+        vec![
+            Action::Select(
+                Selection {
+                    title: "the 2 uncertain images, least sure first".into(),
+                    items: vec![9, 5],
+                },
+                None
+            ),
+            Action::ShowTab(Tab::Gallery),
+        ]
+    );
+}

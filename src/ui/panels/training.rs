@@ -126,6 +126,20 @@ impl TrainingBar {
                         }
                     };
                     ui.colored_label(egui::Color32::from_rgb(20, 120, 40), text);
+                    if view
+                        .session
+                        .analysis
+                        .as_ref()
+                        .is_some_and(|a| a.eval.is_none())
+                        && let Some(sel) = super::uncertain_selection(&view.session.confidence)
+                        && ui
+                            .small_button("show them")
+                            .on_hover_text("The uncertain images in the gallery, least sure first")
+                            .clicked()
+                    {
+                        out.push(Action::Select(sel, None));
+                        out.push(Action::ShowTab(crate::ui::Tab::Gallery));
+                    }
                 }
                 Status::Cancelled => {
                     ui.label("Cancelled; the last checkpoint is in the run folder.");
