@@ -259,9 +259,7 @@ impl SavedRun {
             corrections: crate::correct::Corrections::read_run(dir)?,
         })
     }
-}
 
-impl SavedRun {
     /// Each answer's confidence read off its clusters (`metrics::confidence`), from the run's
     /// features and graph b: what a run stores since session 25; runs saved before stored each
     /// head's own top probability, which reads "uncertain" for nearly every image. Unchanged

@@ -263,4 +263,10 @@ fn confidence_is_high_inside_a_blob_low_on_the_bridge_and_blind_to_scale_and_nam
     for (a, b) in c.iter().zip(&c_renamed) {
         assert!((a - b).abs() < 1e-5, "{a} vs {b}");
     }
+    // A cluster of −1 (an edited assignments.csv) gives no margin, and no panic.
+    let mut edited = clusters.clone();
+    edited[40] = -1;
+    let c_edited = icicle_explorer::metrics::confidence(&x, &edited, 2, &knn);
+    assert_eq!(c_edited.len(), 41);
+    assert!(c_edited.iter().all(|&v| (0.0..=1.0).contains(&v)));
 }

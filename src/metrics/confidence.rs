@@ -20,8 +20,20 @@ pub fn confidence(features: &Tensor, clusters: &[i64], k: usize, knn: &Knn) -> V
     if n == 0 {
         return vec![];
     }
-    let k = k.max(clusters.iter().map(|&c| c as usize + 1).max().unwrap_or(1));
-    let margins = margins(features, clusters, k);
+    let k = k.max(
+        clusters
+            .iter()
+            .map(|&c| c.max(0) as usize + 1)
+            .max()
+            .unwrap_or(1),
+    );
+    // A negative cluster (an edited assignments.csv) has no centre: its images get no margin.
+    let margins =
+        if clusters.iter().all(|&c| c >= 0) && features.size().first() == Some(&(n as i64)) {
+            margins(features, clusters, k)
+        } else {
+            vec![0.0; n]
+        };
     (0..n)
         .map(|i| {
             let neighbours = if i < knn.n { knn.of(i) } else { &[] };

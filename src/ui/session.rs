@@ -38,6 +38,8 @@ pub struct Analysis {
     pub confidence_and_balance: (f64, f64, f64),
     /// Each cluster's mean confidence (0 for an empty one).
     pub cluster_confidence: Vec<f64>,
+    /// How many images are below `LOW_CONFIDENCE` (counted once, not every frame).
+    pub uncertain: usize,
 }
 
 impl Analysis {
@@ -62,13 +64,9 @@ impl Analysis {
         let sizes: Vec<usize> = members.iter().map(Vec::len).collect();
         let cluster_confidence = members
             .iter()
-            .map(|m| {
-                crate::metrics::label_free::confidence_summary(
-                    &m.iter().map(|&i| confidence[i]).collect::<Vec<_>>(),
-                )
-                .0
-            })
+            .map(|m| m.iter().map(|&i| confidence[i] as f64).sum::<f64>() / m.len().max(1) as f64)
             .collect();
+        let low = crate::metrics::label_free::LOW_CONFIDENCE;
         let (mean, uncertain) = crate::metrics::label_free::confidence_summary(confidence);
         Self {
             eval,
@@ -76,6 +74,7 @@ impl Analysis {
             members,
             confidence_and_balance: (mean, uncertain, crate::metrics::label_free::balance(&sizes)),
             cluster_confidence,
+            uncertain: confidence.iter().filter(|&&p| p < low).count(),
         }
     }
 }

@@ -226,7 +226,7 @@ impl GalleryPanel {
                 .on_hover_text(CONFIDENCE_TIP);
             let low = crate::metrics::label_free::LOW_CONFIDENCE;
             let conf = &view.session.confidence;
-            let n = conf.iter().filter(|&&p| p < low).count();
+            let n = view.session.analysis.as_ref().map_or(0, |a| a.uncertain);
             if ui
                 .add_enabled(
                     n > 0,

@@ -208,13 +208,14 @@ impl NeighboursPanel {
         let cluster = s.clusters.get(i).copied()?;
         // A new image: offer the cluster most of its k_b neighbours are in, if not its own.
         let suggested = s.neighbours.as_ref().and_then(|(_, b)| {
-            let others: Vec<i64> = if i < b.n { b.of(i) } else { &[] }
-                .iter()
-                .filter_map(|&j| s.clusters.get(j as usize).copied())
-                .collect();
+            let others = if i < b.n { b.of(i) } else { &[] };
             let mut counts = vec![0usize; k];
-            for &c in &others {
-                if let Some(n) = counts.get_mut(c as usize) {
+            for &j in others {
+                if let Some(n) = s
+                    .clusters
+                    .get(j as usize)
+                    .and_then(|&c| counts.get_mut(c as usize))
+                {
                     *n += 1;
                 }
             }

@@ -45,6 +45,13 @@ fn fixture() -> Fixture {
 }
 
 impl Fixture {
+    /// The same images as a folder without class subfolders.
+    fn forget_labels(&mut self) {
+        let mut ds = (*self.ds).clone();
+        ds.labels = None;
+        self.ds = Arc::new(ds);
+    }
+
     /// New assignments on screen, analysed as the session would.
     fn assign(&mut self, clusters: Vec<i64>, confidence: Vec<f32>) {
         self.session.analysis = Some(Analysis::new(&self.ds, 10, &clusters, &confidence));
@@ -262,9 +269,7 @@ fn the_neighbours_panel_offers_the_cluster_most_neighbours_are_in() {
 #[test]
 fn without_labels_the_gallery_lists_each_clusters_mean_confidence() {
     let mut f = fixture();
-    let mut ds = (*f.ds).clone();
-    ds.labels = None;
-    f.ds = Arc::new(ds);
+    f.forget_labels();
     // Cluster 3's images at 0.2, the rest at 0.9.
     let confidence: Vec<f32> = f
         .session
@@ -326,9 +331,7 @@ fn the_graphs_table_says_how_many_edges_stay_inside_the_clusters() {
 #[test]
 fn an_unlabelled_run_says_how_sure_it_is_and_shows_the_uncertain_images() {
     let mut f = fixture();
-    let mut ds = (*f.ds).clone();
-    ds.labels = None;
-    f.ds = Arc::new(ds);
+    f.forget_labels();
     let mut confidence = vec![0.9f32; f.ds.len()];
     confidence[5] = 0.3;
     confidence[9] = 0.1;

@@ -130,12 +130,12 @@ impl TrainingBar {
                         .session
                         .analysis
                         .as_ref()
-                        .is_some_and(|a| a.eval.is_none())
-                        && let Some(sel) = super::uncertain_selection(&view.session.confidence)
+                        .is_some_and(|a| a.eval.is_none() && a.uncertain > 0)
                         && ui
                             .small_button("show them")
                             .on_hover_text("The uncertain images in the gallery, least sure first")
                             .clicked()
+                        && let Some(sel) = super::uncertain_selection(&view.session.confidence)
                     {
                         out.push(Action::Select(sel, None));
                         out.push(Action::ShowTab(crate::ui::Tab::Gallery));
