@@ -272,9 +272,64 @@ fn a_cluster_is_merged_or_split_as_the_person_sees_it_after_earlier_corrections(
     c.not_in(&[1], 0, &names);
     assert_eq!(c.members(0, &clusters), vec![2, 3]);
     assert_eq!(c.members(1, &clusters), vec![0, 4, 5, 6, 7]);
+    // Image 1 is in no cluster the person can see (excluded, no other named).
+    assert_eq!(c.assignment(&clusters), vec![1, -1, 0, 0, 1, 1, 1, 1]);
     // Merging cluster 1 into 2 takes the moved image with it, and leaves cluster 0's alone.
     c.merge(1, 2, &clusters, &names);
     assert_eq!(c.members(2, &clusters), vec![0, 4, 5, 6, 7]);
     assert_eq!(c.images[&0].cluster, Some(2));
     assert!(!c.images.contains_key(&2));
+}
+
+/// Two clusters on a circle: cluster 0 holds 30 images around the x axis and, nearer to it
+/// than to cluster 1 (around y), a clump of 10 leaning towards y; cluster 1 holds 30 around y.
+/// Image 30 (the clump's first) is the one the person moves.
+fn a_clump_that_belongs_elsewhere() -> (Vec<f32>, Vec<i64>) {
+    let mut x = vec![];
+    let mut clusters = vec![];
+    let at = |deg: f32| [deg.to_radians().cos(), deg.to_radians().sin()];
+    for i in 0..30 {
+        x.extend(at(-10.0 + i as f32 * 0.7));
+        clusters.push(0);
+    }
+    for i in 0..10 {
+        x.extend(at(33.0 + i as f32 * 0.3));
+        clusters.push(0);
+    }
+    for i in 0..30 {
+        x.extend(at(80.0 + i as f32 * 0.7));
+        clusters.push(1);
+    }
+    (x, clusters)
+}
+
+#[test]
+fn more_like_these_lists_the_rest_of_a_moved_clump_first() {
+    use icicle_explorer::correct::more_like;
+    let (x, clusters) = a_clump_that_belongs_elsewhere();
+    let names = items(clusters.len());
+    let mut c = Corrections::default();
+    c.move_to(&[30], 1, &names);
+    let assignment = c.assignment(&clusters);
+    let ranked = more_like(&x, 2, &assignment, &[30], 1, &[0], &|_| false).unwrap();
+    // Every other image of cluster 0 is ranked, the moved one and cluster 1's are not.
+    assert_eq!(ranked.len(), 39);
+    let top: Vec<usize> = ranked.iter().take(9).map(|&(i, _)| i).collect();
+    let mut sorted = top.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, (31..40).collect::<Vec<_>>(), "{ranked:?}");
+    assert!(ranked.windows(2).all(|w| w[0].1 >= w[1].1));
+    // Images already corrected are left out; so is a list for nothing outside the target.
+    let skipped = more_like(&x, 2, &assignment, &[30], 1, &[0], &|i| i == 31).unwrap();
+    assert!(skipped.iter().all(|&(i, _)| i != 31) && skipped.len() == 38);
+    for (examples, from, what) in [
+        (vec![], vec![0], "no images"),
+        (vec![30], vec![1], "all in cluster 1 already"),
+        (vec![70], vec![0], "no features"),
+    ] {
+        let e = more_like(&x, 2, &assignment, &examples, 1, &from, &|_| false).unwrap_err();
+        assert!(format!("{e:#}").contains(what), "{e:#}");
+    }
+    let e = more_like(&x, 3, &assignment, &[30], 1, &[0], &|_| false).unwrap_err();
+    assert!(format!("{e:#}").contains("do not divide"), "{e:#}");
 }

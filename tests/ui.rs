@@ -847,6 +847,50 @@ fn pick_move_preview_retrain_and_the_gallery_shows_the_image_in_its_new_cluster(
     wait(&mut h, "corrections.json", 20, |_| {
         icicle_explorer::correct::Corrections::read_run(&run).is_ok_and(|c| c == facts)
     });
+    // "More like these": cluster c's other images most like the moved one, in the gallery,
+    // with the move's cluster as the target for the next move.
+    h.get_by_label(&format!("More like the 1 just moved (from cluster {c})"))
+        .click();
+    wait(&mut h, "more like these", 30, |a| {
+        a.selection
+            .as_ref()
+            .is_some_and(|s| s.title.contains("most like"))
+    });
+    let listed = h.state().selection.clone().unwrap().items;
+    let before = h.state().session.clusters.clone();
+    assert!(
+        !listed.is_empty() && listed.iter().all(|&j| j != i && before[j] == c as i64),
+        "{listed:?}"
+    );
+    assert_eq!(h.state().tab, Tab::Gallery);
+    // Ctrl-click the first listed, Shift-click the third: the first three are picked.
+    let name = |h: &Harness<'static, IcicleApp>, j: usize| {
+        format!("image {}", h.state().run_dataset.as_ref().unwrap().items[j])
+    };
+    h.get_by_label(&name(&h, listed[0]))
+        .click_modifiers(egui::Modifiers::COMMAND);
+    h.run_steps(2);
+    h.get_by_label(&name(&h, listed[2]))
+        .click_modifiers(egui::Modifiers::SHIFT);
+    h.run_steps(2);
+    let picked: Vec<usize> = h.state().panels.gallery.picked.iter().copied().collect();
+    let mut first3 = listed[..3].to_vec();
+    first3.sort_unstable();
+    assert_eq!(picked, first3);
+    h.get_by_label("clear picks").click();
+    h.run_steps(2);
+    h.get_by_label("clear selection").click();
+    h.run_steps(2);
+    // An undone move offers no list; redoing it brings the correction back.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("just moved").is_none());
+    h.key_press_modifiers(
+        egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
+        egui::Key::Z,
+    );
+    h.run_steps(2);
+    assert_eq!(h.state().session.corrections.facts, facts);
     h.get_by_label("Preview").click();
     wait(&mut h, "the preview", 30, |a| {
         a.session.corrections.preview.is_some()

@@ -4,12 +4,16 @@
 //! class; compare relabel-only (the untouched images stay where the run put them), the
 //! label-spreading preview, and the retrain with corrections by ACC on the images nobody
 //! touched, with the times. Beside them, the ceiling of any spreading over the run's graph: each
-//! untouched image put in the cluster of the class most of its k_b neighbours truly are.
-use crate::correct::{Corrections, preview};
+//! untouched image put in the cluster of the class most of its k_b neighbours truly are. And
+//! "More like these" as a person reviewing it would find it: for each move (the corrections from
+//! one cluster to another), the share of its ten most alike images that truly belong where the
+//! move went, against that share among all the images it ranked.
+use crate::correct::{Corrections, more_like, preview};
 use crate::data::{self, LoadOptions, Progress, Registry};
 use crate::graph::neighbour_vote;
 use crate::messages::{Command, CorrectFrom, Event, Job};
 use crate::metrics::Evaluation;
+use crate::metrics::Matching;
 use crate::priority::Priority;
 use crate::rundir::{DataRecord, SavedRun};
 use crate::worker::Worker;
@@ -65,7 +69,7 @@ pub fn corrections(a: &CorrectionsArgs) -> Result<()> {
         }
     }
     println!(
-        "\n| run | corrections | relabel only | preview (spreading) | retrain with corrections | graph ceiling | corrected images where put | preview time | retrain time (share of the run's) |\n|---|---|---|---|---|---|---|---|---|\n{}",
+        "\n| run | corrections | relabel only | preview (spreading) | retrain with corrections | graph ceiling | corrected images where put | preview time | retrain time (share of the run's) | more like these: right in each move's top 10 (in all it ranked) |\n|---|---|---|---|---|---|---|---|---|---|\n{}",
         rows.join("\n")
     );
     Ok(())
@@ -134,9 +138,16 @@ fn correct_run(dir: &Path, counts: &[usize], out: &Path, retrains: bool) -> Resu
         let x = saved.features.as_ref().map(|(x, dim)| (x.as_slice(), *dim));
         let spread = preview(&knn_b, prev, k, &corr, x);
         let preview_secs = t.elapsed().as_secs_f64();
+        let alike = match x {
+            Some((x, dim)) => {
+                let (top, all) = alike_hits(x, dim, prev, &corr, chosen, &labels, &matching)?;
+                format!("{top:.2} ({all:.2})")
+            }
+            None => "–".into(),
+        };
         if !retrains {
             rows.push(format!(
-                "| {name} | {} | {:.3} | {:.3} | – | {:.3} | – | {:.2} s | – |",
+                "| {name} | {} | {:.3} | {:.3} | – | {:.3} | – | {:.2} s | – | {alike} |",
                 chosen.len(),
                 acc(prev)?,
                 acc(&spread.clusters)?,
@@ -159,7 +170,7 @@ fn correct_run(dir: &Path, counts: &[usize], out: &Path, retrains: bool) -> Resu
             .filter(|&&i| Some(&(result[i] as usize)) == corr.required().get(&i))
             .count();
         rows.push(format!(
-            "| {name} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {put} / {} | {:.2} s | {:.1} s ({:.0} %) |",
+            "| {name} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {put} / {} | {:.2} s | {:.1} s ({:.0} %) | {alike} |",
             chosen.len(),
             acc(prev)?,
             acc(&spread.clusters)?,
@@ -172,6 +183,41 @@ fn correct_run(dir: &Path, counts: &[usize], out: &Path, retrains: bool) -> Resu
         ));
     }
     Ok(rows)
+}
+
+/// "More like these" after each move of `chosen` (grouped by the cluster the run put them in
+/// and the one they were moved to): the share of right images (their class is the one the
+/// move's cluster is matched to) in each move's ten most alike, and among all it ranked.
+fn alike_hits(
+    x: &[f32],
+    dim: usize,
+    prev: &[i64],
+    corr: &Corrections,
+    chosen: &[usize],
+    labels: &[i64],
+    matching: &Matching,
+) -> Result<(f64, f64)> {
+    let required = corr.required();
+    let mut moves: std::collections::BTreeMap<(i64, usize), Vec<usize>> = Default::default();
+    for &i in chosen {
+        moves.entry((prev[i], required[&i])).or_default().push(i);
+    }
+    let assignment = corr.assignment(prev);
+    let skip = |j: usize| corr.images.contains_key(&j);
+    let (mut top, mut shown, mut right, mut ranked) = (0, 0, 0, 0);
+    for ((from, to), examples) in moves {
+        let list = more_like(x, dim, &assignment, &examples, to, &[from as usize], &skip)?;
+        let is_right =
+            |&(j, _): &(usize, f32)| matching.class_to_cluster[labels[j] as usize] == Some(to);
+        top += list.iter().take(10).filter(|e| is_right(e)).count();
+        shown += list.len().min(10);
+        right += list.iter().filter(|e| is_right(e)).count();
+        ranked += list.len();
+    }
+    Ok((
+        top as f64 / shown.max(1) as f64,
+        right as f64 / ranked.max(1) as f64,
+    ))
 }
 
 /// The run's wall time from its metrics.json.

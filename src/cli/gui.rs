@@ -35,6 +35,10 @@ pub struct GuiArgs {
     /// corrections.json spread over its k-NN graph).
     #[arg(long, value_name = "SECONDS")]
     pub preview_at: Option<f64>,
+    /// Press "More like these" this many seconds after launch, for the images the run's
+    /// corrections.json moved into the cluster that received the most of them.
+    #[arg(long, value_name = "SECONDS")]
+    pub more_like_at: Option<f64>,
     /// Map at most this many points with t-SNE (default 5000; a seeded subsample above).
     #[arg(long, value_name = "N")]
     pub tsne_points: Option<usize>,
@@ -111,6 +115,7 @@ pub fn run(a: &GuiArgs) -> Result<()> {
         train_at: a.train_at,
         suggest_k_at: a.suggest_k_at,
         preview_at: a.preview_at,
+        more_like_at: a.more_like_at,
         focus: a.focus,
         compare_runs: a.compare_runs.clone(),
         tsne_max_points: a.tsne_points,

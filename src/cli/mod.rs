@@ -33,7 +33,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// The desktop app (also what `icicle` with no command opens).
-    Gui(gui::GuiArgs),
+    Gui(Box<gui::GuiArgs>),
     /// libtorch version, CUDA availability and the device that will be used.
     Info,
     /// The dataset registry, and which datasets are available on this machine.

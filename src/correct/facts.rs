@@ -128,17 +128,29 @@ impl Corrections {
     /// The images in `cluster` as the person sees it now: those the corrections require
     /// there, and those the run put there that no correction sends elsewhere or excludes.
     pub fn members(&self, cluster: usize, clusters: &[i64]) -> Vec<usize> {
+        let assigned = self.assignment(clusters);
+        (0..assigned.len())
+            .filter(|&i| assigned[i] == cluster as i64)
+            .collect()
+    }
+
+    /// Every image's cluster as the person sees it now: the one a correction requires, else
+    /// the run's (`clusters`), or -1 where a correction excludes the image from the run's
+    /// cluster and names no other.
+    pub fn assignment(&self, clusters: &[i64]) -> Vec<i64> {
         let required = self.required();
         (0..clusters.len())
-            .filter(|i| match required.get(i) {
-                Some(&c) => c == cluster,
-                None => {
-                    clusters[*i] == cluster as i64
-                        && !self
-                            .images
-                            .get(i)
-                            .is_some_and(|f| f.not_in.contains(&cluster))
+            .map(|i| match required.get(&i) {
+                Some(&c) => c as i64,
+                None if clusters[i] >= 0
+                    && self
+                        .images
+                        .get(&i)
+                        .is_some_and(|f| f.not_in.contains(&(clusters[i] as usize))) =>
+                {
+                    -1
                 }
+                None => clusters[i],
             })
             .collect()
     }

@@ -28,6 +28,15 @@ pub enum Edit {
     Remove(usize),
 }
 
+/// The last "Move to cluster …", for "More like these".
+#[derive(Debug, Clone, PartialEq)]
+pub struct Move {
+    pub images: Vec<usize>,
+    /// The clusters the images were in before the move (as the person saw them).
+    pub from: Vec<usize>,
+    pub to: usize,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct CorrectionsModel {
     pub facts: Corrections,
@@ -36,6 +45,8 @@ pub struct CorrectionsModel {
     /// The preview of the current facts, when one was computed for them.
     pub preview: Option<Preview>,
     pub preview_busy: bool,
+    /// The last move, until it is undone.
+    pub last_move: Option<Move>,
 }
 
 impl CorrectionsModel {
@@ -51,6 +62,22 @@ impl CorrectionsModel {
     pub fn apply(&mut self, edit: &Edit, items: &[String], clusters: &[i64]) {
         self.undo.push(self.facts.clone());
         self.redo.clear();
+        if let Edit::MoveTo(images, to) = edit {
+            let before = self.facts.assignment(clusters);
+            let mut from: Vec<usize> = images
+                .iter()
+                .filter_map(|&i| before.get(i).copied())
+                .filter(|&c| c >= 0 && c != *to as i64)
+                .map(|c| c as usize)
+                .collect();
+            from.sort_unstable();
+            from.dedup();
+            self.last_move = (!from.is_empty()).then(|| Move {
+                images: images.clone(),
+                from,
+                to: *to,
+            });
+        }
         let f = &mut self.facts;
         match edit {
             Edit::MoveTo(images, c) => f.move_to(images, *c, items),
@@ -83,6 +110,7 @@ impl CorrectionsModel {
             Some(prev) => {
                 self.redo.push(std::mem::replace(&mut self.facts, prev));
                 self.preview = None;
+                self.last_move = None;
                 true
             }
             None => false,
@@ -94,6 +122,7 @@ impl CorrectionsModel {
             Some(next) => {
                 self.undo.push(std::mem::replace(&mut self.facts, next));
                 self.preview = None;
+                self.last_move = None;
                 true
             }
             None => false,

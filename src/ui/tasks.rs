@@ -50,6 +50,9 @@ pub enum Done {
     Previewed(u64, Box<crate::correct::Preview>),
     /// The halves of a "Split in two" for the run with this generation: the edit, or why not.
     Split(u64, Result<crate::ui::corrections::Edit, String>),
+    /// "More like these" for the run with this generation: the list for the gallery and the
+    /// cluster the examples went to, or why not.
+    Alike(u64, Result<(crate::ui::Selection, usize), String>),
     /// Values of K swept, of all, by the running "Suggest K".
     SuggestProgress {
         done: usize,

@@ -2,6 +2,10 @@
 //! loading and helper tasks started, navigation (tab, focus, selection) changed.
 use super::*;
 
+/// How many of the most alike images "More like these" lists: a person reviews the top of the
+/// list (its first ten are the most often right), not the whole cluster.
+const ALIKE_SHOWN: usize = 100;
+
 impl IcicleApp {
     pub(super) fn apply(&mut self, action: Action) {
         match action {
@@ -56,6 +60,7 @@ impl IcicleApp {
             }
             Action::SplitCluster { cluster, into } => self.start_split(cluster, into),
             Action::PreviewCorrections => self.start_preview(),
+            Action::MoreLikeThese { examples, from, to } => self.start_alike(examples, from, to),
             Action::RetrainWithCorrections => self.start_retrain(),
             Action::Export(kind) => {
                 if let Some(ds) = self.run_dataset.clone() {
@@ -109,6 +114,47 @@ impl IcicleApp {
                 })
                 .map_err(|e| format!("cluster {cluster}: {e:#}"));
             r.send(super::Done::Split(generation, halves));
+        });
+    }
+
+    /// "More like these" over the run's features on a helper thread; the gallery lists the
+    /// most alike (`Done::Alike`).
+    fn start_alike(&mut self, examples: Vec<usize>, from: Vec<usize>, to: usize) {
+        let s = &self.session;
+        let Some((features, dim)) = s.features.clone() else {
+            self.notice = Some("This run has no features to compare images by.".into());
+            return;
+        };
+        let assignment = s.corrections.facts.assignment(&s.clusters);
+        let corrected: std::collections::BTreeSet<usize> =
+            s.corrections.facts.images.keys().copied().collect();
+        let generation = s.generation;
+        self.tasks.spawn("alike", move |r| {
+            let skip = |i: usize| corrected.contains(&i);
+            let found =
+                crate::correct::more_like(&features, dim, &assignment, &examples, to, &from, &skip)
+                    .map(|ranked| {
+                        let shown: Vec<usize> =
+                            ranked.iter().take(ALIKE_SHOWN).map(|&(i, _)| i).collect();
+                        let from: Vec<String> = from.iter().map(|c| c.to_string()).collect();
+                        let title = format!(
+                            "the {} of {} images of cluster {} most like the {} moved to \
+                             cluster {to}, most alike first",
+                            shown.len(),
+                            ranked.len(),
+                            from.join(", "),
+                            examples.len(),
+                        );
+                        (
+                            crate::ui::Selection {
+                                title,
+                                items: shown,
+                            },
+                            to,
+                        )
+                    })
+                    .map_err(|e| format!("More like these: {e:#}"));
+            r.send(super::Done::Alike(generation, found));
         });
     }
 

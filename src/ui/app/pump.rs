@@ -73,6 +73,16 @@ impl IcicleApp {
                     Ok(_) => {}
                     Err(e) => self.notice = Some(e),
                 },
+                Done::Alike(generation, found) => match found {
+                    // A list for assignments no longer on screen is dropped.
+                    Ok((selection, to)) if generation == self.session.generation => {
+                        self.panels.gallery.set_target(to);
+                        self.selection = Some(selection);
+                        self.tab = Tab::Gallery;
+                    }
+                    Ok(_) => {}
+                    Err(e) => self.notice = Some(e),
+                },
                 Done::Picked(purpose, path) => match (purpose, path) {
                     (_, None) => {
                         self.notice = Some(

@@ -54,6 +54,14 @@ impl IcicleApp {
                 ctx.request_repaint_after(std::time::Duration::from_secs_f64((at - t).max(0.1)));
             }
         }
+        if let Some(at) = self.automation.more_like_at {
+            if t >= at && !self.session.clusters.is_empty() {
+                self.automation.more_like_at = None;
+                self.more_like_the_corrections();
+            } else {
+                ctx.request_repaint_after(std::time::Duration::from_secs_f64((at - t).max(0.1)));
+            }
+        }
         if let Some(q) = self.automation.quit_after {
             if t >= q {
                 ctx.send_viewport_cmd(egui::ViewportCommand::Close);
@@ -61,6 +69,36 @@ impl IcicleApp {
                 ctx.request_repaint_after(std::time::Duration::from_secs_f64(q - t));
             }
         }
+    }
+
+    /// "More like these" for the images moved into the cluster the corrections sent most to.
+    fn more_like_the_corrections(&mut self) {
+        let required = self.session.corrections.facts.required();
+        let mut counts = std::collections::BTreeMap::<usize, usize>::new();
+        for &c in required.values() {
+            *counts.entry(c).or_default() += 1;
+        }
+        let Some((&to, _)) = counts
+            .iter()
+            .max_by_key(|&(c, n)| (*n, std::cmp::Reverse(*c)))
+        else {
+            self.notice = Some("--more-like-at: the run has no moved images".into());
+            return;
+        };
+        let examples: Vec<usize> = required
+            .iter()
+            .filter(|&(_, &c)| c == to)
+            .map(|(&i, _)| i)
+            .collect();
+        let mut from: Vec<usize> = examples
+            .iter()
+            .filter_map(|&i| self.session.clusters.get(i).copied())
+            .filter(|&c| c >= 0 && c != to as i64)
+            .map(|c| c as usize)
+            .collect();
+        from.sort_unstable();
+        from.dedup();
+        self.apply(Action::MoreLikeThese { examples, from, to });
     }
 
     pub(super) fn write_frame_log(&self) {

@@ -22,6 +22,9 @@ pub struct GalleryPanel {
     pub kind: CaseKind,
     /// Images picked with Ctrl- or Shift-click, for "Move to cluster …" and the rest.
     pub picked: BTreeSet<usize>,
+    /// The image Ctrl- or Shift-clicked last: a Shift-click picks every image from it to the
+    /// one clicked, as file managers do.
+    anchor: Option<usize>,
     /// The cluster "Move to" and "Merge with" send to.
     target: usize,
     name: String,
@@ -37,6 +40,7 @@ impl Default for GalleryPanel {
             cluster: None,
             kind: CaseKind::Success,
             picked: BTreeSet::new(),
+            anchor: None,
             target: 0,
             name: String::new(),
             name_of: None,
@@ -49,6 +53,11 @@ impl GalleryPanel {
     /// Another view picked a cluster (a confusion cell, a point on the map).
     pub fn show_cluster(&mut self, cluster: usize) {
         self.cluster = Some(cluster);
+    }
+
+    /// Where "Move to cluster" and "Merge" send (the cluster a "More like these" list is for).
+    pub fn set_target(&mut self, cluster: usize) {
+        self.target = cluster;
     }
 
     /// A new run: open on its largest cluster again.
@@ -82,7 +91,8 @@ impl GalleryPanel {
             if clear {
                 out.push(Action::ClearSelection);
             } else {
-                grid(ui, view, thumbs, &sel.items, None, &mut self.picked, out);
+                let picks = (&mut self.picked, &mut self.anchor);
+                grid(ui, view, thumbs, &sel.items, None, picks, out);
                 return;
             }
         }
@@ -208,7 +218,8 @@ impl GalleryPanel {
             items
         };
         self.cluster_bar(ui, view, c, k, out);
-        grid(ui, view, thumbs, &items, Some(c), &mut self.picked, out);
+        let picks = (&mut self.picked, &mut self.anchor);
+        grid(ui, view, thumbs, &items, Some(c), picks, out);
     }
 
     /// What the list shows, its order, and every uncertain image of the run at once.
@@ -285,6 +296,24 @@ impl GalleryPanel {
             {
                 out.push(Action::RetrainWithCorrections);
             }
+            if let Some(m) = &model.last_move {
+                let from: Vec<String> = m.from.iter().map(|c| c.to_string()).collect();
+                if ui
+                    .button(format!(
+                        "More like the {} just moved (from cluster {})",
+                        m.images.len(),
+                        from.join(", ")
+                    ))
+                    .on_hover_text(ALIKE_TIP)
+                    .clicked()
+                {
+                    out.push(Action::MoreLikeThese {
+                        examples: m.images.clone(),
+                        from: m.from.clone(),
+                        to: m.to,
+                    });
+                }
+            }
             if let Some(p) = &model.preview {
                 ui.colored_label(
                     PREVIEW,
@@ -321,6 +350,26 @@ impl GalleryPanel {
                 if picked.len() > 1 && ui.button("Keep these together").clicked() {
                     out.push(Action::Correct(Edit::KeepTogether(picked.clone())));
                     self.picked.clear();
+                }
+                if ui
+                    .button(format!("More like these for cluster {}", self.target))
+                    .on_hover_text(ALIKE_TIP)
+                    .clicked()
+                {
+                    let now = model.facts.assignment(&view.session.clusters);
+                    let mut from: Vec<usize> = picked
+                        .iter()
+                        .filter_map(|&i| now.get(i).copied())
+                        .filter(|&c| c >= 0 && c != self.target as i64)
+                        .map(|c| c as usize)
+                        .collect();
+                    from.sort_unstable();
+                    from.dedup();
+                    out.push(Action::MoreLikeThese {
+                        examples: picked.clone(),
+                        from,
+                        to: self.target,
+                    });
                 }
                 if ui.button("clear picks").clicked() {
                     self.picked.clear();
@@ -398,6 +447,10 @@ impl GalleryPanel {
     }
 }
 
+const ALIKE_TIP: &str = "The other images of the clusters these came from, most like them and \
+     their new cluster (and least like their own) first: check the list, pick the right ones \
+     and move them too. Nothing moves by itself.";
+
 /// Outline of an image the preview would move.
 const PREVIEW: egui::Color32 = egui::Color32::from_rgb(230, 120, 0);
 
@@ -409,7 +462,7 @@ fn grid(
     thumbs: &mut Thumbs,
     items: &[usize],
     cluster: Option<usize>,
-    picked: &mut BTreeSet<usize>,
+    (picked, anchor): (&mut BTreeSet<usize>, &mut Option<usize>),
     out: &mut Vec<Action>,
 ) {
     let model = &view.session.corrections;
@@ -449,7 +502,7 @@ fn grid(
             for row in range {
                 ui.horizontal(|ui| {
                     ui.spacing_mut().item_spacing = egui::vec2(gap, gap);
-                    for &i in items.iter().skip(row * per_row).take(per_row) {
+                    for (at, &i) in items.iter().enumerate().skip(row * per_row).take(per_row) {
                         let tex = thumbs.get(ui.ctx(), ds, i);
                         let mut img =
                             egui::Image::new(&tex).fit_to_exact_size(egui::vec2(side, side));
@@ -507,15 +560,24 @@ fn grid(
                                 view,
                                 ds,
                                 i,
-                                "click: its neighbours on the graphs; Ctrl- or Shift-click: \
-                                 pick it for a correction",
+                                "click: its neighbours on the graphs; Ctrl-click: pick it for \
+                                 a correction; Shift-click: pick every image from the last \
+                                 picked to this one",
                             );
                         });
                         let modifiers = ui.input(|inp| inp.modifiers);
-                        if r.clicked() && (modifiers.command || modifiers.shift) {
+                        let from = anchor.and_then(|a| items.iter().position(|&x| x == a));
+                        if r.clicked()
+                            && modifiers.shift
+                            && let Some(a) = from
+                        {
+                            picked.extend(&items[a.min(at)..=a.max(at)]);
+                            *anchor = Some(i);
+                        } else if r.clicked() && (modifiers.command || modifiers.shift) {
                             if !picked.remove(&i) {
                                 picked.insert(i);
                             }
+                            *anchor = Some(i);
                         } else if r.clicked() {
                             out.push(Action::Focus(i));
                             out.push(Action::ShowTab(Tab::Neighbours));
