@@ -140,8 +140,8 @@ fn correct_run(dir: &Path, counts: &[usize], out: &Path, retrains: bool) -> Resu
         let preview_secs = t.elapsed().as_secs_f64();
         let alike = match x {
             Some((x, dim)) => {
-                let (top, all) = alike_hits(x, dim, prev, &corr, chosen, &labels, &matching)?;
-                format!("{top:.2} ({all:.2})")
+                let (top, all, ms) = alike_hits(x, dim, prev, &corr, chosen, &labels, &matching)?;
+                format!("{top:.2} ({all:.2}), {ms:.0} ms a list")
             }
             None => "–".into(),
         };
@@ -187,7 +187,8 @@ fn correct_run(dir: &Path, counts: &[usize], out: &Path, retrains: bool) -> Resu
 
 /// "More like these" after each move of `chosen` (grouped by the cluster the run put them in
 /// and the one they were moved to): the share of right images (their class is the one the
-/// move's cluster is matched to) in each move's ten most alike, and among all it ranked.
+/// move's cluster is matched to) in each move's ten most alike, and among all it ranked; and
+/// the mean time of a list.
 fn alike_hits(
     x: &[f32],
     dim: usize,
@@ -196,7 +197,7 @@ fn alike_hits(
     chosen: &[usize],
     labels: &[i64],
     matching: &Matching,
-) -> Result<(f64, f64)> {
+) -> Result<(f64, f64, f64)> {
     let required = corr.required();
     let mut moves: std::collections::BTreeMap<(i64, usize), Vec<usize>> = Default::default();
     for &i in chosen {
@@ -205,6 +206,7 @@ fn alike_hits(
     let assignment = corr.assignment(prev);
     let skip = |j: usize| corr.images.contains_key(&j);
     let (mut top, mut shown, mut right, mut ranked) = (0, 0, 0, 0);
+    let (t, lists) = (Instant::now(), moves.len());
     for ((from, to), examples) in moves {
         let list = more_like(x, dim, &assignment, &examples, to, &[from as usize], &skip)?;
         let is_right =
@@ -217,6 +219,7 @@ fn alike_hits(
     Ok((
         top as f64 / shown.max(1) as f64,
         right as f64 / ranked.max(1) as f64,
+        1000.0 * t.elapsed().as_secs_f64() / lists.max(1) as f64,
     ))
 }
 
