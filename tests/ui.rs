@@ -236,6 +236,28 @@ fn pick_tune_train_inspect_and_export() {
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
     h.run_steps(2);
     assert!(h.state().session.corrections.facts.images.is_empty());
+    // Move it, then "More like it": the gallery lists the images of the cluster it left most
+    // like it; clearing the list and undoing the move leave things as they were.
+    let was = h.state().session.clusters[5];
+    h.get_by_label("Move it to this cluster").click();
+    h.run_steps(2);
+    // The move goes to the cluster most of its neighbours are in, never its own.
+    assert_ne!(
+        h.state().session.corrections.facts.images[&5].cluster,
+        Some(was as usize)
+    );
+    h.get_by_label(&format!("More like it (from cluster {was})"))
+        .click();
+    wait(&mut h, "more like it", 30, |a| a.selection.is_some());
+    let listed = h.state().selection.clone().unwrap().items;
+    let clusters = h.state().session.clusters.clone();
+    assert!(!listed.is_empty() && listed.iter().all(|&j| j != 5 && clusters[j] == was));
+    assert_eq!(h.state().tab, icicle_explorer::ui::Tab::Gallery);
+    h.get_by_label("clear selection").click();
+    h.run_steps(2);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    h.run_steps(2);
+    assert!(h.state().session.corrections.facts.images.is_empty());
 
     h.get_by_label("Gallery").click();
     h.step();

@@ -48,14 +48,10 @@ pub enum Action {
     /// Which other images the corrections would move (label spreading and a linear classifier
     /// on the features, on a helper thread).
     PreviewCorrections,
-    /// "More like these": the images of the `from` clusters ranked by how much more they look
-    /// like `examples` and cluster `to` than like their own cluster (on a helper thread), then
-    /// listed in the gallery for the person to pick from.
-    MoreLikeThese {
-        examples: Vec<usize>,
-        from: Vec<usize>,
-        to: usize,
-    },
+    /// "More like these": the images of the move's `from` clusters ranked by how much more
+    /// they look like its images and cluster `to` than like their own cluster (on a helper
+    /// thread), then listed in the gallery for the person to pick from.
+    MoreLikeThese(crate::ui::corrections::Move),
     /// Stage 2 again from the run's checkpoint, with the corrections: a new run.
     RetrainWithCorrections,
 }

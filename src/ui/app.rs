@@ -506,6 +506,7 @@ fn neighbours(
         Some(NeighboursAction::Focus(j)) => out.push(Action::Focus(j)),
         Some(NeighboursAction::FindNearest(i)) => out.push(Action::FindNearest(i)),
         Some(NeighboursAction::Correct(edit)) => out.push(Action::Correct(edit)),
+        Some(NeighboursAction::MoreLike(m)) => out.push(Action::MoreLikeThese(m)),
         None => {}
     }
 }

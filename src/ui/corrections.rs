@@ -37,6 +37,33 @@ pub struct Move {
     pub to: usize,
 }
 
+impl Move {
+    /// Moving `images` to cluster `to` from where `assignment` (the clusters as the person
+    /// sees them) has them; `None` when they are all there already.
+    pub fn of(images: &[usize], to: usize, assignment: &[i64]) -> Option<Move> {
+        let mut from: Vec<usize> = images
+            .iter()
+            .filter_map(|&i| assignment.get(i).copied())
+            .filter(|&c| c >= 0 && c != to as i64)
+            .map(|c| c as usize)
+            .collect();
+        from.sort_unstable();
+        from.dedup();
+        (!from.is_empty()).then(|| Move {
+            images: images.to_vec(),
+            from,
+            to,
+        })
+    }
+
+    /// "from cluster 3" or "from clusters 3, 5".
+    pub fn from_text(&self) -> String {
+        let c: Vec<String> = self.from.iter().map(|c| c.to_string()).collect();
+        let s = if c.len() > 1 { "s" } else { "" };
+        format!("from cluster{s} {}", c.join(", "))
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct CorrectionsModel {
     pub facts: Corrections,
@@ -63,20 +90,7 @@ impl CorrectionsModel {
         self.undo.push(self.facts.clone());
         self.redo.clear();
         if let Edit::MoveTo(images, to) = edit {
-            let before = self.facts.assignment(clusters);
-            let mut from: Vec<usize> = images
-                .iter()
-                .filter_map(|&i| before.get(i).copied())
-                .filter(|&c| c >= 0 && c != *to as i64)
-                .map(|c| c as usize)
-                .collect();
-            from.sort_unstable();
-            from.dedup();
-            self.last_move = (!from.is_empty()).then(|| Move {
-                images: images.clone(),
-                from,
-                to: *to,
-            });
+            self.last_move = Move::of(images, *to, &self.facts.assignment(clusters));
         }
         let f = &mut self.facts;
         match edit {

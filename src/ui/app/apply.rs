@@ -60,7 +60,7 @@ impl IcicleApp {
             }
             Action::SplitCluster { cluster, into } => self.start_split(cluster, into),
             Action::PreviewCorrections => self.start_preview(),
-            Action::MoreLikeThese { examples, from, to } => self.start_alike(examples, from, to),
+            Action::MoreLikeThese(m) => self.start_alike(m),
             Action::RetrainWithCorrections => self.start_retrain(),
             Action::Export(kind) => {
                 if let Some(ds) = self.run_dataset.clone() {
@@ -119,7 +119,12 @@ impl IcicleApp {
 
     /// "More like these" over the run's features on a helper thread; the gallery lists the
     /// most alike (`Done::Alike`).
-    fn start_alike(&mut self, examples: Vec<usize>, from: Vec<usize>, to: usize) {
+    fn start_alike(&mut self, m: crate::ui::corrections::Move) {
+        let crate::ui::corrections::Move {
+            images: examples,
+            from,
+            to,
+        } = m;
         let s = &self.session;
         let Some((features, dim)) = s.features.clone() else {
             self.notice = Some("This run has no features to compare images by.".into());

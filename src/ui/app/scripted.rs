@@ -98,7 +98,11 @@ impl IcicleApp {
             .collect();
         from.sort_unstable();
         from.dedup();
-        self.apply(Action::MoreLikeThese { examples, from, to });
+        self.apply(Action::MoreLikeThese(crate::ui::corrections::Move {
+            images: examples,
+            from,
+            to,
+        }));
     }
 
     pub(super) fn write_frame_log(&self) {

@@ -3,7 +3,7 @@
 //! positives (other classes' images in it), most confident first. Without labels, each
 //! cluster's images by confidence. A selection from another view is shown first.
 use crate::ui::action::Action;
-use crate::ui::corrections::Edit;
+use crate::ui::corrections::{Edit, Move};
 use crate::ui::nav::{CaseKind, Tab};
 use crate::ui::palette;
 use crate::ui::thumbs::Thumbs;
@@ -297,21 +297,9 @@ impl GalleryPanel {
                 out.push(Action::RetrainWithCorrections);
             }
             if let Some(m) = &model.last_move {
-                let from: Vec<String> = m.from.iter().map(|c| c.to_string()).collect();
-                if ui
-                    .button(format!(
-                        "More like the {} just moved (from cluster {})",
-                        m.images.len(),
-                        from.join(", ")
-                    ))
-                    .on_hover_text(ALIKE_TIP)
-                    .clicked()
-                {
-                    out.push(Action::MoreLikeThese {
-                        examples: m.images.clone(),
-                        from: m.from.clone(),
-                        to: m.to,
-                    });
+                let text = format!("More like the {} just moved ({})", m.images.len(), m.from_text());
+                if ui.button(text).on_hover_text(super::ALIKE_TIP).clicked() {
+                    out.push(Action::MoreLikeThese(m.clone()));
                 }
             }
             if let Some(p) = &model.preview {
@@ -351,25 +339,22 @@ impl GalleryPanel {
                     out.push(Action::Correct(Edit::KeepTogether(picked.clone())));
                     self.picked.clear();
                 }
+                let now = model.facts.assignment(&view.session.clusters);
+                let m = Move::of(&picked, self.target, &now);
                 if ui
-                    .button(format!("More like these for cluster {}", self.target))
-                    .on_hover_text(ALIKE_TIP)
+                    .add_enabled(
+                        m.is_some(),
+                        egui::Button::new(format!("More like these for cluster {}", self.target)),
+                    )
+                    .on_hover_text(super::ALIKE_TIP)
+                    .on_disabled_hover_text(format!(
+                        "The picked images are all in cluster {} already",
+                        self.target
+                    ))
                     .clicked()
+                    && let Some(m) = m
                 {
-                    let now = model.facts.assignment(&view.session.clusters);
-                    let mut from: Vec<usize> = picked
-                        .iter()
-                        .filter_map(|&i| now.get(i).copied())
-                        .filter(|&c| c >= 0 && c != self.target as i64)
-                        .map(|c| c as usize)
-                        .collect();
-                    from.sort_unstable();
-                    from.dedup();
-                    out.push(Action::MoreLikeThese {
-                        examples: picked.clone(),
-                        from,
-                        to: self.target,
-                    });
+                    out.push(Action::MoreLikeThese(m));
                 }
                 if ui.button("clear picks").clicked() {
                     self.picked.clear();
@@ -446,10 +431,6 @@ impl GalleryPanel {
         });
     }
 }
-
-const ALIKE_TIP: &str = "The other images of the clusters these came from, most like them and \
-     their new cluster (and least like their own) first: check the list, pick the right ones \
-     and move them too. Nothing moves by itself.";
 
 /// Outline of an image the preview would move.
 const PREVIEW: egui::Color32 = egui::Color32::from_rgb(230, 120, 0);

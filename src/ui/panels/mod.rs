@@ -53,6 +53,11 @@ pub fn describe_item(
     ui.label(egui::RichText::new(click).small().weak());
 }
 
+/// What "More like these" does, on each of its buttons.
+pub const ALIKE_TIP: &str = "The other images of the clusters these came from, most like them \
+     and their new cluster (and least like their own) first: check the list, pick the right \
+     ones and move them too. Nothing moves by itself.";
+
 /// Shown by result views before a run has produced anything.
 /// A cluster as pickers list it: its number, and its name where the person gave one.
 pub fn cluster_title(session: &crate::ui::session::Session, c: usize) -> String {

@@ -23,6 +23,8 @@ pub enum NeighboursAction {
     FindNearest(usize),
     /// A correction of the focused image (and the nearest images found for it).
     Correct(crate::ui::corrections::Edit),
+    /// "More like it": the last move, when it moved the focused image.
+    MoreLike(crate::ui::corrections::Move),
 }
 
 pub struct NeighboursPanel {
@@ -128,6 +130,14 @@ impl NeighboursPanel {
                 });
                 if let Some(edit) = self.correct_bar(ui, view, i) {
                     action = Some(NeighboursAction::Correct(edit));
+                }
+                if let Some(m) = s.corrections.last_move.as_ref().filter(|m| m.images.contains(&i))
+                    && ui
+                        .button(format!("More like it ({})", m.from_text()))
+                        .on_hover_text(super::ALIKE_TIP)
+                        .clicked()
+                {
+                    action = Some(NeighboursAction::MoreLike(m.clone()));
                 }
                 match &s.neighbours {
                     None => {
