@@ -901,6 +901,27 @@ fn pick_move_preview_retrain_and_the_gallery_shows_the_image_in_its_new_cluster(
     assert_eq!(picked, first3);
     h.get_by_label("clear picks").click();
     h.run_steps(2);
+    // A drag from inside the first thumbnail to inside the third picks the three.
+    let (a, b) = (
+        h.get_by_label(&name(&h, listed[0])).rect(),
+        h.get_by_label(&name(&h, listed[2])).rect(),
+    );
+    assert!((a.center().y - b.center().y).abs() < 1.0, "one row");
+    let (from, to) = (a.center() - a.size() / 4.0, b.center());
+    h.hover_at(from);
+    h.step();
+    h.drag_at(from);
+    h.step();
+    for t in [0.3, 0.6, 1.0] {
+        h.hover_at(from + (to - from) * t);
+        h.step();
+    }
+    h.drop_at(to);
+    h.run_steps(2);
+    let picked: Vec<usize> = h.state().panels.gallery.picked.iter().copied().collect();
+    assert_eq!(picked, first3, "the band picks what it touches");
+    h.get_by_label("clear picks").click();
+    h.run_steps(2);
     h.get_by_label("clear selection").click();
     h.run_steps(2);
     // An undone move offers no list; redoing it brings the correction back.

@@ -477,9 +477,23 @@ fn grid(
     let gap = 4.0;
     let per_row = (((ui.available_width() - 16.0) / (side + gap)).floor() as usize).max(1);
     let rows = items.len().div_ceil(per_row);
+    // Dragging over the grid draws a band; the images it touches are picked when it ends.
+    // The scroll area must not scroll on a drag itself (it would on a touch screen).
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
+        .scroll_source(egui::scroll_area::ScrollSource {
+            drag: egui::scroll_area::DragScroll::Never,
+            ..Default::default()
+        })
         .show_rows(ui, side + gap, rows, |ui, range| {
+            // Under the thumbnails, which sense clicks only, so a drag that starts on one is
+            // the band's (egui finds click and drag targets apart).
+            let band = ui.interact(
+                ui.clip_rect(),
+                ui.make_persistent_id("gallery-band"),
+                egui::Sense::drag(),
+            );
+            let mut shown: Vec<(usize, egui::Rect)> = vec![];
             for row in range {
                 ui.horizontal(|ui| {
                     ui.spacing_mut().item_spacing = egui::vec2(gap, gap);
@@ -494,6 +508,7 @@ fn grid(
                             img = img.bg_fill(egui::Color32::LIGHT_BLUE);
                         }
                         let r = ui.add(img.sense(egui::Sense::click()));
+                        shown.push((i, r.rect));
                         r.widget_info(|| {
                             egui::WidgetInfo::labeled(
                                 egui::Role::Image,
@@ -565,6 +580,34 @@ fn grid(
                         }
                     }
                 });
+            }
+            // Where the band started, kept in egui's memory: the release frame has no press
+            // origin any more.
+            if band.drag_started()
+                && let Some(a) = ui.input(|i| i.pointer.press_origin())
+            {
+                ui.data_mut(|d| d.insert_temp(band.id, a));
+            }
+            let origin = ui.data(|d| d.get_temp::<egui::Pos2>(band.id));
+            if let (Some(a), Some(b)) = (origin, band.interact_pointer_pos()) {
+                let rect = egui::Rect::from_two_pos(a, b);
+                if band.dragged() {
+                    ui.painter().rect(
+                        rect,
+                        0.0,
+                        egui::Color32::from_rgba_unmultiplied(80, 120, 255, 40),
+                        egui::Stroke::new(1.0, egui::Color32::BLUE),
+                        egui::StrokeKind::Inside,
+                    );
+                }
+                if band.drag_stopped() {
+                    picked.extend(
+                        shown
+                            .iter()
+                            .filter(|(_, r)| r.intersects(rect))
+                            .map(|&(i, _)| i),
+                    );
+                }
             }
         });
 }
