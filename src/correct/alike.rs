@@ -5,7 +5,7 @@
 //!
 //! Spreading a correction moves images on its own and so must be timid where neighbourhoods
 //! are impure; a ranked list the person checks need not be. Chosen by measurement
-//! (docs/BENCHMARKS.md, "More like these"): of ten ranked ways, the blend of the moved images'
+//! (docs/BENCHMARKS.md, "More like these"): of the nine rankings compared, the blend of the moved images'
 //! mean and the new cluster's centre, against the image's own cluster's centre, put the most
 //! right images in the top ten on both emoji and Fashion-MNIST-test.
 use anyhow::{Result, bail};

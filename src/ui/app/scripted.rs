@@ -90,19 +90,13 @@ impl IcicleApp {
             .filter(|&(_, &c)| c == to)
             .map(|(&i, _)| i)
             .collect();
-        let mut from: Vec<usize> = examples
-            .iter()
-            .filter_map(|&i| self.session.clusters.get(i).copied())
-            .filter(|&c| c >= 0 && c != to as i64)
-            .map(|c| c as usize)
-            .collect();
-        from.sort_unstable();
-        from.dedup();
-        self.apply(Action::MoreLikeThese(crate::ui::corrections::Move {
-            images: examples,
-            from,
-            to,
-        }));
+        // Where the run put them: the move is from there.
+        match crate::ui::corrections::Move::of(&examples, to, &self.session.clusters) {
+            Some(m) => self.apply(Action::MoreLikeThese(m)),
+            None => {
+                self.notice = Some("--more-like-at: the moved images were there already".into())
+            }
+        }
     }
 
     pub(super) fn write_frame_log(&self) {

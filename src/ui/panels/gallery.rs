@@ -313,7 +313,7 @@ impl GalleryPanel {
             self.target = self.target.min(k.saturating_sub(1));
             let picked: Vec<usize> = self.picked.iter().copied().collect();
             ui.horizontal_wrapped(|ui| {
-                ui.label(format!("{} picked:", picked.len()));
+                let l = ui.label(format!("{} picked:", picked.len()));
                 egui::ComboBox::from_id_salt("move-target")
                     .selected_text(format!("cluster {}", self.target))
                     .show_ui(ui, |ui| {
@@ -324,7 +324,9 @@ impl GalleryPanel {
                                 super::cluster_title(view.session, c),
                             );
                         }
-                    });
+                    })
+                    .response
+                    .labelled_by(l.id);
                 if ui.button("Move to cluster").clicked() {
                     out.push(Action::Correct(Edit::MoveTo(picked.clone(), self.target)));
                     self.picked.clear();
@@ -589,7 +591,11 @@ fn grid(
                 ui.data_mut(|d| d.insert_temp(band.id, a));
             }
             let origin = ui.data(|d| d.get_temp::<egui::Pos2>(band.id));
-            if let (Some(a), Some(b)) = (origin, band.interact_pointer_pos()) {
+            // A press without a drag is a click on the thumbnail under it, not a band.
+            let moved = |a: egui::Pos2, b: egui::Pos2| a.distance(b) > 6.0;
+            if let (Some(a), Some(b)) = (origin, band.interact_pointer_pos())
+                && moved(a, b)
+            {
                 let rect = egui::Rect::from_two_pos(a, b);
                 if band.dragged() {
                     ui.painter().rect(
