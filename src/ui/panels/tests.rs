@@ -128,6 +128,8 @@ fn a_gallery_click_focuses_the_image_and_opens_its_neighbours() {
         out,
         vec![Action::Focus(0), Action::ShowTab(Tab::Neighbours)]
     );
+    // A click is not a drag: the band under the thumbnails picks nothing.
+    assert!(gallery.picked.is_empty(), "{:?}", gallery.picked);
 }
 
 #[test]
