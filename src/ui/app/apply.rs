@@ -134,6 +134,12 @@ impl IcicleApp {
         let corrected: std::collections::BTreeSet<usize> =
             s.corrections.facts.images.keys().copied().collect();
         let generation = s.generation;
+        // Clusters as the pickers name them ("8 · people" where the person named it).
+        let title = |c: usize| crate::ui::panels::cluster_title(s, c);
+        let (from_text, to_text) = (
+            from.iter().map(|&c| title(c)).collect::<Vec<_>>().join(", "),
+            title(to),
+        );
         self.tasks.spawn("alike", move |r| {
             let skip = |i: usize| corrected.contains(&i);
             let found =
@@ -141,13 +147,11 @@ impl IcicleApp {
                     .map(|ranked| {
                         let shown: Vec<usize> =
                             ranked.iter().take(ALIKE_SHOWN).map(|&(i, _)| i).collect();
-                        let from: Vec<String> = from.iter().map(|c| c.to_string()).collect();
                         let title = format!(
-                            "the {} of {} images of cluster {} most like the {} moved to \
-                             cluster {to}, most alike first",
+                            "the {} of {} images of {from_text} most like the {} moved to \
+                             {to_text}, most alike first",
                             shown.len(),
                             ranked.len(),
-                            from.join(", "),
                             examples.len(),
                         );
                         (
