@@ -238,6 +238,15 @@ fn bad_input_gives_one_clear_error() {
     assert_user_error(&o, &["cannot write results"]);
 }
 
+/// A scripted move the app cannot read is refused before any window opens, naming the flag.
+#[test]
+fn a_bad_move_for_the_app_names_the_flag() {
+    for bad in ["3,x:5", "3,4", "3:y"] {
+        let o = icicle(&["gui", "--fresh", "--move", bad]);
+        assert_user_error(&o, &[&format!("--move {bad}"), "IMAGES:CLUSTER"]);
+    }
+}
+
 /// `icicle gui` names its data with the same flags as `icicle train`, a folder's labels and
 /// channels included, and opens the remembered data when none is named.
 #[test]

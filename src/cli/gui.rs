@@ -35,8 +35,12 @@ pub struct GuiArgs {
     /// corrections.json spread over its k-NN graph).
     #[arg(long, value_name = "SECONDS")]
     pub preview_at: Option<f64>,
-    /// Press "More like these" this many seconds after launch, for the images the run's
-    /// corrections.json moved into the cluster that received the most of them.
+    /// Move these images (indices in the data) to a cluster once the run is on screen, as
+    /// "Move to cluster" does: `3,17,40:5` (repeatable).
+    #[arg(long = "move", value_name = "IMAGES:CLUSTER")]
+    pub moves: Vec<String>,
+    /// Press "More like these" this many seconds after launch: for the last --move, else for
+    /// the images the run's corrections.json moved into the cluster that received the most.
     #[arg(long, value_name = "SECONDS")]
     pub more_like_at: Option<f64>,
     /// Map at most this many points with t-SNE (default 5000; a seeded subsample above).
@@ -92,7 +96,23 @@ fn timed<'a>(flag: &str, s: &'a str) -> Result<(f64, &'a str)> {
     Ok((t, rest))
 }
 
+/// `3,17,40:5` → ([3, 17, 40], 5).
+fn parse_move(s: &str) -> Result<(Vec<usize>, usize)> {
+    let bad = || anyhow::anyhow!("--move {s}: expected IMAGES:CLUSTER, e.g. 3,17,40:5");
+    let (images, cluster) = s.split_once(':').ok_or_else(bad)?;
+    let images = images
+        .split(',')
+        .map(|i| i.trim().parse::<usize>().map_err(|_| bad()))
+        .collect::<Result<Vec<_>>>()?;
+    Ok((images, cluster.trim().parse().map_err(|_| bad())?))
+}
+
 pub fn run(a: &GuiArgs) -> Result<()> {
+    let moves = a
+        .moves
+        .iter()
+        .map(|m| parse_move(m))
+        .collect::<Result<Vec<_>>>()?;
     let first_tab = a.tab.as_deref().map(tab).transpose()?;
     let mut tab_at = vec![];
     for s in &a.tab_at {
@@ -116,6 +136,7 @@ pub fn run(a: &GuiArgs) -> Result<()> {
         suggest_k_at: a.suggest_k_at,
         preview_at: a.preview_at,
         more_like_at: a.more_like_at,
+        moves,
         focus: a.focus,
         compare_runs: a.compare_runs.clone(),
         tsne_max_points: a.tsne_points,

@@ -21,9 +21,11 @@ pub struct Automation {
     pub suggest_k_at: Option<f64>,
     /// Press the corrections' "Preview" this many seconds after launch.
     pub preview_at: Option<f64>,
-    /// Press "More like these" this many seconds after launch, for the images the run's
-    /// corrections moved into the cluster that received the most of them.
+    /// Press "More like these" this many seconds after launch: for the last of `moves`, else
+    /// for the images the run's corrections moved into the cluster that received the most.
     pub more_like_at: Option<f64>,
+    /// (images, cluster): "Move to cluster" once the run is on screen.
+    pub moves: Vec<(Vec<usize>, usize)>,
     /// Override the t-SNE point cap (e.g. all 10k points for the frame-time benchmark).
     pub tsne_max_points: Option<usize>,
     pub tsne_iterations: Option<usize>,

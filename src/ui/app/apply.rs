@@ -137,7 +137,10 @@ impl IcicleApp {
         // Clusters as the pickers name them ("8 · people" where the person named it).
         let title = |c: usize| crate::ui::panels::cluster_title(s, c);
         let (from_text, to_text) = (
-            from.iter().map(|&c| title(c)).collect::<Vec<_>>().join(", "),
+            from.iter()
+                .map(|&c| title(c))
+                .collect::<Vec<_>>()
+                .join(", "),
             title(to),
         );
         self.tasks.spawn("alike", move |r| {

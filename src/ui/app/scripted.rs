@@ -54,6 +54,25 @@ impl IcicleApp {
                 ctx.request_repaint_after(std::time::Duration::from_secs_f64((at - t).max(0.1)));
             }
         }
+        if !self.automation.moves.is_empty()
+            && self.run_dataset.is_some()
+            && !self.session.clusters.is_empty()
+            && !self.training()
+        {
+            let n = self.run_dataset.as_ref().map_or(0, |d| d.len());
+            let k = self.session.config.clusters;
+            for (images, c) in std::mem::take(&mut self.automation.moves) {
+                if let Some(bad) = images.iter().find(|&&i| i >= n) {
+                    self.notice = Some(format!("--move: image {bad} does not exist ({n} images)"));
+                } else if c >= k {
+                    self.notice = Some(format!("--move: cluster {c} does not exist (K = {k})"));
+                } else {
+                    self.apply(Action::Correct(crate::ui::corrections::Edit::MoveTo(
+                        images, c,
+                    )));
+                }
+            }
+        }
         if let Some(at) = self.automation.more_like_at {
             if t >= at && !self.session.clusters.is_empty() {
                 self.automation.more_like_at = None;
@@ -73,6 +92,10 @@ impl IcicleApp {
 
     /// "More like these" for the images moved into the cluster the corrections sent most to.
     fn more_like_the_corrections(&mut self) {
+        if let Some(m) = self.session.corrections.last_move.clone() {
+            self.apply(Action::MoreLikeThese(m));
+            return;
+        }
         let required = self.session.corrections.facts.required();
         let mut counts = std::collections::BTreeMap::<usize, usize>::new();
         for &c in required.values() {
