@@ -225,6 +225,39 @@ fn train_eval_and_resume() {
     let scales: Vec<_> = saved.graphs.iter().map(|(s, g)| (*s, g.nodes)).collect();
     assert_eq!(scales, vec![("a", 1797), ("b", 1797)], "graphs.json");
 
+    // `icicle more-like`: the images of image 0's cluster most like it once moved, as the
+    // library ranks them (the app's list), nothing written.
+    let (c0, to) = (saved.clusters[0], (saved.clusters[0] + 1) % 10);
+    let o = icicle(&[
+        "more-like",
+        run.to_str().unwrap(),
+        "--move",
+        &format!("0:{to}"),
+        "--top",
+        "5",
+    ]);
+    let text = out(&o);
+    assert!(o.status.success(), "{text}");
+    let rows: Vec<Vec<String>> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').map(str::to_string).collect())
+        .collect();
+    let mut moved = saved.clusters.clone();
+    moved[0] = to;
+    let m = icicle_explorer::correct::alike::Move::of(&[0], to as usize, &saved.clusters).unwrap();
+    let want = icicle_explorer::correct::more_like(&features, dim, &moved, &m, &|_| false).unwrap();
+    assert_eq!(rows.len(), 5, "{text}");
+    for (r, (row, &(i, _))) in rows.iter().zip(&want).enumerate() {
+        assert_eq!(row[0], (r + 1).to_string());
+        assert_eq!(row[1], i.to_string(), "{text}");
+        assert_eq!(row[3], c0.to_string());
+    }
+    assert!(
+        !run.join("corrections.json").exists(),
+        "a list writes nothing"
+    );
+
     // Resume with a longer stage 2: picks up the stage-2 checkpoint and the recorded data.
     let o = icicle(&[
         "train",

@@ -305,13 +305,27 @@ fn a_clump_that_belongs_elsewhere() -> (Vec<f32>, Vec<i64>) {
 
 #[test]
 fn more_like_these_lists_the_rest_of_a_moved_clump_first() {
-    use icicle_explorer::correct::more_like;
+    use icicle_explorer::correct::{alike::Move, more_like};
+    let mv = |images: Vec<usize>, from: Vec<usize>| Move {
+        images,
+        from,
+        to: 1,
+    };
     let (x, clusters) = a_clump_that_belongs_elsewhere();
     let names = items(clusters.len());
     let mut c = Corrections::default();
     c.move_to(&[30], 1, &names);
     let assignment = c.assignment(&clusters);
-    let ranked = more_like(&x, 2, &assignment, &[30], 1, &[0], &|_| false).unwrap();
+    // The move as the app records it: from where the image was, to where it went.
+    let recorded = Move::of(&[30], 1, &clusters).unwrap();
+    assert_eq!(recorded, mv(vec![30], vec![0]));
+    assert_eq!(recorded.from_text(), "from cluster 0");
+    assert_eq!(Move::of(&[40, 41], 1, &clusters), None, "already there");
+    assert_eq!(
+        Move::of(&[0, 40], 2, &clusters).unwrap().from_text(),
+        "from clusters 0, 1"
+    );
+    let ranked = more_like(&x, 2, &assignment, &mv(vec![30], vec![0]), &|_| false).unwrap();
     // Every other image of cluster 0 is ranked, the moved one and cluster 1's are not.
     assert_eq!(ranked.len(), 39);
     let top: Vec<usize> = ranked.iter().take(9).map(|&(i, _)| i).collect();
@@ -320,16 +334,16 @@ fn more_like_these_lists_the_rest_of_a_moved_clump_first() {
     assert_eq!(sorted, (31..40).collect::<Vec<_>>(), "{ranked:?}");
     assert!(ranked.windows(2).all(|w| w[0].1 >= w[1].1));
     // Images already corrected are left out; so is a list for nothing outside the target.
-    let skipped = more_like(&x, 2, &assignment, &[30], 1, &[0], &|i| i == 31).unwrap();
+    let skipped = more_like(&x, 2, &assignment, &mv(vec![30], vec![0]), &|i| i == 31).unwrap();
     assert!(skipped.iter().all(|&(i, _)| i != 31) && skipped.len() == 38);
     for (examples, from, what) in [
         (vec![], vec![0], "no images"),
         (vec![30], vec![1], "all in cluster 1 already"),
         (vec![70], vec![0], "no features"),
     ] {
-        let e = more_like(&x, 2, &assignment, &examples, 1, &from, &|_| false).unwrap_err();
+        let e = more_like(&x, 2, &assignment, &mv(examples, from), &|_| false).unwrap_err();
         assert!(format!("{e:#}").contains(what), "{e:#}");
     }
-    let e = more_like(&x, 3, &assignment, &[30], 1, &[0], &|_| false).unwrap_err();
+    let e = more_like(&x, 3, &assignment, &mv(vec![30], vec![0]), &|_| false).unwrap_err();
     assert!(format!("{e:#}").contains("do not divide"), "{e:#}");
 }

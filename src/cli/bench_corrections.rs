@@ -8,6 +8,7 @@
 //! "More like these" as a person reviewing it would find it: for each move (the corrections from
 //! one cluster to another), the share of its ten most alike images that truly belong where the
 //! move went, against that share among all the images it ranked.
+use crate::correct::alike::Move;
 use crate::correct::{Corrections, more_like, preview};
 use crate::data::{self, LoadOptions, Progress, Registry};
 use crate::graph::neighbour_vote;
@@ -208,7 +209,12 @@ fn alike_hits(
     let (mut top, mut shown, mut right, mut ranked) = (0, 0, 0, 0);
     let (t, lists) = (Instant::now(), moves.len());
     for ((from, to), examples) in moves {
-        let list = more_like(x, dim, &assignment, &examples, to, &[from as usize], &skip)?;
+        let m = Move {
+            images: examples,
+            from: vec![from as usize],
+            to,
+        };
+        let list = more_like(x, dim, &assignment, &m, &skip)?;
         let is_right =
             |&(j, _): &(usize, f32)| matching.class_to_cluster[labels[j] as usize] == Some(to);
         top += list.iter().take(10).filter(|e| is_right(e)).count();

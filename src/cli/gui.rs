@@ -96,22 +96,11 @@ fn timed<'a>(flag: &str, s: &'a str) -> Result<(f64, &'a str)> {
     Ok((t, rest))
 }
 
-/// `3,17,40:5` → ([3, 17, 40], 5).
-fn parse_move(s: &str) -> Result<(Vec<usize>, usize)> {
-    let bad = || anyhow::anyhow!("--move {s}: expected IMAGES:CLUSTER, e.g. 3,17,40:5");
-    let (images, cluster) = s.split_once(':').ok_or_else(bad)?;
-    let images = images
-        .split(',')
-        .map(|i| i.trim().parse::<usize>().map_err(|_| bad()))
-        .collect::<Result<Vec<_>>>()?;
-    Ok((images, cluster.trim().parse().map_err(|_| bad())?))
-}
-
 pub fn run(a: &GuiArgs) -> Result<()> {
     let moves = a
         .moves
         .iter()
-        .map(|m| parse_move(m))
+        .map(|m| super::more_like::parse_move(m))
         .collect::<Result<Vec<_>>>()?;
     let first_tab = a.tab.as_deref().map(tab).transpose()?;
     let mut tab_at = vec![];

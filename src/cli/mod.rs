@@ -12,6 +12,7 @@ pub mod data_args;
 mod datasets;
 mod eval;
 mod gui;
+mod more_like;
 mod progress_bar;
 pub mod runs;
 mod suggest_k;
@@ -44,6 +45,8 @@ pub enum Command {
     Train(train::TrainArgs),
     /// Retrain a finished run with a person's corrections (stage 2 only; a new run folder).
     Correct(correct::CorrectArgs),
+    /// The images most like some moved ones, as the app's "More like these" lists them.
+    MoreLike(more_like::MoreLikeArgs),
     /// Recompute a run's metrics from its assignments.csv (label-free ones from features.npy).
     Eval(eval::EvalArgs),
     /// Help choosing K: sweep K and score each value without labels.
@@ -108,6 +111,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Train(a)) => train::run(&a),
         Some(Command::Correct(a)) => correct::run(&a),
         Some(Command::Eval(a)) => eval::run(&a),
+        Some(Command::MoreLike(a)) => more_like::run(&a),
         Some(Command::SuggestK(a)) => suggest_k::run(&a),
         Some(Command::Runs(a)) => runs::run(&a),
         Some(Command::Ablate(a)) => ablate::run(&a),

@@ -10,20 +10,56 @@
 //! right images in the top ten on both emoji and Fashion-MNIST-test.
 use anyhow::{Result, bail};
 
+/// A "Move to cluster …": the images, where they were, where they went. "More like these"
+/// looks in `from` for more like `images`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Move {
+    pub images: Vec<usize>,
+    /// The clusters the images were in before the move (as the person saw them).
+    pub from: Vec<usize>,
+    pub to: usize,
+}
+
+impl Move {
+    /// Moving `images` to cluster `to` from where `assignment` (the clusters as the person
+    /// sees them) has them; `None` when they are all there already.
+    pub fn of(images: &[usize], to: usize, assignment: &[i64]) -> Option<Move> {
+        let mut from: Vec<usize> = images
+            .iter()
+            .filter_map(|&i| assignment.get(i).copied())
+            .filter(|&c| c >= 0 && c != to as i64)
+            .map(|c| c as usize)
+            .collect();
+        from.sort_unstable();
+        from.dedup();
+        (!from.is_empty()).then(|| Move {
+            images: images.to_vec(),
+            from,
+            to,
+        })
+    }
+
+    /// "from cluster 3" or "from clusters 3, 5".
+    pub fn from_text(&self) -> String {
+        let c: Vec<String> = self.from.iter().map(|c| c.to_string()).collect();
+        let s = if c.len() > 1 { "s" } else { "" };
+        format!("from cluster{s} {}", c.join(", "))
+    }
+}
+
 /// Each candidate with its score, most alike first (ties by index, so the order is
 /// reproducible). Candidates are the images whose cluster in `assignment` (the clusters as the
-/// person sees them, corrections applied; -1 for none) is in `from`, less the `examples` and
-/// those `skip` names (images already corrected). Scores above 0 are nearer the blend than
+/// person sees them, corrections applied; -1 for none) is in the move's `from`, less its
+/// images and those `skip` names (images already corrected). Scores above 0 are nearer the blend than
 /// their own cluster's centre. Rows of `features` (N×`dim`) are compared at unit length.
 pub fn more_like(
     features: &[f32],
     dim: usize,
     assignment: &[i64],
-    examples: &[usize],
-    to: usize,
-    from: &[usize],
+    m: &Move,
     skip: &dyn Fn(usize) -> bool,
 ) -> Result<Vec<(usize, f32)>> {
+    let (examples, from, to) = (&m.images, &m.from, m.to);
     if dim == 0 || !features.len().is_multiple_of(dim) {
         bail!("features of width {dim} do not divide into rows");
     }

@@ -1,6 +1,7 @@
 //! The person's corrections of the run on screen, as a model beside `View`: the facts
 //! (`correct::Corrections`), undo and redo, and the last preview. Panels read
 //! it through the session and change it only through `Action`s the shell applies.
+pub use crate::correct::alike::Move;
 use crate::correct::{Corrections, Preview};
 
 /// One thing a person says about the clusters.
@@ -26,42 +27,6 @@ pub enum Edit {
     Rename(usize, String),
     /// Forget what was said about this image (a line of the list removed).
     Remove(usize),
-}
-
-/// The last "Move to cluster …", for "More like these".
-#[derive(Debug, Clone, PartialEq)]
-pub struct Move {
-    pub images: Vec<usize>,
-    /// The clusters the images were in before the move (as the person saw them).
-    pub from: Vec<usize>,
-    pub to: usize,
-}
-
-impl Move {
-    /// Moving `images` to cluster `to` from where `assignment` (the clusters as the person
-    /// sees them) has them; `None` when they are all there already.
-    pub fn of(images: &[usize], to: usize, assignment: &[i64]) -> Option<Move> {
-        let mut from: Vec<usize> = images
-            .iter()
-            .filter_map(|&i| assignment.get(i).copied())
-            .filter(|&c| c >= 0 && c != to as i64)
-            .map(|c| c as usize)
-            .collect();
-        from.sort_unstable();
-        from.dedup();
-        (!from.is_empty()).then(|| Move {
-            images: images.to_vec(),
-            from,
-            to,
-        })
-    }
-
-    /// "from cluster 3" or "from clusters 3, 5".
-    pub fn from_text(&self) -> String {
-        let c: Vec<String> = self.from.iter().map(|c| c.to_string()).collect();
-        let s = if c.len() > 1 { "s" } else { "" };
-        format!("from cluster{s} {}", c.join(", "))
-    }
 }
 
 #[derive(Debug, Clone, Default)]

@@ -120,11 +120,6 @@ impl IcicleApp {
     /// "More like these" over the run's features on a helper thread; the gallery lists the
     /// most alike (`Done::Alike`).
     fn start_alike(&mut self, m: crate::ui::corrections::Move) {
-        let crate::ui::corrections::Move {
-            images: examples,
-            from,
-            to,
-        } = m;
         let s = &self.session;
         let Some((features, dim)) = s.features.clone() else {
             self.notice = Some("This run has no features to compare images by.".into());
@@ -137,35 +132,35 @@ impl IcicleApp {
         // Clusters as the pickers name them ("8 · people" where the person named it).
         let title = |c: usize| crate::ui::panels::cluster_title(s, c);
         let (from_text, to_text) = (
-            from.iter()
+            m.from
+                .iter()
                 .map(|&c| title(c))
                 .collect::<Vec<_>>()
                 .join(", "),
-            title(to),
+            title(m.to),
         );
         self.tasks.spawn("alike", move |r| {
             let skip = |i: usize| corrected.contains(&i);
-            let found =
-                crate::correct::more_like(&features, dim, &assignment, &examples, to, &from, &skip)
-                    .map(|ranked| {
-                        let shown: Vec<usize> =
-                            ranked.iter().take(ALIKE_SHOWN).map(|&(i, _)| i).collect();
-                        let title = format!(
-                            "the {} of {} images of {from_text} most like the {} moved to \
+            let found = crate::correct::more_like(&features, dim, &assignment, &m, &skip)
+                .map(|ranked| {
+                    let shown: Vec<usize> =
+                        ranked.iter().take(ALIKE_SHOWN).map(|&(i, _)| i).collect();
+                    let title = format!(
+                        "the {} of {} images of {from_text} most like the {} moved to \
                              {to_text}, most alike first",
-                            shown.len(),
-                            ranked.len(),
-                            examples.len(),
-                        );
-                        (
-                            crate::ui::Selection {
-                                title,
-                                items: shown,
-                            },
-                            to,
-                        )
-                    })
-                    .map_err(|e| format!("More like these: {e:#}"));
+                        shown.len(),
+                        ranked.len(),
+                        m.images.len(),
+                    );
+                    (
+                        crate::ui::Selection {
+                            title,
+                            items: shown,
+                        },
+                        m.to,
+                    )
+                })
+                .map_err(|e| format!("More like these: {e:#}"));
             r.send(super::Done::Alike(generation, found));
         });
     }
