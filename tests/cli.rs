@@ -238,12 +238,16 @@ fn bad_input_gives_one_clear_error() {
     assert_user_error(&o, &["cannot write results"]);
 }
 
-/// A scripted move the app cannot read is refused before any window opens, naming the flag.
+/// A scripted move or drag the app cannot read is refused before any window opens, naming the flag.
 #[test]
-fn a_bad_move_for_the_app_names_the_flag() {
+fn a_bad_move_or_drag_for_the_app_names_the_flag() {
     for bad in ["3,x:5", "3,4", "3:y"] {
         let o = icicle(&["gui", "--fresh", "--move", bad]);
         assert_user_error(&o, &[&format!("--move {bad}"), "IMAGES:CLUSTER"]);
+    }
+    for bad in ["1:2,3", "1:2,3:4", "x:1,2:3,4"] {
+        let o = icicle(&["gui", "--fresh", "--drag", bad]);
+        assert_user_error(&o, &[&format!("--drag {bad}")]);
     }
 }
 

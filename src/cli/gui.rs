@@ -71,6 +71,10 @@ pub struct GuiArgs {
     /// (the worst case of someone exploring the map; for frame-time measurements).
     #[arg(long)]
     pub sweep_pointer: bool,
+    /// Drag with the mouse from one point to another, starting this many seconds after launch
+    /// and lasting one second (for screenshots of a band or lasso): `SECONDS:X1,Y1:X2,Y2`.
+    #[arg(long, value_name = "SECONDS:X1,Y1:X2,Y2")]
+    pub drag: Option<String>,
     /// Start from default settings and do not save them (demos, tests).
     #[arg(long)]
     pub fresh: bool,
@@ -94,6 +98,18 @@ fn timed<'a>(flag: &str, s: &'a str) -> Result<(f64, &'a str)> {
         .parse()
         .map_err(|_| anyhow::anyhow!("--{flag} {s}: {t} is not a number of seconds"))?;
     Ok((t, rest))
+}
+
+/// `SECONDS:X1,Y1:X2,Y2` → (seconds, from, to).
+fn parse_drag(s: &str) -> Result<(f64, egui::Pos2, egui::Pos2)> {
+    let (t, rest) = timed("drag", s)?;
+    let point = |p: &str| -> Option<egui::Pos2> {
+        let (x, y) = p.split_once(',')?;
+        Some(egui::pos2(x.trim().parse().ok()?, y.trim().parse().ok()?))
+    };
+    let bad = || anyhow::anyhow!("--drag {s}: expected SECONDS:X1,Y1:X2,Y2");
+    let (a, b) = rest.split_once(':').ok_or_else(bad)?;
+    Ok((t, point(a).ok_or_else(bad)?, point(b).ok_or_else(bad)?))
 }
 
 pub fn run(a: &GuiArgs) -> Result<()> {
@@ -140,6 +156,8 @@ pub fn run(a: &GuiArgs) -> Result<()> {
         quit_after: a.quit_after,
         frame_log: a.frame_log.clone(),
         sweep_pointer: a.sweep_pointer,
+        drag: a.drag.as_deref().map(parse_drag).transpose()?,
+        drag_stage: 0,
         fresh: a.fresh,
     })
 }

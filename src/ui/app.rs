@@ -530,6 +530,15 @@ impl eframe::App for IcicleApp {
             ));
             ctx.request_repaint();
         }
+        if let Some(drag) = self.automation.drag {
+            let t = self.launched.elapsed().as_secs_f64();
+            let stage = &mut self.automation.drag_stage;
+            raw.events
+                .extend(super::automation::drag_events(drag, t, stage));
+            if *stage < 2 {
+                ctx.request_repaint();
+            }
+        }
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

@@ -41,6 +41,10 @@ pub struct Automation {
     pub frame_log: Option<PathBuf>,
     /// Move the pointer along a slow figure-of-eight over the main view every frame.
     pub sweep_pointer: bool,
+    /// A drag with the primary button: (start second, from, to); it lasts one second.
+    pub drag: Option<(f64, egui::Pos2, egui::Pos2)>,
+    /// How far the drag has gone: 0 not started, 1 pressed, 2 released.
+    pub drag_stage: u8,
     /// Start from default settings, ignoring (and not saving) the remembered ones.
     pub fresh: bool,
 }
@@ -54,4 +58,31 @@ pub fn sweep_position(screen: egui::Rect, t: f64) -> egui::Pos2 {
     );
     let (x, y) = ((t * 0.7).sin() as f32, (t * 1.1).sin() as f32);
     area.center() + egui::vec2(x * area.width(), y * area.height()) * 0.5
+}
+
+/// The pointer events of a scripted drag `t` seconds after launch (`stage` says what was sent
+/// already): press at the start, move along the line for a second, release at the end.
+pub fn drag_events(
+    (at, from, to): (f64, egui::Pos2, egui::Pos2),
+    t: f64,
+    stage: &mut u8,
+) -> Vec<egui::Event> {
+    let button = |pos, pressed| egui::Event::PointerButton {
+        pos,
+        button: egui::PointerButton::Primary,
+        pressed,
+        modifiers: egui::Modifiers::NONE,
+    };
+    match (*stage, t - at) {
+        (0, d) if d >= 0.0 => {
+            *stage = 1;
+            vec![egui::Event::PointerMoved(from), button(from, true)]
+        }
+        (1, d) if d < 1.0 => vec![egui::Event::PointerMoved(from.lerp(to, d as f32))],
+        (1, _) => {
+            *stage = 2;
+            vec![egui::Event::PointerMoved(to), button(to, false)]
+        }
+        _ => vec![],
+    }
 }

@@ -309,7 +309,16 @@ impl GalleryPanel {
                 );
             }
         });
-        if !self.picked.is_empty() {
+        if self.picked.is_empty() {
+            // The row is always there, so the grid does not jump when the first image is picked.
+            ui.horizontal(|ui| {
+                ui.set_min_height(ui.spacing().interact_size.y);
+                ui.weak(
+                    "Pick images to correct: Ctrl-click, Shift-click for a range, or drag a \
+                     band over them.",
+                );
+            });
+        } else {
             self.target = self.target.min(k.saturating_sub(1));
             let picked: Vec<usize> = self.picked.iter().copied().collect();
             ui.horizontal_wrapped(|ui| {
