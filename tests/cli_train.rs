@@ -245,7 +245,7 @@ fn train_eval_and_resume() {
         .collect();
     let mut moved = saved.clusters.clone();
     moved[0] = to;
-    let m = icicle_explorer::correct::alike::Move::of(&[0], to as usize, &saved.clusters).unwrap();
+    let m = icicle_explorer::correct::alike::Move::of(&[0], to as usize, &[c0]).unwrap();
     let want = icicle_explorer::correct::more_like(&features, dim, &moved, &m, &|_| false).unwrap();
     assert_eq!(rows.len(), 5, "{text}");
     for (r, (row, &(i, _))) in rows.iter().zip(&want).enumerate() {

@@ -317,12 +317,14 @@ fn more_like_these_lists_the_rest_of_a_moved_clump_first() {
     c.move_to(&[30], 1, &names);
     let assignment = c.assignment(&clusters);
     // The move as the app records it: from where the image was, to where it went.
-    let recorded = Move::of(&[30], 1, &clusters).unwrap();
+    let recorded = Move::of(&[30], 1, &[0]).unwrap();
     assert_eq!(recorded, mv(vec![30], vec![0]));
     assert_eq!(recorded.from_text(), "from cluster 0");
-    assert_eq!(Move::of(&[40, 41], 1, &clusters), None, "already there");
+    assert_eq!(Move::of(&[40, 41], 1, &[1, 1]), None, "already there");
     assert_eq!(
-        Move::of(&[0, 40], 2, &clusters).unwrap().from_text(),
+        Move::of(&[0, 40], 2, &c.assigned(&[0, 40], &clusters))
+            .unwrap()
+            .from_text(),
         "from clusters 0, 1"
     );
     let ranked = more_like(&x, 2, &assignment, &mv(vec![30], vec![0]), &|_| false).unwrap();

@@ -48,7 +48,8 @@ pub fn run(a: &MoreLikeArgs) -> Result<()> {
         .as_ref()
         .with_context(|| format!("{}: no features.npy to compare images by", a.run.display()))?;
     // From where the run put them; the clusters as the corrections and this move leave them.
-    let m = Move::of(&images, to, &saved.clusters)
+    let put = crate::correct::Corrections::default().assigned(&images, &saved.clusters);
+    let m = Move::of(&images, to, &put)
         .with_context(|| format!("--move: the images are all in cluster {to} already"))?;
     let mut assignment = saved.corrections.assignment(&saved.clusters);
     for &i in &images {

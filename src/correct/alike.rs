@@ -21,12 +21,12 @@ pub struct Move {
 }
 
 impl Move {
-    /// Moving `images` to cluster `to` from where `assignment` (the clusters as the person
-    /// sees them) has them; `None` when they are all there already.
-    pub fn of(images: &[usize], to: usize, assignment: &[i64]) -> Option<Move> {
-        let mut from: Vec<usize> = images
+    /// Moving `images` to cluster `to` from `seen`, the clusters the person sees them in (one
+    /// per image, -1 for none); `None` when they are all in `to` already.
+    pub fn of(images: &[usize], to: usize, seen: &[i64]) -> Option<Move> {
+        let mut from: Vec<usize> = seen
             .iter()
-            .filter_map(|&i| assignment.get(i).copied())
+            .copied()
             .filter(|&c| c >= 0 && c != to as i64)
             .map(|c| c as usize)
             .collect();

@@ -138,19 +138,28 @@ impl Corrections {
     /// the run's (`clusters`), or -1 where a correction excludes the image from the run's
     /// cluster and names no other.
     pub fn assignment(&self, clusters: &[i64]) -> Vec<i64> {
+        self.assigned(&(0..clusters.len()).collect::<Vec<_>>(), clusters)
+    }
+
+    /// The same for `images` only (what the gallery needs each frame for a few picked images,
+    /// without a pass over all of them).
+    pub fn assigned(&self, images: &[usize], clusters: &[i64]) -> Vec<i64> {
         let required = self.required();
-        (0..clusters.len())
-            .map(|i| match required.get(&i) {
-                Some(&c) => c as i64,
-                None if clusters[i] >= 0
-                    && self
-                        .images
-                        .get(&i)
-                        .is_some_and(|f| f.not_in.contains(&(clusters[i] as usize))) =>
+        images
+            .iter()
+            .map(|&i| match (required.get(&i), clusters.get(i).copied()) {
+                (Some(&c), _) => c as i64,
+                (None, None) => -1,
+                (None, Some(c))
+                    if c >= 0
+                        && self
+                            .images
+                            .get(&i)
+                            .is_some_and(|f| f.not_in.contains(&(c as usize))) =>
                 {
                     -1
                 }
-                None => clusters[i],
+                (None, Some(c)) => c,
             })
             .collect()
     }

@@ -55,7 +55,7 @@ impl CorrectionsModel {
         self.undo.push(self.facts.clone());
         self.redo.clear();
         if let Edit::MoveTo(images, to) = edit {
-            self.last_move = Move::of(images, *to, &self.facts.assignment(clusters));
+            self.last_move = Move::of(images, *to, &self.facts.assigned(images, clusters));
         }
         let f = &mut self.facts;
         match edit {

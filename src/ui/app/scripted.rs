@@ -114,7 +114,11 @@ impl IcicleApp {
             .map(|(&i, _)| i)
             .collect();
         // Where the run put them: the move is from there.
-        match crate::ui::corrections::Move::of(&examples, to, &self.session.clusters) {
+        match crate::ui::corrections::Move::of(
+            &examples,
+            to,
+            &run_put(&examples, &self.session.clusters),
+        ) {
             Some(m) => self.apply(Action::MoreLikeThese(m)),
             None => {
                 self.notice = Some("--more-like-at: the moved images were there already".into())
@@ -169,4 +173,9 @@ impl IcicleApp {
             eprintln!("frame log: {e:#}");
         }
     }
+}
+
+/// Where the run put `images` (no correction applied).
+fn run_put(images: &[usize], clusters: &[i64]) -> Vec<i64> {
+    crate::correct::Corrections::default().assigned(images, clusters)
 }

@@ -350,7 +350,7 @@ impl GalleryPanel {
                     out.push(Action::Correct(Edit::KeepTogether(picked.clone())));
                     self.picked.clear();
                 }
-                let now = model.facts.assignment(&view.session.clusters);
+                let now = model.facts.assigned(&picked, &view.session.clusters);
                 let m = Move::of(&picked, self.target, &now);
                 if ui
                     .add_enabled(
