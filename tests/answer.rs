@@ -211,3 +211,33 @@ fn a_weak_graph_answers_with_kmeans_however_much_the_graph_heads_agree() {
     let strength = icicle_explorer::train::answer::graph_strength(&judged.candidates, 3).unwrap();
     assert!(strength > 0.9, "{strength}");
 }
+
+/// The chosen answer smoothed over the k_b graph (`smooth_answer`): an image whose
+/// neighbours are all in the other cluster joins them; the rest stay; the note says so and
+/// the confidence is read off the smoothed clusters.
+#[test]
+fn smoothing_moves_an_image_to_the_cluster_its_neighbours_are_in() {
+    let _g = seeded();
+    let (x, _, _, labels) = blobs();
+    let knn_b = graph::knn(&x, 10, &Progress::none()).unwrap();
+    let mut clusters = labels.clone();
+    // One image of blob 0 put in the other cluster by mistake.
+    clusters[0] = (clusters[0] + 1) % 3;
+    let mut c = candidate("kmeans", clusters);
+    let moved = icicle_explorer::train::answer::smooth(&mut c, &knn_b, &x, 3);
+    assert_eq!(moved, 1);
+    assert_eq!(c.clusters, labels);
+    assert_eq!(
+        c.refined.as_deref(),
+        Some("smoothed over the k_b graph (1 images moved)")
+    );
+    let expected = icicle_explorer::metrics::confidence(&x, &labels, 3, &knn_b);
+    assert_eq!(c.confidence, expected);
+    // Nothing to move: nothing changes, no note.
+    let mut same = candidate("kmeans", labels.clone());
+    assert_eq!(
+        icicle_explorer::train::answer::smooth(&mut same, &knn_b, &x, 3),
+        0
+    );
+    assert!(same.refined.is_none() && same.confidence == vec![1.0; labels.len()]);
+}

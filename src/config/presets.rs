@@ -64,6 +64,7 @@ pub fn build(preset: Preset, clusters: usize) -> Config {
         final_answer: FinalAnswer::Head,
         answer_min_modularity: 0.8,
         refine_answer: false,
+        smooth_answer: false,
         threads: 0,
         correct_iterations: 50,
         correct_keep: 0.9,
@@ -132,6 +133,7 @@ pub fn build(preset: Preset, clusters: usize) -> Config {
             start_head: StartHead::Scan,
             final_answer: FinalAnswer::Auto,
             refine_answer: true,
+            smooth_answer: true,
             checkpoint_every: 50,
             ..reference
         },
@@ -386,6 +388,13 @@ pub fn fit_to_data(cfg: &mut Config, data: DataShape, cuda: bool) -> Vec<Choice>
                 &["refine_answer"],
                 "each head's partition refined by merge-split rounds under modularity on the \
                  k_b graph before the rule compares them (K-means, the floor, as it is)",
+            ));
+        }
+        if cfg.smooth_answer {
+            why.push(Choice::new(
+                &["smooth_answer"],
+                "the chosen clustering smoothed over the k_b graph at the end (an image whose \
+                 neighbours are mostly in another cluster joins them)",
             ));
         }
     }

@@ -292,3 +292,32 @@ pub fn read_candidates(dir: &std::path::Path) -> Option<SavedCandidates> {
     let bytes = std::fs::read(dir.join("candidates.json")).ok()?;
     serde_json::from_slice(&bytes).ok()
 }
+
+/// Smooths the chosen candidate over the k_b graph: label spreading from its own clusters
+/// (the corrections' preview with no correction), so an image whose neighbours are mostly in
+/// another cluster joins them. Its confidence is read off again. Returns how many images moved.
+pub fn smooth(
+    c: &mut Candidate,
+    knn_b: &crate::graph::Knn,
+    features: &tch::Tensor,
+    k: usize,
+) -> usize {
+    let spread = crate::correct::preview(
+        knn_b,
+        &c.clusters,
+        k,
+        &crate::correct::Corrections::default(),
+        None,
+    );
+    let moved = spread.moved.len();
+    if moved > 0 {
+        c.clusters = spread.clusters;
+        c.confidence = crate::metrics::confidence(features, &c.clusters, k, knn_b);
+        let note = format!("smoothed over the k_b graph ({moved} images moved)");
+        c.refined = Some(match c.refined.take().filter(|r| !r.is_empty()) {
+            Some(r) => format!("{r}; {note}"),
+            None => note,
+        });
+    }
+    moved
+}

@@ -250,7 +250,7 @@ pub(super) fn run(
         if a.rule == answer::RULE_WEAK_GRAPH {
             Some("the run's K-means answer (its k-NN graph too weak to trust stage 2's heads)")
         } else if refined {
-            Some("the run's answer (a head refined by merge-split rounds, which the retrained head is not)")
+            Some("the run's answer (refined after training, by merge-split rounds or smoothing over its graph, which the retrained head is not)")
         } else if a.chosen == SPREAD {
             Some("the run's answer (a retrain that answered with the spreading)")
         } else {

@@ -536,6 +536,46 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
             },
         },
     );
+    let mut final_answer = final_answer;
+    if cfg.final_answer == FinalAnswer::Auto
+        && cfg.smooth_answer
+        && answer::smooth(&mut candidates[chosen], &knn_b, &x, cfg.clusters) > 0
+    {
+        // Judged again as it now is, for the record (the rule's agreement stays what chose it).
+        let c = &candidates[chosen];
+        let (_, again) = answer::choose(
+            std::slice::from_ref(c),
+            &x,
+            (&graph_a, &graph_b),
+            cfg.clusters,
+            cfg.seed,
+            ds.labels.as_deref().map(|l| (l, ds.num_classes())),
+            answer::How::Head(&c.name),
+        );
+        if let (Some(j), Some(new)) = (
+            final_answer
+                .candidates
+                .iter_mut()
+                .find(|j| j.name == c.name),
+            again.candidates.into_iter().next(),
+        ) {
+            *j = answer::Judged {
+                agreement: j.agreement,
+                refined: c.refined.clone(),
+                ..new
+            };
+        }
+        final_answer.why = format!(
+            "{}; then {}",
+            final_answer.why,
+            c.refined
+                .as_deref()
+                .unwrap_or_default()
+                .rsplit("; ")
+                .next()
+                .unwrap_or_default()
+        );
+    }
     emit(Event::Info(format!("final answer: {}", final_answer.why)));
     let clusters = candidates[chosen].clusters.clone();
     let confidence = candidates[chosen].confidence.clone();

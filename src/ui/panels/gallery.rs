@@ -307,6 +307,27 @@ impl GalleryPanel {
                     PREVIEW,
                     format!("preview: {} other images would move (outlined)", p.moved.len()),
                 );
+                if !p.moved.is_empty()
+                    && ui
+                        .button("show them")
+                        .on_hover_text(
+                            "List the images the preview would move, to check them: a wrong \
+                             one can be picked and kept where it is (\"Move to cluster\" its \
+                             own) before retraining",
+                        )
+                        .clicked()
+                {
+                    out.push(Action::Select(
+                        crate::ui::Selection {
+                            title: format!(
+                                "the {} images the corrections would move (hover: where to)",
+                                p.moved.len()
+                            ),
+                            items: p.moved.clone(),
+                        },
+                        None,
+                    ));
+                }
             }
         });
         if self.picked.is_empty() {

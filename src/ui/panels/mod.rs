@@ -50,6 +50,17 @@ pub fn describe_item(
     if let Some(l) = &ds.labels {
         ui.label(format!("true class: {}", ds.class_names[l[i] as usize]));
     }
+    let corrections = &view.session.corrections;
+    if let Some(c) = corrections.facts.required().get(&i) {
+        ui.label(format!("corrected: must be in cluster {c}"));
+    } else if let Some(to) = corrections
+        .preview
+        .as_ref()
+        .and_then(|p| p.clusters.get(i).copied())
+        .filter(|&to| to != cluster)
+    {
+        ui.label(format!("the preview moves it to cluster {to}"));
+    }
     ui.label(egui::RichText::new(click).small().weak());
 }
 

@@ -364,3 +364,47 @@ fn an_unlabelled_run_says_how_sure_it_is_and_shows_the_uncertain_images() {
         ]
     );
 }
+
+#[test]
+fn the_preview_lists_the_images_it_would_move_and_says_where_to() {
+    let mut f = fixture();
+    // The person moved image 0 to cluster 4; the preview would move images 5 and 6 there too.
+    let names = f.ds.items.clone();
+    f.session.corrections.facts.move_to(&[0], 4, &names);
+    let mut spread = f.session.clusters.clone();
+    spread[0] = 4;
+    spread[5] = 4;
+    spread[6] = 4;
+    f.session.corrections.preview = Some(crate::correct::Preview {
+        clusters: spread,
+        moved: vec![5, 6],
+    });
+    let sel = Selection {
+        title: "preview".into(),
+        items: vec![5, 6],
+    };
+    let mut gallery = super::gallery::GalleryPanel::default();
+    let (mut out, mut thumbs) = (vec![], Thumbs::default());
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(900.0, 700.0))
+        .build_ui(|ui| {
+            let view = View {
+                selection: Some(&sel),
+                ..f.view()
+            };
+            gallery.ui(ui, &view, &mut thumbs, &mut out)
+        });
+    h.get_by_label_contains("2 other images would move");
+    h.get_by_label("show them").click();
+    h.run();
+    // Hovering a listed image says where the preview sends it.
+    h.get_by_label(&format!("image {}", f.ds.items[5])).hover();
+    h.run();
+    h.get_by_label_contains("the preview moves it to cluster 4");
+    drop(h);
+    let listed = out.iter().find_map(|a| match a {
+        Action::Select(s, None) => Some(s.items.clone()),
+        _ => None,
+    });
+    assert_eq!(listed, Some(vec![5, 6]));
+}
