@@ -259,6 +259,6 @@ fn a_run_answered_by_a_refined_head_is_retrained_into_its_answer_spread() {
                 }
             }
         },
-        "refined by merge-split",
+        "refined after training",
     );
 }
