@@ -536,45 +536,44 @@ pub fn run(job: &Job, rx: &Receiver<Command>, emit: &dyn Fn(Event)) -> Res<RunRe
             },
         },
     );
-    let mut final_answer = final_answer;
-    if cfg.final_answer == FinalAnswer::Auto
-        && cfg.smooth_answer
-        && answer::smooth(&mut candidates[chosen], &knn_b, &x, cfg.clusters) > 0
-    {
-        // Judged again as it now is, for the record (the rule's agreement stays what chose it).
-        let c = &candidates[chosen];
-        let (_, again) = answer::choose(
-            std::slice::from_ref(c),
-            &x,
-            (&graph_a, &graph_b),
-            cfg.clusters,
-            cfg.seed,
-            ds.labels.as_deref().map(|l| (l, ds.num_classes())),
-            answer::How::Head(&c.name),
-        );
-        if let (Some(j), Some(new)) = (
-            final_answer
+    let (mut chosen, mut final_answer) = (chosen, final_answer);
+    if cfg.final_answer == FinalAnswer::Auto && cfg.smooth_answer {
+        // The smoothed answer is a candidate of its own beside the one it came from, so the
+        // app can show either and the record keeps what the rule chose (and K-means, the floor).
+        let mut s = candidates[chosen].clone();
+        if answer::smooth(&mut s, &knn_b, &x, cfg.clusters) > 0 {
+            s.name = format!("{}-smoothed", s.name);
+            let (_, again) = answer::choose(
+                std::slice::from_ref(&s),
+                &x,
+                (&graph_a, &graph_b),
+                cfg.clusters,
+                cfg.seed,
+                ds.labels.as_deref().map(|l| (l, ds.num_classes())),
+                answer::How::Head(&s.name),
+            );
+            let agreement = final_answer
                 .candidates
-                .iter_mut()
-                .find(|j| j.name == c.name),
-            again.candidates.into_iter().next(),
-        ) {
-            *j = answer::Judged {
-                agreement: j.agreement,
-                refined: c.refined.clone(),
-                ..new
-            };
+                .iter()
+                .find(|j| j.name == final_answer.chosen)
+                .map_or(0.0, |j| j.agreement);
+            if let Some(j) = again.candidates.into_iter().next() {
+                final_answer.candidates.push(answer::Judged {
+                    agreement,
+                    refined: s.refined.clone(),
+                    ..j
+                });
+            }
+            let note = s.refined.as_deref().unwrap_or_default();
+            final_answer.why = format!(
+                "{}; then {}",
+                final_answer.why,
+                note.rsplit("; ").next().unwrap_or_default()
+            );
+            final_answer.chosen = s.name.clone();
+            candidates.push(s);
+            chosen = candidates.len() - 1;
         }
-        final_answer.why = format!(
-            "{}; then {}",
-            final_answer.why,
-            c.refined
-                .as_deref()
-                .unwrap_or_default()
-                .rsplit("; ")
-                .next()
-                .unwrap_or_default()
-        );
     }
     emit(Event::Info(format!("final answer: {}", final_answer.why)));
     let clusters = candidates[chosen].clusters.clone();
