@@ -135,9 +135,24 @@ fn a_gallery_click_focuses_the_image_and_opens_its_neighbours() {
 #[test]
 fn a_selection_is_the_shells_the_gallery_only_asks_to_clear_it() {
     let f = fixture();
+    let out = gallery_on_selection(&f, "two images", vec![3, 4], |h| {
+        h.get_by_label("Selection: two images");
+        h.get_by_label("clear selection").click();
+        h.run();
+    });
+    assert_eq!(out, vec![Action::ClearSelection]);
+}
+
+/// The gallery showing a selection of `items`, driven by `drive`; what it asked for.
+fn gallery_on_selection(
+    f: &Fixture,
+    title: &str,
+    items: Vec<usize>,
+    drive: impl FnOnce(&mut Harness<'_>),
+) -> Vec<Action> {
     let sel = Selection {
-        title: "two images".into(),
-        items: vec![3, 4],
+        title: title.into(),
+        items,
     };
     let mut gallery = super::gallery::GalleryPanel::default();
     let (mut out, mut thumbs) = (vec![], Thumbs::default());
@@ -150,11 +165,9 @@ fn a_selection_is_the_shells_the_gallery_only_asks_to_clear_it() {
             };
             gallery.ui(ui, &view, &mut thumbs, &mut out)
         });
-    h.get_by_label("Selection: two images");
-    h.get_by_label("clear selection").click();
-    h.run();
+    drive(&mut h);
     drop(h);
-    assert_eq!(out, vec![Action::ClearSelection]);
+    out
 }
 
 #[test]
@@ -379,29 +392,16 @@ fn the_preview_lists_the_images_it_would_move_and_says_where_to() {
         clusters: spread,
         moved: vec![5, 6],
     });
-    let sel = Selection {
-        title: "preview".into(),
-        items: vec![5, 6],
-    };
-    let mut gallery = super::gallery::GalleryPanel::default();
-    let (mut out, mut thumbs) = (vec![], Thumbs::default());
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(900.0, 700.0))
-        .build_ui(|ui| {
-            let view = View {
-                selection: Some(&sel),
-                ..f.view()
-            };
-            gallery.ui(ui, &view, &mut thumbs, &mut out)
-        });
-    h.get_by_label_contains("2 other images would move");
-    h.get_by_label("show them").click();
-    h.run();
-    // Hovering a listed image says where the preview sends it.
-    h.get_by_label(&format!("image {}", f.ds.items[5])).hover();
-    h.run();
-    h.get_by_label_contains("the preview moves it to cluster 4");
-    drop(h);
+    let item5 = format!("image {}", f.ds.items[5]);
+    let out = gallery_on_selection(&f, "preview", vec![5, 6], |h| {
+        h.get_by_label_contains("2 other images would move");
+        h.get_by_label("show them").click();
+        h.run();
+        // Hovering a listed image says where the preview sends it.
+        h.get_by_label(&item5).hover();
+        h.run();
+        h.get_by_label_contains("the preview moves it to cluster 4");
+    });
     let listed = out.iter().find_map(|a| match a {
         Action::Select(s, None) => Some(s.items.clone()),
         _ => None,
