@@ -9,6 +9,7 @@ pub mod data;
 pub mod embedding;
 pub mod export;
 pub mod graph;
+pub mod helpers;
 pub mod messages;
 pub mod metrics;
 pub mod model;

@@ -255,7 +255,7 @@ impl IcicleApp {
         );
         let (record, dir) = (self.settings.data.clone(), run_dir.clone());
         // data.json lets the run be reopened; written off the UI thread like every file.
-        self.tasks.spawn("record", move |_| {
+        self.tasks.spawn_writer("record", move |_| {
             let _ = std::fs::create_dir_all(&dir).map(|_| record.write(&dir));
         });
         self.start_job(ds, config, run_dir, None);

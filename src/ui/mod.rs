@@ -44,5 +44,8 @@ pub fn launch(automation: Automation) -> Result<()> {
             "cannot open the window: {e} (no display? set DISPLAY, or run under xvfb-run; \
              the CLI works without one: icicle --help)"
         )
-    })
+    })?;
+    // Files being written are finished; a map or preview still computing is not waited for.
+    crate::helpers::settle_or_exit(std::time::Duration::from_secs(2));
+    Ok(())
 }

@@ -3,6 +3,7 @@
 use crate::data::Dataset;
 use crate::embedding::Embedding;
 use crate::export::FolderExport;
+use crate::helpers::{Kind, Running};
 use crate::priority::Priority;
 use crate::rundir::{DataRecord, SavedRun};
 use crossbeam_channel::{Receiver, Sender, unbounded};
@@ -97,15 +98,28 @@ impl Tasks {
         }
     }
 
-    /// Runs `job` on a new thread; it reports through the `Reporter` it gets.
+    /// Runs `job` on a new thread; it reports through the `Reporter` it gets. Closing the app
+    /// abandons it if it is still computing a moment later (`crate::helpers`).
     pub fn spawn(&self, name: &str, job: impl FnOnce(Reporter) + Send + 'static) {
+        self.spawn_as(name, Kind::Compute, job)
+    }
+
+    /// Like `spawn`, for a job that writes files: closing the app waits for it to finish.
+    pub fn spawn_writer(&self, name: &str, job: impl FnOnce(Reporter) + Send + 'static) {
+        self.spawn_as(name, Kind::Writer, job)
+    }
+
+    fn spawn_as(&self, name: &str, kind: Kind, job: impl FnOnce(Reporter) + Send + 'static) {
         let r = Reporter {
             tx: self.tx.clone(),
             wake: self.wake.clone(),
         };
+        // Registered before the thread starts, so a close right after still sees it.
+        let running = Running::register(name, kind);
         let _ = std::thread::Builder::new()
             .name(format!("icicle-{name}"))
             .spawn(move || {
+                let _running = running;
                 // Helpers (t-SNE, decoding, export) yield to the UI thread like training does.
                 if let Err(e) = Priority::Background.apply_to_current_thread() {
                     eprintln!("helper thread keeps normal priority: {e}");

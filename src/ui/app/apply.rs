@@ -85,7 +85,7 @@ impl IcicleApp {
             return;
         };
         let facts = self.session.corrections.facts.clone();
-        self.tasks.spawn("corrections", move |_| {
+        self.tasks.spawn_writer("corrections", move |_| {
             let path = dir.join(crate::correct::facts::FILE);
             if let Err(e) = facts.write(&path) {
                 eprintln!("cannot save {}: {e:#}", path.display());

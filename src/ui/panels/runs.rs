@@ -211,7 +211,7 @@ impl RunsPanel {
         self.ticked.remove(&dir);
         self.curves.remove(&dir);
         let root = PathBuf::from(self.root.trim());
-        tasks.spawn("delete-run", move |r| {
+        tasks.spawn_writer("delete-run", move |r| {
             let deleted = crate::runs::delete(&dir).map_err(|e| format!("{e:#}"));
             let listed = crate::runs::list(&root).map_err(|e| format!("{e:#}"));
             r.send(Done::RunsListed(deleted.and(listed)));
