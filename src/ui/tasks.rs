@@ -74,6 +74,19 @@ pub enum Done {
         found: Vec<(usize, f32)>,
     },
     Picked(Pick, Option<PathBuf>),
+    /// The helper named `task` panicked with `message` instead of answering.
+    Failed {
+        task: String,
+        message: String,
+    },
+}
+
+/// A panic's message, as its payload carries it.
+fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
 }
 
 #[derive(Debug, Clone)]
@@ -116,6 +129,7 @@ impl Tasks {
         };
         // Registered before the thread starts, so a close right after still sees it.
         let running = Running::register(name, kind);
+        let task = name.to_string();
         let _ = std::thread::Builder::new()
             .name(format!("icicle-{name}"))
             .spawn(move || {
@@ -127,7 +141,16 @@ impl Tasks {
                 // A helper ends with its job, and its OpenMP pool with it: it may use every
                 // core meanwhile (`crate::threads`).
                 tch::set_num_threads(crate::threads::cores() as i32);
-                job(r)
+                // A job that panics (a bug) still answers, so the button that started it
+                // does not stay disabled and the person learns it failed.
+                let back = r.clone();
+                let job = std::panic::AssertUnwindSafe(move || job(r));
+                if let Err(p) = std::panic::catch_unwind(job) {
+                    back.send(Done::Failed {
+                        task: task.to_string(),
+                        message: panic_text(p.as_ref()),
+                    });
+                }
             });
     }
 
@@ -189,5 +212,34 @@ impl Reporter {
                 r.send(message(what, done, total));
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_job_answers_failed_with_its_name_and_message() {
+        let tasks = Tasks::new(|| {});
+        tasks.spawn("preview", |_| panic!("no schema for aten::sub"));
+        let done = tasks
+            .rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("a panicking job must still answer");
+        match done {
+            Done::Failed { task, message } => {
+                assert_eq!(task, "preview");
+                assert_eq!(message, "no schema for aten::sub");
+            }
+            _ => panic!("expected Done::Failed"),
+        }
+        let n = 3;
+        tasks.spawn("formatted", move |_| panic!("{n} things"));
+        let done = tasks
+            .rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .unwrap();
+        assert!(matches!(done, Done::Failed { message, .. } if message == "3 things"));
     }
 }

@@ -83,6 +83,7 @@ impl IcicleApp {
                     Ok(_) => {}
                     Err(e) => self.notice = Some(e),
                 },
+                Done::Failed { task, message } => self.on_failed(&task, message),
                 Done::Picked(purpose, path) => match (purpose, path) {
                     (_, None) => {
                         self.notice = Some(
@@ -107,5 +108,29 @@ impl IcicleApp {
         self.panels
             .embedding
             .maybe_start(&self.tasks, &self.session, &self.settings);
+    }
+
+    /// A helper that panicked: what waited for its answer stops waiting, and the person is told.
+    fn on_failed(&mut self, task: &str, message: String) {
+        let e = format!("{task} failed: {message} (a bug: please report it)");
+        match task {
+            "load" => {
+                self.loading = None;
+                self.data_error = Some(e);
+                return;
+            }
+            "open-run" => self.loading = None,
+            "preview" => self.session.corrections.preview_busy = false,
+            "tsne" => self.panels.embedding.on_failed(e.clone()),
+            "nearest" => self.panels.neighbours.on_failed(),
+            "export" => self.panels.export.on_done(Err(e.clone())),
+            "suggest-k" => self.panels.params.suggest_k.on_done(Err(e.clone())),
+            "ablations" => self
+                .panels
+                .runs
+                .on_ablations_done(&self.tasks, Err(e.clone())),
+            _ => {}
+        }
+        self.notice = Some(e);
     }
 }

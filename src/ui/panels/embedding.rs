@@ -104,6 +104,13 @@ impl EmbeddingPanel {
         }
     }
 
+    /// The map's helper panicked: no retry for these features (it would fail again).
+    pub fn on_failed(&mut self, e: String) {
+        self.running = false;
+        self.progress = None;
+        self.error = Some(e);
+    }
+
     pub fn on_done(&mut self, features_id: u64, result: Result<Embedding, String>) {
         if Some(features_id) == self.mapped {
             self.running = false;

@@ -93,6 +93,11 @@ impl NeighboursPanel {
         });
     }
 
+    /// The search's helper panicked: stop waiting for it.
+    pub fn on_failed(&mut self) {
+        self.searching = None;
+    }
+
     pub fn on_nearest(&mut self, item: usize, found: Vec<(usize, f32)>) {
         if self.searching == Some(item) {
             self.searching = None;
