@@ -137,7 +137,8 @@ fn correct_run(dir: &Path, counts: &[usize], out: &Path, retrains: bool) -> Resu
         };
         let t = Instant::now();
         let x = saved.features.as_ref().map(|(x, dim)| (x.as_slice(), *dim));
-        let spread = preview(&knn_b, prev, k, &corr, x);
+        // On a thread with every core, as the app's preview helper runs it.
+        let spread = crate::threads::on_fresh_thread(|| preview(&knn_b, prev, k, &corr, x));
         let preview_secs = t.elapsed().as_secs_f64();
         let alike = match x {
             Some((x, dim)) => {

@@ -61,7 +61,6 @@ pub fn carry(
         0,
         &Tensor::from_slice(&rows.iter().map(|&i| i as i64).collect::<Vec<_>>()),
     );
-    let before = fit(&fitted, &pick(run), &vec![1.0; rows.len()], k, &x);
     let weights: Vec<f32> = rows
         .iter()
         .map(|i| {
@@ -72,7 +71,22 @@ pub fn carry(
             }
         })
         .collect();
-    let after = fit(&fitted, &pick(clusters), &weights, k, &x);
+    // The two fits are independent: each on a core of its own, one thread each (their small
+    // products waste most of a second core on libtorch's thread team).
+    let (run_targets, targets) = (pick(run), pick(clusters));
+    let ones = vec![1.0; rows.len()];
+    let (before, after) = std::thread::scope(|s| {
+        let (f1, x1) = (fitted.shallow_clone(), x.shallow_clone());
+        let b = s.spawn(move || {
+            tch::set_num_threads(1);
+            fit(&f1, &run_targets, &ones, k, &x1)
+        });
+        let threads = tch::get_num_threads();
+        tch::set_num_threads(1);
+        let after = fit(&fitted, &targets, &weights, k, &x);
+        tch::set_num_threads(threads);
+        (b.join().unwrap_or_default(), after)
+    });
     if before.len() != n || after.len() != n {
         return 0;
     }
