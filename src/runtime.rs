@@ -55,9 +55,34 @@ pub fn loaded_libtorch() -> Option<String> {
 }
 
 /// One human-readable summary: version, CUDA availability, the device `auto` picks.
+/// The CPU this process runs on, in one line: its model (Linux's /proc/cpuinfo), the cores it
+/// may use and whether it has AVX-512. Benchmarks print it: the same code and seed train to
+/// different results on different CPUs (float sums ordered differently), so a figure is only
+/// comparable with one measured on the same kind of machine.
+pub fn machine() -> String {
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, m)| m.trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
+    #[cfg(target_arch = "x86_64")]
+    let avx512 = if std::arch::is_x86_feature_detected!("avx512f") {
+        ", AVX-512"
+    } else {
+        ", no AVX-512"
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let avx512 = "";
+    format!("{model}, {} cores{avx512}", crate::threads::cores())
+}
+
 pub fn summary() -> String {
     let cuda = tch::Cuda::is_available();
-    let mut s = format!("libtorch {}\n", libtorch_version());
+    let mut s = format!("cpu: {}\nlibtorch {}\n", machine(), libtorch_version());
     if let Some(path) = loaded_libtorch() {
         s.push_str(&format!("loaded from {path}\n"));
     }

@@ -53,6 +53,15 @@ fn version_and_info_report_libtorch_and_cuda() {
         out.contains("loaded from") && out.contains("libtorch_cpu.so"),
         "{out}"
     );
+    // The CPU, which benchmark figures depend on: its cores and, on x86, AVX-512 or not.
+    let cpu = out.lines().find(|l| l.starts_with("cpu: ")).expect(&out);
+    assert!(
+        cpu.contains(&format!(" {} cores", icicle_explorer::threads::cores())),
+        "{cpu}"
+    );
+    if cfg!(target_arch = "x86_64") {
+        assert!(cpu.contains("AVX-512"), "{cpu}");
+    }
 }
 
 #[test]

@@ -58,6 +58,12 @@ pub struct KnnBench {
 }
 
 pub fn run(b: &BenchCommand) -> Result<()> {
+    // Which machine a figure came from goes with it (docs/BENCHMARKS.md compares like with like).
+    println!(
+        "machine: {}; libtorch {}",
+        crate::runtime::machine(),
+        crate::runtime::libtorch_version()
+    );
     match b {
         BenchCommand::Knn(a) => knn(a),
         BenchCommand::Speed(a) => super::bench_train::speed(a),
