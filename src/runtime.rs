@@ -54,7 +54,6 @@ pub fn loaded_libtorch() -> Option<String> {
         .map(str::to_string)
 }
 
-/// One human-readable summary: version, CUDA availability, the device `auto` picks.
 /// The CPU this process runs on, in one line: its model (Linux's /proc/cpuinfo), the cores it
 /// may use and whether it has AVX-512. Benchmarks print it: the same code and seed train to
 /// different results on different CPUs (float sums ordered differently), so a figure is only
@@ -80,6 +79,7 @@ pub fn machine() -> String {
     format!("{model}, {} cores{avx512}", crate::threads::cores())
 }
 
+/// One human-readable summary: the CPU, version, CUDA availability, the device `auto` picks.
 pub fn summary() -> String {
     let cuda = tch::Cuda::is_available();
     let mut s = format!("cpu: {}\nlibtorch {}\n", machine(), libtorch_version());

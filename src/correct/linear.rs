@@ -85,7 +85,9 @@ pub fn carry(
         tch::set_num_threads(1);
         let after = fit(&fitted, &targets, &weights, k, &x);
         tch::set_num_threads(threads);
-        (b.join().unwrap_or_default(), after)
+        // A panic in the other fit is the helper's, reported as any other.
+        let before = b.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (before, after)
     });
     if before.len() != n || after.len() != n {
         return 0;

@@ -161,7 +161,7 @@ impl IcicleApp {
             crate::runtime::DeviceChoice::Cpu => tch::Device::Cpu,
             _ => tch::Device::cuda_if_available(),
         };
-        self.tasks.spawn("load", move |r| {
+        self.tasks.spawn(crate::ui::tasks::job::LOAD, move |r| {
             let result = record
                 .load(&registry, &LoadOptions::with_default_cache(), &r.progress())
                 .map(|ds| {
@@ -202,7 +202,7 @@ impl IcicleApp {
             }
         };
         self.loading = Some((format!("opening {}", dir.display()), 0, 0));
-        self.tasks.spawn("open-run", move |r| {
+        self.tasks.spawn(crate::ui::tasks::job::OPEN_RUN, move |r| {
             let result = (|| {
                 let mut run = SavedRun::read(&dir)?;
                 run.refresh_confidence();

@@ -10,6 +10,19 @@ use crossbeam_channel::{Receiver, Sender, unbounded};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// Names of the helpers whose failure the app answers (`Done::Failed`): one spelling for the
+/// spawn and the pump.
+pub mod job {
+    pub const LOAD: &str = "load";
+    pub const OPEN_RUN: &str = "open-run";
+    pub const PREVIEW: &str = "preview";
+    pub const TSNE: &str = "tsne";
+    pub const NEAREST: &str = "nearest";
+    pub const EXPORT: &str = "export";
+    pub const SUGGEST_K: &str = "suggest-k";
+    pub const ABLATIONS: &str = "ablations";
+}
+
 /// What a file dialog was opened for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pick {
@@ -222,7 +235,7 @@ mod tests {
     #[test]
     fn a_panicking_job_answers_failed_with_its_name_and_message() {
         let tasks = Tasks::new(|| {});
-        tasks.spawn("preview", |_| panic!("no schema for aten::sub"));
+        tasks.spawn(job::PREVIEW, |_| panic!("no schema for aten::sub"));
         let done = tasks
             .rx
             .recv_timeout(std::time::Duration::from_secs(10))

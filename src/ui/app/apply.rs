@@ -180,7 +180,7 @@ impl IcicleApp {
             s.features.clone(),
         );
         s.corrections.preview_busy = true;
-        self.tasks.spawn("preview", move |r| {
+        self.tasks.spawn(crate::ui::tasks::job::PREVIEW, move |r| {
             let x = features.as_ref().map(|(x, dim)| (&x[..], *dim));
             let p = crate::correct::preview(&knn_b, &clusters, k, &facts, x);
             r.send(super::Done::Previewed(generation, Box::new(p)));

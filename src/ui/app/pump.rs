@@ -112,20 +112,21 @@ impl IcicleApp {
 
     /// A helper that panicked: what waited for its answer stops waiting, and the person is told.
     fn on_failed(&mut self, task: &str, message: String) {
+        use crate::ui::tasks::job;
         let e = format!("{task} failed: {message} (a bug: please report it)");
         match task {
-            "load" => {
+            job::LOAD => {
                 self.loading = None;
                 self.data_error = Some(e);
                 return;
             }
-            "open-run" => self.loading = None,
-            "preview" => self.session.corrections.preview_busy = false,
-            "tsne" => self.panels.embedding.on_failed(e.clone()),
-            "nearest" => self.panels.neighbours.on_failed(),
-            "export" => self.panels.export.on_done(Err(e.clone())),
-            "suggest-k" => self.panels.params.suggest_k.on_done(Err(e.clone())),
-            "ablations" => self
+            job::OPEN_RUN => self.loading = None,
+            job::PREVIEW => self.session.corrections.preview_busy = false,
+            job::TSNE => self.panels.embedding.on_failed(e.clone()),
+            job::NEAREST => self.panels.neighbours.on_failed(),
+            job::EXPORT => self.panels.export.on_done(Err(e.clone())),
+            job::SUGGEST_K => self.panels.params.suggest_k.on_done(Err(e.clone())),
+            job::ABLATIONS => self
                 .panels
                 .runs
                 .on_ablations_done(&self.tasks, Err(e.clone())),

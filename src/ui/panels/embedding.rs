@@ -86,7 +86,7 @@ impl EmbeddingPanel {
             settings.tsne_iterations,
             session.config.seed,
         );
-        tasks.spawn("tsne", move |r| {
+        tasks.spawn(crate::ui::tasks::job::TSNE, move |r| {
             let progress = r.tsne_progress(features_id);
             let result =
                 crate::embedding::tsne_with_progress(&features, dim, max, iters, seed, &progress)

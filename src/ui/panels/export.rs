@@ -36,7 +36,7 @@ impl ExportPanel {
     ) {
         self.busy = true;
         self.result = None;
-        tasks.spawn_writer("export", move |r| {
+        tasks.spawn_writer(crate::ui::tasks::job::EXPORT, move |r| {
             // Cluster names and corrected images, from the run folder's corrections.json.
             let notes = notes_from
                 .and_then(|d| crate::correct::Corrections::read_run(&d).ok())

@@ -69,7 +69,7 @@ impl NeighboursPanel {
         self.searching = Some(item);
         self.error = None;
         let k = self.nearest_k;
-        tasks.spawn("nearest", move |r| {
+        tasks.spawn(crate::ui::tasks::job::NEAREST, move |r| {
             let (values, dim) = features;
             let n = values.len() / dim.max(1);
             let x = tch::Tensor::from_slice(&values).view([n as i64, dim as i64]);

@@ -139,7 +139,7 @@ impl RunsPanel {
         });
         self.ablations.clear();
         self.ablation_error = None;
-        tasks.spawn("ablations", move |r| {
+        tasks.spawn(crate::ui::tasks::job::ABLATIONS, move |r| {
             let last = std::sync::Mutex::new(std::time::Instant::now());
             let emit = |variant: &'static str, e: crate::messages::Event| {
                 use crate::messages::{Event, Stage};

@@ -68,7 +68,7 @@ impl SuggestKPanel {
             SweepSource::Dataset(ds) => format!("{}: pixels", ds.name),
         };
         let (from, to) = (self.from, self.to.max(self.from));
-        tasks.spawn("suggest-k", move |r| {
+        tasks.spawn(crate::ui::tasks::job::SUGGEST_K, move |r| {
             let result = (|| -> anyhow::Result<Suggestion> {
                 let device = tch::Device::Cpu;
                 let x = match source {
