@@ -200,7 +200,14 @@ fn with_features_the_preview_carries_corrections_across_the_boundary_they_move()
         0,
         "and does not reach the other ring"
     );
-    let with = preview(&g, &clusters, 2, &c, Some((&features, 2)));
+    let strong = |x| {
+        Some(icicle_explorer::correct::Features {
+            x,
+            dim: 2,
+            weak_graph: false,
+        })
+    };
+    let with = preview(&g, &clusters, 2, &c, strong(&features));
     assert_eq!(
         moved(&with, &w1),
         6,
@@ -217,13 +224,7 @@ fn with_features_the_preview_carries_corrections_across_the_boundary_they_move()
         "the clusters' cores stay"
     );
     // No corrections, no change, features or not.
-    let p = preview(
-        &g,
-        &clusters,
-        2,
-        &Corrections::default(),
-        Some((&features, 2)),
-    );
+    let p = preview(&g, &clusters, 2, &Corrections::default(), strong(&features));
     assert!(p.moved.is_empty() && p.clusters == clusters);
 }
 
@@ -348,4 +349,107 @@ fn more_like_these_lists_the_rest_of_a_moved_clump_first() {
     }
     let e = more_like(&x, 3, &assignment, &mv(vec![30], vec![0]), &|_| false).unwrap_err();
     assert!(format!("{e:#}").contains("do not divide"), "{e:#}");
+}
+
+/// Ten images of cluster 0 (0–9° on the unit circle), ten of cluster 1 (80–89°) and four the
+/// run put in cluster 0 at 45–48°, which the person moves to 1. The graph is weak: the three
+/// neighbours of every image of cluster 0 are among the four moved ones, though nothing in the
+/// features joins them.
+fn weak_graph_with_four_outliers() -> (Vec<f32>, Knn, Vec<i64>) {
+    let angle = |i: usize| -> f32 {
+        match i {
+            0..10 => i as f32,
+            10..20 => 70.0 + i as f32,
+            _ => 25.0 + i as f32,
+        }
+    };
+    let features: Vec<f32> = (0..24)
+        .flat_map(|i| {
+            let a = angle(i).to_radians();
+            [a.cos(), a.sin()]
+        })
+        .collect();
+    let mut nb = vec![];
+    for i in 0..24i64 {
+        nb.extend(match i {
+            0..10 => [20 + i % 4, 20 + (i + 1) % 4, 20 + (i + 2) % 4],
+            10..20 => [10 + (i - 9) % 10, 10 + (i - 8) % 10, 10 + (i - 7) % 10],
+            _ => [20 + (i + 1) % 4, 20 + (i + 2) % 4, 20 + (i + 3) % 4],
+        });
+    }
+    let clusters = (0..24).map(|i| i64::from((10..20).contains(&i))).collect();
+    let g = Knn {
+        n: 24,
+        k: 3,
+        neighbors: nb,
+    };
+    (features, g, clusters)
+}
+
+/// Over a weak graph (the run answered by K-means on its features) the corrections do not
+/// spread: what floods along the graph's edges elsewhere — here the whole of cluster 0, whose
+/// neighbours are the four moved images — stays put, and an image moves only where the features
+/// fitted with the corrections give its new cluster a majority. With no correction nothing
+/// moves, whatever the graph.
+#[test]
+fn on_a_weak_graph_corrections_follow_the_features_not_the_graph() {
+    let (features, g, clusters) = weak_graph_with_four_outliers();
+    let names = items(clusters.len());
+    let mut c = Corrections::default();
+    c.move_to(&[20, 21, 22, 23], 1, &names);
+    let with = |weak_graph| {
+        Some(icicle_explorer::correct::Features {
+            x: &features,
+            dim: 2,
+            weak_graph,
+        })
+    };
+    let strong = preview(&g, &clusters, 2, &c, with(false));
+    let flooded = (0..10).filter(|&i| strong.clusters[i] == 1).count();
+    assert!(
+        flooded >= 5,
+        "over the graph the moved images pull cluster 0 along ({flooded} of 10)"
+    );
+    let weak = preview(&g, &clusters, 2, &c, with(true));
+    assert_eq!(
+        weak.clusters[20..],
+        [1; 4],
+        "the corrections themselves hold"
+    );
+    assert!(
+        weak.moved.is_empty(),
+        "nothing in the features joins cluster 0 to them: {:?}",
+        weak.moved
+    );
+    let none = preview(&g, &clusters, 2, &Corrections::default(), with(true));
+    assert!(none.moved.is_empty() && none.clusters == clusters);
+
+    // The arc's third group, beside the moved ring in the features but held in cluster 0 by all
+    // its graph neighbours: over a trusted graph it stays (the test above); over a weak one the
+    // features decide, and it follows.
+    let (features, g, clusters, [w1, w2, v]) = arc_with_two_wrong_groups();
+    let mut c = Corrections::default();
+    c.move_to(&[40, 41], 1, &items(clusters.len()));
+    let weak = preview(
+        &g,
+        &clusters,
+        2,
+        &c,
+        Some(icicle_explorer::correct::Features {
+            x: &features,
+            dim: 2,
+            weak_graph: true,
+        }),
+    );
+    for r in [w1, w2, v] {
+        assert!(
+            r.clone().all(|i| weak.clusters[i] == 1),
+            "{r:?}: {:?}",
+            &weak.clusters[r.clone()]
+        );
+    }
+    assert!(
+        weak.clusters[..40] == clusters[..40],
+        "the clusters' cores stay"
+    );
 }

@@ -225,7 +225,12 @@ fn retrained_into_its_answer_spread(edit: impl Fn(&mut serde_json::Value), becau
     let fa = after.final_answer.as_ref().unwrap();
     assert_eq!(fa.chosen, "spread", "{}", fa.why);
     assert!(fa.why.contains(because), "{}", fa.why);
-    let x = saved.features.as_ref().map(|(x, dim)| (x.as_slice(), *dim));
+    let x = icicle_explorer::correct::Features::of_run(
+        saved.features.as_ref().map(|(x, dim)| (x.as_slice(), *dim)),
+        saved.answer.as_ref(),
+        10,
+        saved.config.answer_min_modularity,
+    );
     let spread = icicle_explorer::correct::preview(&knn_b, &prev, 10, &corr, x).clusters;
     assert_eq!(after.clusters, spread, "the answer is the preview");
     assert!(moved.iter().all(|&i| after.clusters[i] == 3));

@@ -137,8 +137,14 @@ fn correct_run(dir: &Path, counts: &[usize], out: &Path, retrains: bool) -> Resu
         };
         let t = Instant::now();
         let x = saved.features.as_ref().map(|(x, dim)| (x.as_slice(), *dim));
+        let features = crate::correct::Features::of_run(
+            x,
+            saved.answer.as_ref(),
+            k,
+            saved.config.answer_min_modularity,
+        );
         // On a thread with every core, as the app's preview helper runs it.
-        let spread = crate::threads::on_fresh_thread(|| preview(&knn_b, prev, k, &corr, x));
+        let spread = crate::threads::on_fresh_thread(|| preview(&knn_b, prev, k, &corr, features));
         let preview_secs = t.elapsed().as_secs_f64();
         let alike = match x {
             Some((x, dim)) => {

@@ -77,6 +77,17 @@ pub fn graph_strength(judged: &[Judged], k: usize) -> Option<f64> {
     Some(best / (1.0 - 1.0 / k.max(2) as f64))
 }
 
+impl FinalAnswer {
+    /// Whether the run's k-NN graph is too weak to trust what travels along it: the gate
+    /// answered the run with K-means, or its candidates' graph strength is below
+    /// `min_strength` (a retrain's answer keeps no rule of the run it came from, but its
+    /// strength on the same graph).
+    pub fn graph_is_weak(&self, k: usize, min_strength: f64) -> bool {
+        self.rule == RULE_WEAK_GRAPH
+            || graph_strength(&self.candidates, k).is_some_and(|s| s < min_strength)
+    }
+}
+
 /// How `choose` picks: the configured head, or the label-free rule with its graph gate.
 #[derive(Debug, Clone, Copy)]
 pub enum How<'a> {

@@ -107,7 +107,13 @@ pub(super) fn run(
     // The images nobody touched are anchored where the preview puts them (label spreading from
     // the corrections, then across the boundaries they move in the features), not where the run
     // had them: the GCN then refines a partition that already carries the corrections.
-    let spread = correct::preview(&knn_b, &prev, k, corr, Some((&features, dim))).clusters;
+    let x = correct::Features::of_run(
+        Some((&features, dim)),
+        saved.answer.as_ref(),
+        k,
+        saved.config.answer_min_modularity,
+    );
+    let spread = correct::preview(&knn_b, &prev, k, corr, x).clusters;
     emit(Event::Info(format!(
         "corrections: {} images corrected ({} with a required cluster), {} k_a and {} k_b \
          edges cut across cannot-links, {joins} must-link edges",

@@ -179,9 +179,15 @@ impl IcicleApp {
             s.generation,
             s.features.clone(),
         );
+        let (answer, min_strength) = (s.answer.clone(), s.config.answer_min_modularity);
         s.corrections.preview_busy = true;
         self.tasks.spawn(crate::ui::tasks::job::PREVIEW, move |r| {
-            let x = features.as_ref().map(|(x, dim)| (&x[..], *dim));
+            let x = crate::correct::Features::of_run(
+                features.as_ref().map(|(x, dim)| (&x[..], *dim)),
+                answer.as_ref(),
+                k,
+                min_strength,
+            );
             let p = crate::correct::preview(&knn_b, &clusters, k, &facts, x);
             r.send(super::Done::Previewed(generation, Box::new(p)));
         });
