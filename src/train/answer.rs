@@ -305,7 +305,7 @@ pub fn read_candidates(dir: &std::path::Path) -> Option<SavedCandidates> {
 }
 
 /// Smooths the chosen candidate over the k_b graph: label spreading from its own clusters
-/// (the corrections' preview with no correction), so an image whose neighbours are mostly in
+/// (the corrections' spreading with no correction), so an image whose neighbours are mostly in
 /// another cluster joins them. Its confidence is read off again. Returns how many images moved.
 pub fn smooth(
     c: &mut Candidate,
@@ -313,16 +313,19 @@ pub fn smooth(
     features: &tch::Tensor,
     k: usize,
 ) -> usize {
-    let spread = crate::correct::preview(
+    let spread = crate::correct::spread::spread(
         knn_b,
         &c.clusters,
         k,
         &crate::correct::Corrections::default(),
-        None,
     );
-    let moved = spread.moved.len();
+    let moved = spread
+        .iter()
+        .zip(&c.clusters)
+        .filter(|(a, b)| a != b)
+        .count();
     if moved > 0 {
-        c.clusters = spread.clusters;
+        c.clusters = spread;
         c.confidence = crate::metrics::confidence(features, &c.clusters, k, knn_b);
         let note = format!("smoothed over the k_b graph ({moved} images moved)");
         c.refined = Some(match c.refined.take().filter(|r| !r.is_empty()) {
