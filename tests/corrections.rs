@@ -8,6 +8,25 @@ fn items(n: usize) -> Vec<String> {
     (0..n).map(|i| format!("img/{i}.png")).collect()
 }
 
+/// `n` images on the unit circle, image i at `angle(i)` degrees.
+fn on_circle(n: usize, angle: impl Fn(usize) -> f32) -> Vec<f32> {
+    (0..n)
+        .flat_map(|i| {
+            let a = angle(i).to_radians();
+            [a.cos(), a.sin()]
+        })
+        .collect()
+}
+
+/// 2-d features for the preview, on a graph the run trusted or a weak one.
+fn in_plane(x: &[f32], weak_graph: bool) -> Option<icicle_explorer::correct::Features<'_>> {
+    Some(icicle_explorer::correct::Features {
+        x,
+        dim: 2,
+        weak_graph,
+    })
+}
+
 #[test]
 fn corrections_are_facts_about_images_and_survive_a_reopen() {
     let names = items(10);
@@ -142,12 +161,7 @@ fn arc_with_two_wrong_groups() -> (Vec<f32>, Knn, Vec<i64>, [std::ops::Range<usi
             _ => 63.0 + ((i - 46) % 6) as f32,
         }
     };
-    let features: Vec<f32> = (0..n)
-        .flat_map(|i| {
-            let a = angle(i).to_radians();
-            [a.cos(), a.sin()]
-        })
-        .collect();
+    let features = on_circle(n, angle);
     let mut nb = vec![];
     for i in 0..n {
         let ring = |lo: usize, hi: usize| {
@@ -200,14 +214,7 @@ fn with_features_the_preview_carries_corrections_across_the_boundary_they_move()
         0,
         "and does not reach the other ring"
     );
-    let strong = |x| {
-        Some(icicle_explorer::correct::Features {
-            x,
-            dim: 2,
-            weak_graph: false,
-        })
-    };
-    let with = preview(&g, &clusters, 2, &c, strong(&features));
+    let with = preview(&g, &clusters, 2, &c, in_plane(&features, false));
     assert_eq!(
         moved(&with, &w1),
         6,
@@ -224,7 +231,13 @@ fn with_features_the_preview_carries_corrections_across_the_boundary_they_move()
         "the clusters' cores stay"
     );
     // No corrections, no change, features or not.
-    let p = preview(&g, &clusters, 2, &Corrections::default(), strong(&features));
+    let p = preview(
+        &g,
+        &clusters,
+        2,
+        &Corrections::default(),
+        in_plane(&features, false),
+    );
     assert!(p.moved.is_empty() && p.clusters == clusters);
 }
 
@@ -363,12 +376,7 @@ fn weak_graph_with_four_outliers() -> (Vec<f32>, Knn, Vec<i64>) {
             _ => 25.0 + i as f32,
         }
     };
-    let features: Vec<f32> = (0..24)
-        .flat_map(|i| {
-            let a = angle(i).to_radians();
-            [a.cos(), a.sin()]
-        })
-        .collect();
+    let features = on_circle(24, angle);
     let mut nb = vec![];
     for i in 0..24i64 {
         nb.extend(match i {
@@ -397,20 +405,13 @@ fn on_a_weak_graph_corrections_follow_the_features_not_the_graph() {
     let names = items(clusters.len());
     let mut c = Corrections::default();
     c.move_to(&[20, 21, 22, 23], 1, &names);
-    let with = |weak_graph| {
-        Some(icicle_explorer::correct::Features {
-            x: &features,
-            dim: 2,
-            weak_graph,
-        })
-    };
-    let strong = preview(&g, &clusters, 2, &c, with(false));
+    let strong = preview(&g, &clusters, 2, &c, in_plane(&features, false));
     let flooded = (0..10).filter(|&i| strong.clusters[i] == 1).count();
     assert!(
         flooded >= 5,
         "over the graph the moved images pull cluster 0 along ({flooded} of 10)"
     );
-    let weak = preview(&g, &clusters, 2, &c, with(true));
+    let weak = preview(&g, &clusters, 2, &c, in_plane(&features, true));
     assert_eq!(
         weak.clusters[20..],
         [1; 4],
@@ -421,7 +422,13 @@ fn on_a_weak_graph_corrections_follow_the_features_not_the_graph() {
         "nothing in the features joins cluster 0 to them: {:?}",
         weak.moved
     );
-    let none = preview(&g, &clusters, 2, &Corrections::default(), with(true));
+    let none = preview(
+        &g,
+        &clusters,
+        2,
+        &Corrections::default(),
+        in_plane(&features, true),
+    );
     assert!(none.moved.is_empty() && none.clusters == clusters);
 
     // The arc's third group, beside the moved ring in the features but held in cluster 0 by all
@@ -430,17 +437,7 @@ fn on_a_weak_graph_corrections_follow_the_features_not_the_graph() {
     let (features, g, clusters, [w1, w2, v]) = arc_with_two_wrong_groups();
     let mut c = Corrections::default();
     c.move_to(&[40, 41], 1, &items(clusters.len()));
-    let weak = preview(
-        &g,
-        &clusters,
-        2,
-        &c,
-        Some(icicle_explorer::correct::Features {
-            x: &features,
-            dim: 2,
-            weak_graph: true,
-        }),
-    );
+    let weak = preview(&g, &clusters, 2, &c, in_plane(&features, true));
     for r in [w1, w2, v] {
         assert!(
             r.clone().all(|i| weak.clusters[i] == 1),
@@ -508,12 +505,7 @@ fn on_a_weak_graph_a_move_needs_the_majority_of_the_probability() {
             _ => i as f32,
         }
     };
-    let features: Vec<f32> = (0..n)
-        .flat_map(|i| {
-            let a = angle(i).to_radians();
-            [a.cos(), a.sin()]
-        })
-        .collect();
+    let features = on_circle(n, angle);
     // A ring through every image: no support to speak of, and nothing spreads on a weak graph.
     let g = Knn {
         n,
@@ -529,17 +521,7 @@ fn on_a_weak_graph_a_move_needs_the_majority_of_the_probability() {
         .collect();
     let mut c = Corrections::default();
     c.move_to(&[30, 31], 1, &items(n));
-    let p = preview(
-        &g,
-        &clusters,
-        3,
-        &c,
-        Some(icicle_explorer::correct::Features {
-            x: &features,
-            dim: 2,
-            weak_graph: true,
-        }),
-    );
+    let p = preview(&g, &clusters, 3, &c, in_plane(&features, true));
     assert_eq!(p.clusters[4], 0, "no majority for cluster 1: stays");
     assert!(
         (6..10).all(|i| p.clusters[i] == 1),
