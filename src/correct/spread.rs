@@ -22,8 +22,9 @@ const STEPS: usize = 30;
 
 /// The run's features (N×`dim`, row-major: the stage-2 input it clustered), for carrying the
 /// corrections past the graph's reach (`linear::carry`), and whether the run's graph is weak
-/// (`FinalAnswer::graph_is_weak`): then the carry moves what the corrections move in the
-/// features without asking the graph.
+/// (`FinalAnswer::graph_is_weak`): then nothing spreads over the graph, and the carry moves
+/// what the corrections move in the features, where its fit gives the new cluster a
+/// majority, without asking the graph.
 #[derive(Debug, Clone, Copy)]
 pub struct Features<'a> {
     pub x: &'a [f32],
