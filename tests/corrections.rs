@@ -241,6 +241,43 @@ fn with_features_the_preview_carries_corrections_across_the_boundary_they_move()
     assert!(p.moved.is_empty() && p.clusters == clusters);
 }
 
+/// The run's half of a preview (`Basis`: the spreading with no correction, the fit to the
+/// run's clusters) is computed once and serves every later preview of the run: each says what a
+/// preview from scratch says, whatever the corrections, on a strong graph and a weak one.
+#[test]
+fn a_preview_on_the_runs_basis_says_what_one_from_scratch_says() {
+    use icicle_explorer::correct::{Basis, preview_with};
+    let (features, g, clusters, _) = arc_with_two_wrong_groups();
+    let names = items(clusters.len());
+    let mut edits = vec![Corrections::default()];
+    let mut c = Corrections::default();
+    c.move_to(&[40, 41], 1, &names);
+    edits.push(c.clone());
+    c.move_to(&[47], 1, &names);
+    c.move_to(&[25], 0, &names);
+    edits.push(c.clone());
+    c.keep_together(&[3, 30], &names);
+    edits.push(c);
+    for weak in [false, true] {
+        let x = in_plane(&features, weak);
+        let basis = Basis::of_run(&g, &clusters, 2, x);
+        let mut moved = 0;
+        for corr in &edits {
+            let fresh = preview(&g, &clusters, 2, corr, x);
+            assert_eq!(
+                preview_with(&basis, &g, &clusters, 2, corr, x),
+                fresh,
+                "weak graph {weak}, {corr:?}"
+            );
+            moved += fresh.moved.len();
+        }
+        assert!(
+            moved > 0,
+            "the corrections move something (weak graph {weak})"
+        );
+    }
+}
+
 #[test]
 fn split_in_two_separates_two_clumps_and_records_both_halves() {
     // Cluster 2 holds two clumps of features: 6 images near (0, 0), 3 near (10, 10); image 9

@@ -939,6 +939,23 @@ fn pick_move_preview_retrain_and_the_gallery_shows_the_image_in_its_new_cluster(
         a.session.corrections.preview.is_some()
     });
     h.get_by_label_contains("other images would move");
+    // The run's half of the preview is kept: a second preview of the same run reuses it and
+    // says the same.
+    let (first, basis) = {
+        let c = &h.state().session.corrections;
+        (c.preview.clone(), c.basis.clone().expect("kept").1)
+    };
+    h.state_mut().session.corrections.preview = None;
+    h.get_by_label("Preview").click();
+    wait(&mut h, "the second preview", 30, |a| {
+        a.session.corrections.preview.is_some()
+    });
+    let again = &h.state().session.corrections;
+    assert!(std::sync::Arc::ptr_eq(
+        &again.basis.as_ref().unwrap().1,
+        &basis
+    ));
+    assert_eq!(again.preview, first);
     h.get_by_label("Retrain with corrections").click();
     wait(&mut h, "the retrain", 180, |a| {
         a.session.status == Status::Finished

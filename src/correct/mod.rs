@@ -14,4 +14,4 @@ pub use alike::more_like;
 pub use constraints::constrained_knn;
 pub use facts::{Corrections, ImageFact};
 pub use split::split_in_two;
-pub use spread::{Features, Preview, preview};
+pub use spread::{Basis, Features, Preview, preview, preview_with};

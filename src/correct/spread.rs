@@ -58,12 +58,49 @@ pub struct Preview {
     pub moved: Vec<usize>,
 }
 
+/// What a preview needs of the run alone, whatever the corrections say: the spreading with no
+/// correction (what it would smooth by itself) and the linear fit to the run's clusters. A
+/// person previews many times on one run, so the app computes this once per run; each preview
+/// then costs one spreading and one fit (docs/BENCHMARKS.md, "The preview's fits stop when
+/// converged").
+#[derive(Debug, Clone, PartialEq)]
+pub struct Basis {
+    /// The spreading with no correction, on a graph strong enough to spread over.
+    alone: Option<Vec<i64>>,
+    /// The linear fit to the run's clusters, where the run's features are at hand.
+    fit: Option<Vec<i64>>,
+}
+
+impl Basis {
+    pub fn of_run(graph: &Knn, clusters: &[i64], k: usize, features: Option<Features<'_>>) -> Self {
+        let weak = features.is_some_and(|f| f.weak_graph);
+        Self {
+            alone: (!weak).then(|| spread(graph, clusters, k, &Corrections::default())),
+            fit: features.and_then(|f| super::linear::fit_to_run(f, clusters, k)),
+        }
+    }
+}
+
 /// Spreads `corr` over `graph` from the assignment `clusters` (K = `k`), then, given the run's
 /// features, across the boundaries the corrections move in them. An untouched image moves
 /// only where the corrections make the difference: the spreading alone also smooths a strong
 /// graph's ragged edges (8–77 of the 10,000 images of the gray sets' runs move with no
 /// correction at all), and those moves are not the person's doing.
 pub fn preview(
+    graph: &Knn,
+    clusters: &[i64],
+    k: usize,
+    corr: &Corrections,
+    features: Option<Features<'_>>,
+) -> Preview {
+    let basis = Basis::of_run(graph, clusters, k, features);
+    preview_with(&basis, graph, clusters, k, corr, features)
+}
+
+/// [`preview`] with the run's half computed already (`basis`, of the same graph, clusters and
+/// features).
+pub fn preview_with(
+    basis: &Basis,
     graph: &Knn,
     clusters: &[i64],
     k: usize,
@@ -81,16 +118,15 @@ pub fn preview(
                 *o = clusters[i];
             }
         }
-    } else if !corr.images.is_empty() {
-        let alone = spread(graph, clusters, k, &Corrections::default());
+    } else if let Some(alone) = basis.alone.as_ref().filter(|_| !corr.images.is_empty()) {
         for (i, o) in out.iter_mut().enumerate() {
-            if !corr.images.contains_key(&i) && *o == alone[i] {
+            if !corr.images.contains_key(&i) && alone.get(i) == Some(o) {
                 *o = clusters[i];
             }
         }
     }
-    if let Some(f) = features {
-        super::linear::carry(f, clusters, &mut out, k, corr, graph);
+    if let (Some(f), Some(before)) = (features, &basis.fit) {
+        super::linear::carry(f, clusters, before, &mut out, k, corr, graph);
     }
     let moved = (0..n)
         .filter(|&i| out[i] != clusters[i] && !corr.images.contains_key(&i))

@@ -2,7 +2,8 @@
 //! (`correct::Corrections`), undo and redo, and the last preview. Panels read
 //! it through the session and change it only through `Action`s the shell applies.
 pub use crate::correct::alike::Move;
-use crate::correct::{Corrections, Preview};
+use crate::correct::{Basis, Corrections, Preview};
+use std::sync::Arc;
 
 /// One thing a person says about the clusters.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,8 +38,20 @@ pub struct CorrectionsModel {
     /// The preview of the current facts, when one was computed for them.
     pub preview: Option<Preview>,
     pub preview_busy: bool,
+    /// The run's half of a preview (`correct::Basis`), with what it was computed from: it
+    /// serves every later preview of the same assignments, features and graph.
+    pub basis: Option<(BasisKey, Arc<Basis>)>,
     /// The last move, until it is undone.
     pub last_move: Option<Move>,
+}
+
+/// What a preview's basis was computed from: the session's assignments (`generation`), its
+/// features (`features_id`) and the k_b graph's allocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BasisKey {
+    pub generation: u64,
+    pub features_id: u64,
+    pub graph: usize,
 }
 
 impl CorrectionsModel {

@@ -61,7 +61,12 @@ pub enum Done {
     },
     Exported(Result<ExportReport, String>),
     /// The preview of the corrections of the run with this generation.
-    Previewed(u64, Box<crate::correct::Preview>),
+    Previewed(
+        u64,
+        Box<crate::correct::Preview>,
+        crate::ui::corrections::BasisKey,
+        std::sync::Arc<crate::correct::Basis>,
+    ),
     /// The halves of a "Split in two" for the run with this generation: the edit, or why not.
     Split(u64, Result<crate::ui::corrections::Edit, String>),
     /// "More like these" for the run with this generation: the list for the gallery and the

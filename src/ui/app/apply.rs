@@ -180,6 +180,14 @@ impl IcicleApp {
             s.features.clone(),
         );
         let (answer, min_strength) = (s.answer.clone(), s.config.answer_min_modularity);
+        let key = crate::ui::corrections::BasisKey {
+            generation,
+            features_id: s.features_id,
+            graph: Arc::as_ptr(&knn_b) as usize,
+        };
+        let basis = (s.corrections.basis.as_ref())
+            .filter(|(held, _)| *held == key)
+            .map(|(_, b)| b.clone());
         s.corrections.preview_busy = true;
         self.tasks.spawn(crate::ui::tasks::job::PREVIEW, move |r| {
             let x = crate::correct::Features::of_run(
@@ -188,8 +196,11 @@ impl IcicleApp {
                 k,
                 min_strength,
             );
-            let p = crate::correct::preview(&knn_b, &clusters, k, &facts, x);
-            r.send(super::Done::Previewed(generation, Box::new(p)));
+            let basis = basis.unwrap_or_else(|| {
+                Arc::new(crate::correct::Basis::of_run(&knn_b, &clusters, k, x))
+            });
+            let p = crate::correct::preview_with(&basis, &knn_b, &clusters, k, &facts, x);
+            r.send(super::Done::Previewed(generation, Box::new(p), key, basis));
         });
     }
 

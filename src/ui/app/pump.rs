@@ -57,12 +57,13 @@ impl IcicleApp {
                 Done::AblationRow(r) => self.panels.runs.on_ablation_row(*r),
                 Done::AblationsEnded(r) => self.panels.runs.on_ablations_done(&self.tasks, r),
                 Done::Exported(r) => self.panels.export.on_done(r),
-                Done::Previewed(generation, p) => {
+                Done::Previewed(generation, p, key, basis) => {
                     let c = &mut self.session.corrections;
                     c.preview_busy = false;
                     // A preview of assignments no longer on screen is dropped.
                     if generation == self.session.generation {
                         c.preview = Some(*p);
+                        c.basis = Some((key, basis));
                     }
                 }
                 Done::Split(generation, edit) => match edit {
