@@ -987,6 +987,17 @@ fn pick_move_preview_retrain_and_the_gallery_shows_the_image_in_its_new_cluster(
     h.state_mut().panels.gallery.kind = kind;
     h.run_steps(3);
     h.get_by_label(&format!("image {item}"));
+    // The person goes on correcting the retrained run: it has its k-NN graphs (the worker sends
+    // them as a run's), and its assignments are new, so its preview does not reuse the first
+    // run's half.
+    h.state_mut().session.corrections.preview = None;
+    h.get_by_label("Preview").click();
+    wait(&mut h, "the retrained run's preview", 30, |a| {
+        a.session.corrections.preview.is_some()
+    });
+    let (key, held) = h.state().session.corrections.basis.clone().unwrap();
+    assert!(!std::sync::Arc::ptr_eq(&held, &basis));
+    assert_eq!(key.generation, h.state().session.generation);
 
     // "Split in two" on cluster c: 2-means on a helper thread, then both halves recorded.
     h.state_mut().panels.gallery.show_cluster(c);

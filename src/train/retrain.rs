@@ -131,6 +131,15 @@ pub(super) fn run(
     ];
     crate::rundir::write_graphs(dir, &graphs)?;
     crate::rundir::write_neighbours(dir, &ka, &kb)?;
+    // As a run does: the app's preview, Neighbours tab and Graphs panel of the retrained run
+    // read them, and a person goes on correcting it.
+    emit(Event::Neighbours {
+        a: std::sync::Arc::new(ka.clone()),
+        b: std::sync::Arc::new(kb.clone()),
+    });
+    for (scale, stats) in graphs {
+        emit(Event::Graph { scale, stats });
+    }
     crate::export::npy::write_f32(&dir.join("features.npy"), &features, n, dim)?;
     let x = Tensor::from_slice(&features)
         .view([n as i64, dim as i64])
