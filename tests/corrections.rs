@@ -189,6 +189,16 @@ fn arc_with_two_wrong_groups() -> (Vec<f32>, Knn, Vec<i64>, [std::ops::Range<usi
     (features, g, clusters, [w1, w2, v])
 }
 
+/// With no correction the preview moves nothing and keeps every cluster, whatever the graph.
+fn nothing_moves_without_corrections(
+    g: &Knn,
+    clusters: &[i64],
+    x: Option<icicle_explorer::correct::Features<'_>>,
+) {
+    let p = preview(g, clusters, 2, &Corrections::default(), x);
+    assert!(p.moved.is_empty() && p.clusters == clusters);
+}
+
 /// With the run's features the preview carries two corrections past the graph's reach: a
 /// group in the same region of feature space that the graph does not join to the corrected
 /// images follows, because the corrections moved the linear boundary over it and its own graph
@@ -231,14 +241,7 @@ fn with_features_the_preview_carries_corrections_across_the_boundary_they_move()
         "the clusters' cores stay"
     );
     // No corrections, no change, features or not.
-    let p = preview(
-        &g,
-        &clusters,
-        2,
-        &Corrections::default(),
-        in_plane(&features, false),
-    );
-    assert!(p.moved.is_empty() && p.clusters == clusters);
+    nothing_moves_without_corrections(&g, &clusters, in_plane(&features, false));
 }
 
 /// The run's half of a preview (`Basis`: the spreading with no correction, the fit to the
@@ -459,14 +462,7 @@ fn on_a_weak_graph_corrections_follow_the_features_not_the_graph() {
         "nothing in the features joins cluster 0 to them: {:?}",
         weak.moved
     );
-    let none = preview(
-        &g,
-        &clusters,
-        2,
-        &Corrections::default(),
-        in_plane(&features, true),
-    );
-    assert!(none.moved.is_empty() && none.clusters == clusters);
+    nothing_moves_without_corrections(&g, &clusters, in_plane(&features, true));
 
     // The arc's third group, beside the moved ring in the features but held in cluster 0 by all
     // its graph neighbours: over a trusted graph it stays (the test above); over a weak one the

@@ -3,10 +3,10 @@
 //! image starts from a weak vote for its current cluster; a corrected image votes fully for
 //! its required cluster; must-link groups are joined by edges; F ← α·S·F + (1 − α)·Y with S
 //! the symmetrically normalised graph, excluded clusters held at zero. The images whose
-//! argmax changes are the ones a retrain would likely move. Linear in the graph's edges: a
-//! few milliseconds at 10,000 images, well under a second at 70,000, on a CPU. Where the
-//! run's features are at hand, a linear classifier on them then carries the corrections past
-//! the graph's reach (`linear::carry`).
+//! argmax changes are the ones a retrain would likely move. Linear in the graph's edges:
+//! 65–75 ms at 10,000 images on 2 cores (session 29's timers). Where the run's features are
+//! at hand, a linear classifier on them then carries the corrections past the graph's reach
+//! (`linear::carry`).
 use super::facts::Corrections;
 use crate::graph::Knn;
 
